@@ -1,0 +1,134 @@
+"""Clocks: the deadlines a rule pack starts, stops and cancels as a case's events arrive.
+
+A clock *instance* is one run of a pack's clock on one case (a rescheduled meeting gives `kpi3` a second
+instance and supersedes the first). Its status as of a date follows DOMAIN.md:
+
+* **met**: stopped on or before its due date; **breached**: stopped after it, or not stopped and the as-of
+  date is after it, or ended by a cancelling event that came after it;
+* **running**: not stopped and the as-of date is on or before the due date;
+* **excepted**: an exception with an allowed reason was recorded while it ran;
+* **cancelled**: superseded, or ended by a cancelling event on or before its due date.
+
+Pure functions over frozen dataclasses; called by `tracker.workflow` while folding a case's events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tracker.calendar import WorkingCalendar
+from tracker.rules import ClockSpec
+
+SUPERSEDED = "superseded"
+"""`ended_by` of an instance replaced by a new start (a rescheduled meeting)."""
+
+
+class ClockStatus(StrEnum):
+    """The status of a clock instance, in exactly the words of DOMAIN.md."""
+
+    RUNNING = "running"
+    MET = "met"
+    BREACHED = "breached"
+    EXCEPTED = "excepted"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockException:
+    """An agreed exception to a clock: an allowed reason, an optional revised date and a note."""
+
+    reason: str
+    until: dt.date | None
+    note: str | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInstance:
+    """One run of a clock on one case."""
+
+    clock: str
+    number: int
+    """1 for the first run of this clock on the case, 2 after the first is superseded, ..."""
+    pack_version: str
+    """The pack version in force on the start date, which governs this instance."""
+    starts_on: dt.date
+    due_on: dt.date
+    start_seq: int
+    spec: ClockSpec = field(compare=False, repr=False)
+    stopped_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    ended_by: str | None = None
+    """The event type that cancelled it, or `superseded`."""
+    exception: ClockException | None = None
+
+    @property
+    def live(self) -> bool:
+        """Neither stopped nor ended: stop, cancel and exception events still apply to it."""
+        return self.stopped_on is None and self.ended_on is None
+
+    @property
+    def open(self) -> bool:
+        """Live and not excepted: the clock someone must act on (alerts, the next clock of a case)."""
+        return self.live and self.exception is None
+
+    def status(self, as_of: dt.date) -> ClockStatus:
+        """The status as of `as_of`."""
+        if self.exception is not None:
+            return ClockStatus.EXCEPTED
+        if self.stopped_on is not None:
+            return ClockStatus.MET if self.stopped_on <= self.due_on else ClockStatus.BREACHED
+        if self.ended_on is not None:
+            return ClockStatus.CANCELLED if self.ended_on <= self.due_on else ClockStatus.BREACHED
+        return ClockStatus.BREACHED if as_of > self.due_on else ClockStatus.RUNNING
+
+    @property
+    def final_status(self) -> ClockStatus | None:
+        """The status if it no longer depends on the as-of date, else None (an open clock)."""
+        return None if self.open else self.status(dt.date.max)
+
+    def stop(self, on: dt.date) -> ClockInstance:
+        """Stopped by its stop event on `on`."""
+        return self._with(stopped_on=on)
+
+    def end(self, on: dt.date, by: str) -> ClockInstance:
+        """Ended by a cancelling event (or superseded) on `on`."""
+        return self._with(ended_on=on, ended_by=by)
+
+    def excepted(self, exception: ClockException) -> ClockInstance:
+        """With an exception recorded (a later one replaces an earlier one)."""
+        return self._with(exception=exception)
+
+    def _with(self, **changes: object) -> ClockInstance:
+        # A plain constructor call: dataclasses.replace introspects the fields on every call, which
+        # dominated `rebuild` on large databases.
+        values = {name: getattr(self, name) for name in _CLOCK_FIELDS}
+        values.update(changes)
+        return ClockInstance(**values)  # type: ignore[arg-type]
+
+
+_CLOCK_FIELDS = tuple(f.name for f in dataclasses.fields(ClockInstance))
+
+
+def due_date(spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: dict[str, object]) -> dt.date:
+    """The due date of a clock started by an event on `on` carrying `data`."""
+    rule = spec.due
+    base = on
+    if rule.field is not None:
+        value = data.get(rule.field)
+        base = dt.date.fromisoformat(str(value)) if value else on
+    if rule.working_days_after is not None:
+        return calendar.working_days_after(base, rule.working_days_after)
+    if rule.working_days_before is not None:
+        return calendar.working_days_before(base, rule.working_days_before)
+    assert rule.calendar_days_after is not None  # DueRule guarantees exactly one rule
+    return calendar.calendar_days_after(base, rule.calendar_days_after)
+
+
+def most_urgent(instances: tuple[ClockInstance, ...] | list[ClockInstance]) -> ClockInstance | None:
+    """The open clock due soonest, or None when none is open."""
+    candidates = [c for c in instances if c.open]
+    return min(candidates, key=lambda c: (c.due_on, c.clock)) if candidates else None

@@ -1,0 +1,424 @@
+"""The deployment's settings: one TOML file, validated into frozen pydantic models.
+
+Who calls what: the CLI (the composition root) calls `load_config` once per command, with `--config` if
+given, and hands pieces of the resulting `Settings` to the code that needs them: `calendar.extra_closures` to
+the working-day calendar, `packs` to the rule pack registry, `cases` and `user` to the commands that open
+cases and record events (and to the store, as the actor of each event), and `alerts`, `caseworkers`,
+`email` and `webhooks` to the scheduler and the notifiers. Nothing else reads the file, or the environment
+for settings.
+
+Discovery order: the `--config` path, else `CASECLOCK_CONFIG`, else `config.toml` in the user config directory
+(platformdirs) if it exists, else the defaults. Secrets never live in the file: `smtp_password` and
+`webhook_secret` read them from the environment, and a key that looks like a secret is refused.
+
+Every problem raises `ConfigError` with one line, `<file>: <dotted.key>: <what is wrong>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from tracker.errors import ConfigError
+
+CONFIG_ENV = "CASECLOCK_CONFIG"
+"""Environment variable naming the config file when `--config` is not given."""
+SMTP_PASSWORD_ENV = "CASECLOCK_SMTP_PASSWORD"
+"""Environment variable holding the SMTP password for `[email] username`."""
+WEBHOOK_SECRET_ENV_PREFIX = "CASECLOCK_WEBHOOK_SECRET_"
+"""Prefix of the environment variable holding a webhook's HMAC secret; see `webhook_secret_env`."""
+
+_SECRET_KEY = re.compile(
+    r"(?:^|_)(?:password|passwd|passphrase|pwd|secret|token|apikey|api_key|private_key|credentials?)s?(?:_|$)"
+)
+_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _email_address(value: str) -> str:
+    address = parseaddr(value)[1]
+    local, _, domain = address.rpartition("@")
+    if address.count("@") != 1 or not local or "." not in domain.strip(".") or re.search(r"\s", address):
+        raise ValueError(f"{value!r} is not an email address; use name@domain.example")
+    return value
+
+
+def _hh_mm(value: object) -> object:
+    # TOML has a native local-time type; accept `08:30:00` as well as the documented "08:30".
+    if isinstance(value, dt.time) and value.second == 0 and value.microsecond == 0:
+        return value.strftime("%H:%M")
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise ValueError(f"{value!r} is not a time; use HH:MM such as 08:30")
+    return value
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    repeated = sorted({repr(v) if isinstance(v, str) else str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} listed more than once; list each once")
+    return values
+
+
+def _pack_dir(value: Path, info: ValidationInfo) -> Path:
+    # Only a loaded file has a folder to resolve against; settings built in code keep their paths as given.
+    base = (info.context or {}).get("base_dir")
+    if base is None:
+        return value
+    directory = Path(base, value.expanduser()).absolute()
+    if not directory.is_dir():
+        raise ValueError(f"{str(directory)!r} is not a directory")
+    return directory
+
+
+_Email = Annotated[str, AfterValidator(_email_address)]
+_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+_PACK_ID_PATTERN = r"^[a-z][a-z0-9-]*$"
+_WEBHOOK_NAME_PATTERN = r"^[A-Za-z0-9._-]+$"
+_URL_PATTERN = r"^https?://\S+$"
+_PATTERN_HINTS = {
+    _NAME_PATTERN: "use lower-case letters, digits and _, starting with a letter (as in the rule pack)",
+    _PACK_ID_PATTERN: "use a rule pack id such as send-mediation",
+    _WEBHOOK_NAME_PATTERN: "use letters, digits, -, . and _ only",
+    _URL_PATTERN: "use a URL starting with http:// or https://",
+}
+_Name = Annotated[str, Field(pattern=_NAME_PATTERN, max_length=48)]
+_PackId = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
+_Seconds = Annotated[StrictFloat, Field(gt=0, le=600)]
+_WorkingDays = Annotated[StrictInt, Field(ge=0, le=30)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class UserSettings(_Section):
+    """`[user]`: who is using this machine."""
+
+    name: Annotated[str, Field(min_length=1)] | None = None
+    """The person using this machine: the actor of every event they record, and the TUI's "Mine" view."""
+
+
+class CasesSettings(_Section):
+    """`[cases]`: how new cases are opened."""
+
+    reference_prefix: Annotated[str, Field(min_length=1, max_length=12)] | None = None
+    """Overrides the rule pack's prefix for auto-generated references (None: the pack's, e.g. "M-")."""
+    default_type: _Name | None = None
+    """The case type `caseclock open` uses without `--type` (None: required when a pack has several types)."""
+    defaults: dict[_Name, str] = Field(default_factory=dict)
+    """Default values of case fields, by field name (`la = "Norfolk County Council"`)."""
+
+
+class PacksSettings(_Section):
+    """`[packs]`: which rule packs to load and where from."""
+
+    enabled: Annotated[list[_PackId], AfterValidator(_unique)] | None = None
+    """Ids of the rule packs to enable (None: every pack found)."""
+    dirs: list[Annotated[Path, AfterValidator(_pack_dir)]] = Field(default_factory=list)
+    """Extra directories of rule pack TOML files; relative paths are relative to the config file's folder."""
+
+
+class CalendarSettings(_Section):
+    """`[calendar]`: the deployment's own non-working days."""
+
+    extra_closures: Annotated[list[dt.date], AfterValidator(_unique)] = Field(default_factory=list)
+    """Dates that are not working days for this deployment, besides the statutory calendar (default: none)."""
+
+
+class AlertsSettings(_Section):
+    """`[alerts]`: when and which alerts are sent."""
+
+    send_at: Annotated[str, BeforeValidator(_hh_mm)] = "08:30"
+    """Time of day (HH:MM, 24h, Europe/London) at which `watch` sends the day's alerts on working days."""
+    warn_working_days: Annotated[list[_WorkingDays], AfterValidator(_unique)] = [1, 0]
+    """Warnings N working days before a due date (each 0..30); 0 = on the due day."""
+    breach: StrictBool = True
+    """Send one alert on the first working day after a missed due date."""
+    digest: StrictBool = True
+    """Send one digest message per recipient and day instead of one message per alert."""
+
+    @property
+    def send_time(self) -> dt.time:
+        """`send_at` as a time of day."""
+        return dt.time.fromisoformat(self.send_at)
+
+
+class EmailSettings(_Section):
+    """`[email]`: the SMTP server alerts are sent through. The password comes from CASECLOCK_SMTP_PASSWORD."""
+
+    host: Annotated[str, Field(min_length=1)]
+    """SMTP server host name."""
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = 587
+    """SMTP server port."""
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    """starttls (usually port 587), ssl (implicit TLS, usually 465) or none (a local relay only)."""
+    username: str | None = None
+    """SMTP login (None: send without logging in)."""
+    sender: _Email
+    """The From address, optionally with a display name: "caseclock <alerts@provider.example>"."""
+    to: list[_Email] = Field(default_factory=list)
+    """Addresses that receive every alert (besides the case's caseworker)."""
+    escalate_to: list[_Email] = Field(default_factory=list)
+    """Addresses that also receive breach alerts."""
+    timeout_seconds: _Seconds = 30
+    """Seconds to wait for the SMTP server before the send counts as failed (and is retried)."""
+
+
+class WebhookSettings(_Section):
+    """One `[[webhooks]]` entry. Its secret comes from the environment: see `webhook_secret_env`."""
+
+    name: Annotated[str, Field(pattern=_WEBHOOK_NAME_PATTERN, max_length=64)]
+    """Unique name (letters, digits, - . _); also names the environment variable of the secret."""
+    url: Annotated[str, Field(pattern=_URL_PATTERN)]
+    """The endpoint that receives a POST per alert (http:// or https://)."""
+    format: Literal["generic", "teams", "slack"] = "generic"
+    """Body shape: generic (signed JSON, see CONTRACT.md), teams or slack."""
+    timeout_seconds: _Seconds = 10
+    """Seconds to wait for the endpoint before the send counts as failed (and is retried)."""
+
+
+class Settings(_Section):
+    """Everything in the config file. `Settings()` is the configuration when there is no file."""
+
+    user: UserSettings = Field(default_factory=UserSettings)
+    """`[user]`: who is using this machine."""
+    cases: CasesSettings = Field(default_factory=CasesSettings)
+    """`[cases]`: how new cases are opened."""
+    packs: PacksSettings = Field(default_factory=PacksSettings)
+    """`[packs]`: which rule packs to load."""
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    """`[calendar]`: extra non-working days."""
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    """`[alerts]`: when and which alerts are sent."""
+    caseworkers: dict[Annotated[str, Field(min_length=1)], _Email] = Field(default_factory=dict)
+    """`[caseworkers]`: caseworker name (as used on cases) -> email address for their alerts."""
+    email: EmailSettings | None = None
+    """`[email]`: the SMTP server (None: no email alerts)."""
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    """`[[webhooks]]`: endpoints that receive every alert."""
+
+    @field_validator("webhooks", mode="after")
+    @classmethod
+    def _unique_webhooks(cls, hooks: list[WebhookSettings]) -> list[WebhookSettings]:
+        # Names that differ only in case, '-' or '.' would share one secret variable, so compare those too.
+        seen: dict[str, str] = {}
+        for hook in hooks:
+            env = webhook_secret_env(hook.name)
+            if env in seen:
+                same = "named" if seen[env] == hook.name else f"{seen[env]!r} and"
+                raise ValueError(f"two webhooks are {same} {hook.name!r}; give each a unique name")
+            seen[env] = hook.name
+        return hooks
+
+
+# ------------------------------------------------------------------ secrets
+
+
+def smtp_password(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The SMTP password from CASECLOCK_SMTP_PASSWORD, or None when it is unset or empty."""
+    return environ.get(SMTP_PASSWORD_ENV) or None
+
+
+def webhook_secret_env(name: str) -> str:
+    """The variable holding a webhook's secret: team-channel -> CASECLOCK_WEBHOOK_SECRET_TEAM_CHANNEL."""
+    return WEBHOOK_SECRET_ENV_PREFIX + name.upper().replace("-", "_").replace(".", "_")
+
+
+def webhook_secret(name: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The HMAC secret of the named webhook from the environment, or None when it is unset or empty."""
+    return environ.get(webhook_secret_env(name)) or None
+
+
+# ------------------------------------------------------------------ loading
+
+
+def default_config_path() -> Path:
+    """`config.toml` in the user config directory (it may not exist)."""
+    return Path(platformdirs.user_config_dir("caseclock")) / "config.toml"
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> tuple[Settings, Path | None]:
+    """Find, read and validate the configuration.
+
+    Args:
+        path: The file given with `--config`, or None to look for one.
+        environ: Where to read CASECLOCK_CONFIG.
+
+    Returns:
+        The settings and the file they came from (None when no file was found and the defaults apply).
+
+    Raises:
+        ConfigError: a named file does not exist, or the file is not valid TOML or not a valid configuration.
+    """
+    if path is not None:
+        source, named_by = path.expanduser(), "--config"
+    elif environ.get(CONFIG_ENV):
+        source, named_by = Path(environ[CONFIG_ENV]).expanduser(), CONFIG_ENV
+    else:
+        source, named_by = default_config_path(), ""
+        if not source.is_file():
+            return Settings(), None
+    if not source.exists():
+        raise ConfigError(f"{source}: the config file does not exist (named by {named_by})")
+    try:
+        with source.open("rb") as file:
+            raw = tomllib.load(file)
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot read the config file ({error.strerror})") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    return parse_config(raw, source), source
+
+
+def parse_config(raw: Mapping[str, Any], source: Path) -> Settings:
+    """Validate already-parsed TOML; relative paths are resolved against `source`'s folder."""
+    _refuse_secrets(raw, source, ())
+    try:
+        return Settings.model_validate(raw, context={"base_dir": source.parent})
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_describe(error.errors()[0])}") from error
+
+
+def _refuse_secrets(node: object, source: Path, loc: tuple[str | int, ...]) -> None:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _refuse_secrets(item, source, (*loc, index))
+    if not isinstance(node, Mapping):
+        return
+    for key, value in node.items():
+        if _SECRET_KEY.search(re.sub(r"[^a-z0-9]+", "_", key.lower())):
+            if loc[:1] == ("email",):
+                where = SMTP_PASSWORD_ENV
+            elif loc[:1] == ("webhooks",):
+                hook = node.get("name")
+                where = webhook_secret_env(hook if isinstance(hook, str) else "<name>")
+            else:
+                where = f"{SMTP_PASSWORD_ENV} or {WEBHOOK_SECRET_ENV_PREFIX}<NAME>"
+            raise ConfigError(
+                f"{source}: {_dotted((*loc, key))}: secrets never go in the config file; "
+                f"remove it and set {where} in the environment"
+            )
+        _refuse_secrets(value, source, (*loc, key))
+
+
+_EXPECTED = {
+    "string_type": "is not text; use a quoted string",
+    "int_type": "is not a whole number",
+    "bool_type": "is not true or false",
+    "float_type": "is not a number",
+    "list_type": "is not a list; use [ ... ]",
+    "dict_type": "is not a table",
+    "model_type": "is not a table",
+    "date_type": "is not a date; use YYYY-MM-DD such as 2026-12-24",
+    "date_parsing": "is not a date; use YYYY-MM-DD such as 2026-12-24",
+    "date_from_datetime_parsing": "is not a date; use YYYY-MM-DD such as 2026-12-24",
+    "date_from_datetime_inexact": "is not a date; use YYYY-MM-DD such as 2026-12-24",
+    "path_type": "is not a path; use a quoted string",
+}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    """`<dotted.key>: <what is wrong>` for one pydantic error."""
+    loc: tuple[str | int, ...] = tuple(part for part in error["loc"] if part != "[key]")
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"valid keys here: {', '.join(known)}"
+        return f"{_dotted(loc)}: unknown key ({hint})"
+    if kind == "missing":
+        what = "missing; this key is required"
+    elif kind == "value_error":
+        what = str(error["msg"]).removeprefix("Value error, ")
+    elif kind == "literal_error":
+        what = f"{given!r} is not allowed; use {error['ctx']['expected']}"
+    elif kind == "string_pattern_mismatch":
+        what = f"{given!r} is not allowed; {_PATTERN_HINTS.get(error['ctx']['pattern'], 'see the example')}"
+    elif kind == "string_too_short" and error["ctx"]["min_length"] == 1:
+        what = "'' is empty; give a value or leave the key out"
+    elif kind == "list_type" and loc == ("webhooks",):
+        what = "is a single table; write each webhook as a [[webhooks]] block"
+    elif kind in _BOUNDS:
+        word, limit, ctx_key = _BOUNDS[kind]
+        bound = error["ctx"][ctx_key]
+        bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        what = f"{_shown(given)} is too {word}; use {limit} {bound}"
+    elif kind in _EXPECTED:
+        what = f"{_shown(given)} {_EXPECTED[kind]}"
+    else:
+        what = f"{_shown(given)} is not allowed: {str(error['msg']).lower()}"
+    return f"{_dotted(loc)}: {what}"
+
+
+_BOUNDS = {
+    "greater_than": ("small", "more than", "gt"),
+    "greater_than_equal": ("small", "at least", "ge"),
+    "less_than": ("large", "less than", "lt"),
+    "less_than_equal": ("large", "at most", "le"),
+    "string_too_short": ("short", "at least this many characters:", "min_length"),
+    "string_too_long": ("long", "at most this many characters:", "max_length"),
+}
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + (part if _BARE_KEY.match(part) else json.dumps(part))
+    return out or "(top level)"
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """The valid key names of the table at `loc`."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if isinstance(part, int) or field is None:
+            continue
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

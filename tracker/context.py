@@ -1,0 +1,132 @@
+"""What every command needs, built once from the global options: settings, rules, store, today.
+
+`Context` builds its parts lazily, so a command that needs no database never connects to one and a
+command that needs no rule packs never loads them. The CLI creates it; the TUI receives its parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from tracker.calendar import WorkingCalendar
+from tracker.config import Settings, load_config
+from tracker.dates import parse_date
+from tracker.rules import PackRegistry, discover_packs
+from tracker.workflow import Rules
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from tracker.store import Store
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london_today() -> dt.date:
+    """Today's date in Europe/London, the date every business rule counts in."""
+    return dt.datetime.now(LONDON).date()
+
+
+class Context:
+    """The global options resolved: database URL, config file, as-of date.
+
+    Args:
+        db: `--db` (else `CASECLOCK_DB`, else the SQLite file in the user data directory).
+        config: `--config` (else `CASECLOCK_CONFIG`, else the user config file if present).
+        as_of: `--as-of` as typed (else `CASECLOCK_AS_OF`, else today in Europe/London).
+        environ: The environment to read (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        db: str | None = None,
+        config: Path | None = None,
+        as_of: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        self._db = db or self.environ.get("CASECLOCK_DB")
+        self._config_path = config
+        self._as_of_text = as_of or self.environ.get("CASECLOCK_AS_OF")
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The configuration, validated."""
+        return self._loaded_config[0]
+
+    @cached_property
+    def _loaded_config(self) -> tuple[Settings, Path | None]:
+        return load_config(self._config_path, self.environ)
+
+    @cached_property
+    def as_of(self) -> dt.date:
+        """'Today' for every status, report and alert decision."""
+        real_today = london_today()
+        if not self._as_of_text:
+            return real_today
+        return parse_date(self._as_of_text, real_today, "--as-of")
+
+    def now(self) -> dt.datetime:
+        """The wall-clock time, timezone-aware (when an event was recorded)."""
+        return dt.datetime.now(dt.UTC)
+
+    @cached_property
+    def actor(self) -> str:
+        """Who is recording: the configured user name, else the operating-system user."""
+        if self.settings.user.name:
+            return self.settings.user.name
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar with the deployment's extra closures."""
+        return WorkingCalendar(self.settings.calendar.extra_closures)
+
+    @cached_property
+    def packs(self) -> PackRegistry:
+        """The enabled rule packs."""
+        return discover_packs(self.settings.packs.dirs, self.settings.packs.enabled)
+
+    @cached_property
+    def rules(self) -> Rules:
+        """Packs, calendar and configured field defaults together."""
+        return Rules(self.packs, self.calendar, dict(self.settings.cases.defaults))
+
+    @cached_property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL in use."""
+        from tracker.db import default_url
+
+        return self._db or default_url()
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine (not yet checked)."""
+        from tracker.db import make_engine
+
+        return make_engine(self.db_url)
+
+    def close(self) -> None:
+        """Release the database connections, if any were opened."""
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            engine.dispose()
+
+    @cached_property
+    def store(self) -> Store:
+        """The event store on a database whose schema is current (a new database is created)."""
+        from tracker.db import check_schema
+        from tracker.store import Store
+
+        check_schema(self.engine)
+        return Store(self.engine, self.rules)

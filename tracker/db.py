@@ -1,0 +1,138 @@
+"""Connecting to the database: SQLite by default, PostgreSQL for a team.
+
+`make_engine(url)` returns a SQLAlchemy engine set up the way the store needs it:
+
+* SQLite: the file (and its folder) created readable by its owner only (0600 / 0700) before SQLite opens
+  it; WAL so a TUI can read while a scheduler writes; foreign keys on; a busy timeout so two writers wait
+  for each other instead of failing; and real transactions (pysqlite's own transaction handling is turned
+  off so that `BEGIN` covers the reads of a write too). Writes take `BEGIN IMMEDIATE`.
+* PostgreSQL: `postgresql://` URLs use psycopg 3.
+
+`upgrade(engine)` runs the Alembic migrations (`caseclock init`); `check_schema(engine)` is the cheap
+start-up check every other command makes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+
+from tracker.errors import InvalidValue, StoreUnavailable
+from tracker.schema import SCHEMA_HEAD
+
+WRITE = {"caseclock_write": True}
+"""Execution options of a connection that will write: SQLite takes the write lock at BEGIN."""
+
+
+def default_url() -> str:
+    """`caseclock.db` in the user data directory (platformdirs)."""
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('caseclock')) / 'caseclock.db'}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, with the settings above; raises InvalidValue for a URL it cannot use."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidValue(
+            "--db", url, "use a SQLAlchemy URL such as sqlite:///cases.db or postgresql://host/db"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed.database)
+    if parsed.get_backend_name() != "postgresql":
+        raise InvalidValue("--db", url, "caseclock runs on SQLite or PostgreSQL (postgresql://...)")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(database: str | None) -> Engine:
+    if database and database != ":memory:":
+        _create_private_file(Path(database))
+    engine = create_engine(f"sqlite:///{database or ''}", connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writing = connection.get_execution_options().get("caseclock_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 (and its folder 0700) before SQLite does, with its umask."""
+    path = path.expanduser()
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StoreUnavailable(f"--db {path}: cannot create the database file ({error.strerror})") from None
+    os.close(descriptor)
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Create or upgrade the schema to SCHEMA_HEAD (idempotent); returns the revision it started from."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "tracker:migrations")
+    before = current_revision(engine)
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()
+    return before
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision of the database, or None when it has no caseclock tables."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as error:
+        raise StoreUnavailable(f"database unreachable: {_first_line(error)}") from None
+    except ProgrammingError:
+        return None
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a database at another revision; create the schema in a new, empty database."""
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return
+    if revision is None:
+        upgrade(engine)
+        return
+    raise StoreUnavailable(
+        f"the database schema is at revision {revision}, this caseclock expects {SCHEMA_HEAD}: "
+        "run `caseclock init` to upgrade it"
+    )
+
+
+def _first_line(error: Exception) -> str:
+    message = str(getattr(error, "orig", error)) or type(error).__name__
+    return message.strip().splitlines()[0]

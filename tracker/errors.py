@@ -1,0 +1,85 @@
+"""Every error caseclock raises on purpose, and the exit code the command line gives it.
+
+    CaseclockError
+    ├── Refused                 exit 2: the input was refused; nothing was written
+    │   ├── InvalidValue        a field, option or setting has a value it cannot take
+    │   ├── EventRefused        an event that does not fit the case's history
+    │   ├── UnknownCase         no case has that reference
+    │   ├── ConfigError         the TOML configuration is invalid
+    │   └── PackError           a rule pack is invalid
+    └── OperationFailed         exit 1: the operation could not be carried out
+        ├── ConcurrencyError    another writer changed the case first; run the command again
+        └── StoreUnavailable    the database cannot be reached, or needs `caseclock init`
+
+Every message is one line that names what was wrong and how to put it right: the CLI prints it as it is,
+and the TUI shows it inline. Raised by the domain and the store; caught only at the edges (CLI, TUI).
+"""
+
+from __future__ import annotations
+
+
+class CaseclockError(Exception):
+    """Base of every error caseclock raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Refused(CaseclockError):
+    """The input was refused and nothing was written."""
+
+    exit_code = 2
+
+
+class InvalidValue(Refused):
+    """A field, option or setting has a value it cannot take.
+
+    Args:
+        field: The name the user typed (a field, an option or a config key).
+        value: The value as given.
+        fix: What to do instead, e.g. "use one of agreed, partly_agreed, not_agreed".
+    """
+
+    def __init__(self, field: str, value: object, fix: str) -> None:
+        super().__init__(f"{field}={value!s}: {fix}")
+        self.field = field
+        self.value = value
+        self.fix = fix
+
+
+class EventRefused(Refused):
+    """An event that does not fit the case: names the case, the event, the state and what is allowed."""
+
+
+class UnknownCase(Refused):
+    """No case has the given reference."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"case {ref}: no case has this reference; `caseclock cases --all` lists them")
+        self.ref = ref
+
+
+class ConfigError(Refused):
+    """The configuration file is invalid: names the file, the key and what is wrong."""
+
+
+class PackError(Refused):
+    """A rule pack is invalid: names the file, the key and what is wrong."""
+
+
+class OperationFailed(CaseclockError):
+    """The operation could not be carried out (a server, a lock, a conflict)."""
+
+
+class ConcurrencyError(OperationFailed):
+    """Another writer appended to the case first; the caller may read it again and retry."""
+
+
+class StoreUnavailable(OperationFailed):
+    """The database cannot be reached or is not initialised."""

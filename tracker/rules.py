@@ -1,0 +1,522 @@
+"""Rule packs: the data that defines a service's events, fields, state machine, clocks and KPI targets.
+
+A rule pack is a TOML file in `rules/` (shipped) or in a deployment's own pack directory. Nothing in the
+engine names an event, state, field or clock of a particular service: they all come from here. This module
+only *describes and validates* packs; `tracker.workflow` decides whether an event fits, and
+`tracker.clocks` evaluates the clocks.
+
+Versioning: several files may carry the same pack `id` with different `effective_from` dates. The version in
+force on a clock's start date governs that clock; the version in force on the day a case was opened governs
+its events and fields. Dates before a pack's first version use the first version.
+
+Called by the CLI and the store (through `PackRegistry`), and by the tests that validate `rules/*.toml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import tomllib
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tracker.calendar import MAX_OFFSET_DAYS
+from tracker.errors import PackError
+
+_ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
+_PACK_ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=48)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType(StrEnum):
+    """What a field holds; decides how input is parsed and whether the value may leave the provider."""
+
+    STRING = "string"
+    """A short value such as a caseworker's name; may appear in exports."""
+    TEXT = "text"
+    """Free text: a note, a reason. Never in an alert, log line or export."""
+    DATE = "date"
+    CHOICE = "choice"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    CLOCK = "clock"
+    """The id of one of the pack's clocks."""
+    EXCEPTION_REASON = "exception_reason"
+    """One of the exception reasons the named clock allows."""
+
+
+class FieldSpec(_Strict):
+    """One field of a case or an event."""
+
+    type: FieldType
+    title: str = ""
+    """The label shown in forms and reports; defaults to the field name in words."""
+    help: str = ""
+    required: bool = False
+    choices: list[str] | str | None = None
+    """The allowed values of a `choice` field, or the name of a list in the pack's `[choices]` table."""
+    personal: bool = False
+    """Personal data (a name, a contact): shown to the caseworker only, never alerted, logged or exported."""
+    not_before_event_date: bool = False
+    """For a date field: the date may not be earlier than the event's own date."""
+    min: int | None = None
+    max: int | None = None
+    group: str = ""
+    """Where the field belongs in forms and reports, e.g. `referral` or `profile`."""
+
+    @model_validator(mode="after")
+    def _choices_only_for_choice(self) -> FieldSpec:
+        if self.type is FieldType.CHOICE and not self.choices:
+            raise ValueError("a choice field needs `choices`")
+        if self.type is not FieldType.CHOICE and self.choices is not None:
+            raise ValueError(f"`choices` only applies to choice fields, not {self.type.value}")
+        return self
+
+    @property
+    def exportable(self) -> bool:
+        """Whether the value may leave the provider (exports, alerts, logs)."""
+        return not self.personal and self.type is not FieldType.TEXT
+
+    def label(self, name: str) -> str:
+        """The human label of the field called `name`."""
+        return self.title or name.replace("_", " ").capitalize()
+
+
+class Guard(_Strict):
+    """One way an event may be accepted: every condition listed must hold."""
+
+    case_types: list[_ID] | None = None
+    """Only for these case types (default: any)."""
+    after_any: list[_ID] = []
+    """At least one of these events has happened, on or before the new event's date."""
+    none_of: list[_ID] = []
+    """None of these events has happened."""
+
+
+Role = Literal["open", "edit", "exception", "correction"]
+
+
+class EventSpec(_Strict):
+    """An event type: when it is accepted and what it carries."""
+
+    title: str
+    action: str = ""
+    """What the caseworker does, as a button or menu label ("Record LA/ICB notified")."""
+    role: Role | None = None
+    """Engine semantics: `open` creates the case, `edit` changes case fields, `exception` records a clock
+    exception, `correction` voids an earlier event. Other events are plain facts."""
+    milestone: bool = False
+    """Reaching this event makes it the case's state."""
+    once: bool = False
+    case_types: list[_ID] | None = None
+    when: list[Guard] = []
+    """Alternatives; the event is accepted if any one holds (no alternatives: always)."""
+    after_terminal: bool = False
+    """Accepted after the case reached a terminal state (feedback often arrives later)."""
+    fields: dict[_ID, FieldSpec] = {}
+    required_fields: list[_ID] = []
+    """Common fields this event cannot do without (a note's text)."""
+
+
+class DueRule(_Strict):
+    """When a clock is due, counted from the start event (or a date field of it)."""
+
+    working_days_after: Annotated[int, Field(ge=0, le=MAX_OFFSET_DAYS)] | None = None
+    working_days_before: Annotated[int, Field(ge=0, le=MAX_OFFSET_DAYS)] | None = None
+    calendar_days_after: Annotated[int, Field(ge=0, le=MAX_OFFSET_DAYS)] | None = None
+    field: _ID | None = None
+    """A date field of the start event to count from, instead of the event's own date."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DueRule:
+        given = [
+            n
+            for n in ("working_days_after", "working_days_before", "calendar_days_after")
+            if getattr(self, n) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of working_days_after, working_days_before, calendar_days_after"
+            )
+        if self.working_days_before is not None and self.field is None:
+            raise ValueError("working_days_before counts back from a date: name it with `field`")
+        return self
+
+    def describe(self) -> str:
+        """The rule in words, e.g. "3 working days after"."""
+        base = f" {self.field.replace('_', ' ')}" if self.field else ""
+        if self.working_days_after is not None:
+            return f"{self.working_days_after} working days after{base}"
+        if self.working_days_before is not None:
+            return f"{self.working_days_before} working days before{base}"
+        return f"{self.calendar_days_after} calendar days after{base}"
+
+
+class ClockSpec(_Strict):
+    """A deadline: starts on an event, is due by a rule, stops on another event."""
+
+    kpi: str
+    """The KPI it measures, as the commissioner names it ("KPI 2")."""
+    title: str
+    action: str
+    """What to do to stop the clock; used in alerts ("Notify the LA and ICB ...")."""
+    case_types: list[_ID] | None = None
+    start: list[_ID]
+    stop: list[_ID]
+    cancel: list[_ID] = []
+    """Events that end the need for the clock: cancelled if not yet past due, else it stays breached."""
+    restart: Literal["ignore", "supersede"] = "ignore"
+    """What a start event does while the clock runs: nothing, or supersede it (a rescheduled meeting)."""
+    due: DueRule
+    exception_reasons: list[_ID] = []
+    target: Annotated[float, Field(ge=0, le=100)] | None = None
+    """The KPI target in percent."""
+
+
+class CaseTypeSpec(_Strict):
+    """A kind of case the pack serves."""
+
+    title: str
+
+
+class SatisfactionSpec(_Strict):
+    """The satisfaction KPI: the share of survey answers that agree."""
+
+    event: _ID
+    key: _ID
+    """The KPI's id in reports ("kpi1")."""
+    kpi: str
+    title: str
+    question: _ID
+    target: Annotated[float, Field(ge=0, le=100)] | None = None
+    agree: list[str]
+    other_questions: list[_ID] = []
+
+
+class RulePack(_Strict):
+    """One version of a rule pack, validated."""
+
+    id: _PACK_ID
+    version: str
+    effective_from: dt.date
+    title: str
+    description: str = ""
+    reference_prefix: str = "C-"
+    owner_field: _ID | None = None
+    """The case field naming the caseworker who owns the case (alert routing, the "Mine" view)."""
+    terminal_states: list[_ID]
+    case_types: dict[_ID, CaseTypeSpec]
+    choices: dict[_ID, list[str]] = {}
+    labels: dict[str, str] = {}
+    case_fields: dict[_ID, FieldSpec]
+    common_fields: dict[_ID, FieldSpec] = {}
+    """Fields every event accepts (a note)."""
+    events: dict[_ID, EventSpec]
+    clocks: dict[_ID, ClockSpec] = {}
+    satisfaction: SatisfactionSpec | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> RulePack:
+        _check_pack(self)
+        return self
+
+    # -------------------------------------------------------------- look-ups used by the engine
+
+    def event_with_role(self, role: Role) -> str | None:
+        """The event type that plays `role`, if the pack has one."""
+        return next((name for name, spec in self.events.items() if spec.role == role), None)
+
+    @property
+    def open_event(self) -> str:
+        """The event type that creates a case."""
+        name = self.event_with_role("open")
+        assert name is not None  # guaranteed by validation
+        return name
+
+    def choices_of(self, spec: FieldSpec) -> list[str]:
+        """The allowed values of a choice field, with named lists resolved."""
+        if isinstance(spec.choices, str):
+            return self.choices[spec.choices]
+        return list(spec.choices or [])
+
+    def label(self, value: str) -> str:
+        """The human label of a choice value, event, state or clock id."""
+        if value in self.labels:
+            return self.labels[value]
+        if value in self.events:
+            return self.events[value].title
+        if value in self.clocks:
+            return self.clocks[value].title
+        return value.replace("_", " ").capitalize()
+
+    def event_fields(self, event_type: str) -> dict[str, FieldSpec]:
+        """Every field an event of this type accepts: its own, case fields for open/edit, the common ones."""
+        spec = self.events[event_type]
+        fields: dict[str, FieldSpec] = {}
+        if spec.role in ("open", "edit"):
+            fields.update(self.case_fields)
+        fields.update(spec.fields)
+        fields.update(self.common_fields)
+        return fields
+
+    @cached_property
+    def clocks_started_by(self) -> dict[str, list[tuple[str, ClockSpec]]]:
+        """For each event type, the clocks it starts (the fold's hot path looks this up per event)."""
+        started: dict[str, list[tuple[str, ClockSpec]]] = {}
+        for clock_id, clock in self.clocks.items():
+            for event in clock.start:
+                started.setdefault(event, []).append((clock_id, clock))
+        return started
+
+    @property
+    def states(self) -> list[str]:
+        """The states a case can be in: the milestone events."""
+        return [name for name, spec in self.events.items() if spec.milestone]
+
+
+def _check_pack(pack: RulePack) -> None:
+    """Cross-references that pydantic's field types cannot check; raises ValueError naming the key."""
+    events = set(pack.events)
+    case_types = set(pack.case_types)
+
+    def known(names: Iterable[str], universe: set[str], where: str, what: str) -> None:
+        for name in names:
+            if name not in universe:
+                raise ValueError(f"{where}: unknown {what} {name!r}{_did_you_mean(name, universe)}")
+
+    roles = [spec.role for spec in pack.events.values() if spec.role]
+    for role in set(roles):
+        if roles.count(role) > 1:
+            raise ValueError(f"events: more than one event has role {role!r}")
+    if "open" not in roles:
+        raise ValueError("events: one event must have role = 'open' (it creates the case)")
+    open_spec = pack.events[pack.event_with_role("open") or ""]
+    if not open_spec.milestone:
+        raise ValueError("events: the event with role 'open' must be a milestone (it is the first state)")
+    known(pack.terminal_states, set(pack.states), "terminal_states", "milestone event")
+    if "case_type" in pack.case_fields:
+        raise ValueError("case_fields.case_type: the name is reserved for the case's type")
+    if pack.owner_field is not None:
+        known([pack.owner_field], set(pack.case_fields), "owner_field", "case field")
+
+    def check_fields(fields: dict[str, FieldSpec], where: str) -> None:
+        for name, spec in fields.items():
+            if isinstance(spec.choices, str):
+                known([spec.choices], set(pack.choices), f"{where}.{name}.choices", "choice list")
+
+    check_fields(pack.case_fields, "case_fields")
+    check_fields(pack.common_fields, "common_fields")
+    for name, spec in pack.events.items():
+        where = f"events.{name}"
+        check_fields(spec.fields, f"{where}.fields")
+        known(spec.case_types or [], case_types, f"{where}.case_types", "case type")
+        for i, guard in enumerate(spec.when):
+            known(guard.case_types or [], case_types, f"{where}.when[{i}].case_types", "case type")
+            known(guard.after_any, events, f"{where}.when[{i}].after_any", "event")
+            known(guard.none_of, events, f"{where}.when[{i}].none_of", "event")
+        known(spec.required_fields, set(pack.event_fields(name)), f"{where}.required_fields", "field")
+        clash = set(spec.fields) & (set(pack.common_fields) | (set(pack.case_fields) if spec.role else set()))
+        if clash:
+            raise ValueError(f"{where}.fields: {sorted(clash)} already declared as case or common fields")
+    for name, clock in pack.clocks.items():
+        where = f"clocks.{name}"
+        known(clock.start, events, f"{where}.start", "event")
+        known(clock.stop, events, f"{where}.stop", "event")
+        known(clock.cancel, events, f"{where}.cancel", "event")
+        known(clock.case_types or [], case_types, f"{where}.case_types", "case type")
+        if clock.due.field is not None:
+            for start in clock.start:
+                field = pack.event_fields(start).get(clock.due.field)
+                if field is None or field.type is not FieldType.DATE or not field.required:
+                    raise ValueError(
+                        f"{where}.due.field: {clock.due.field!r} must be a required date field of "
+                        f"every start event; {start!r} has none"
+                    )
+        if clock.exception_reasons and pack.event_with_role("exception") is None:
+            raise ValueError(f"{where}.exception_reasons: the pack has no event with role 'exception'")
+    if pack.satisfaction is not None:
+        sat = pack.satisfaction
+        known([sat.event], events, "satisfaction.event", "event")
+        survey_fields = pack.event_fields(sat.event)
+        known([sat.question, *sat.other_questions], set(survey_fields), "satisfaction", "field")
+
+
+def _did_you_mean(name: str, universe: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(universe), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_pack(path: Path) -> RulePack:
+    """Read and validate one pack file; raises PackError naming the file, the key (and line) and the fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except OSError as error:
+        raise PackError(f"{path}: cannot read the rule pack ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise PackError(f"{path}: not valid TOML: {error}") from error
+    return parse_pack(raw, str(path), text)
+
+
+def parse_pack(raw: dict[str, Any], source: str, text: str = "") -> RulePack:
+    """Validate an already-parsed pack; `source` names it in error messages."""
+    try:
+        return RulePack.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key" + _did_you_mean(str(first["loc"][-1]), _known_keys(first["loc"]))
+        where = f"{key}" if key else "(top level)"
+        line = _line_of(text, first["loc"])
+        at = f" (line {line})" if line else ""
+        raise PackError(f"{source}: {where}{at}: {message}") from error
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] | None = RulePack
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            # a dict key such as an event name: the model is the dict's value type
+            continue
+        model = _model_in(field.annotation)
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best-effort line number of a key path in TOML text, for error messages."""
+    if not text:
+        return None
+    names = [str(part) for part in loc if isinstance(part, str)]
+    lines = text.splitlines()
+    start = 0
+    found: int | None = None
+    for name in names:
+        for number in range(start, len(lines)):
+            line = lines[number].strip()
+            if line.startswith(("[", name)) and (
+                line.startswith(f"{name} ")
+                or line.startswith(f"{name}=")
+                or f".{name}]" in line
+                or f"[{name}]" in line
+                or f".{name}." in line
+                or f"[{name}." in line
+            ):
+                found, start = number + 1, number
+                break
+    return found
+
+
+def shipped_pack_dir() -> Path:
+    """The `rules/` directory shipped with caseclock (a checkout or an installed wheel)."""
+    return Path(str(resources.files("rules")))
+
+
+class PackRegistry:
+    """Every version of every enabled pack, with look-ups by id, case type and date."""
+
+    def __init__(self, packs: Iterable[RulePack]) -> None:
+        self._versions: dict[str, list[RulePack]] = {}
+        self._dates: dict[str, list[dt.date]] = {}
+        for pack in packs:
+            self._versions.setdefault(pack.id, []).append(pack)
+        for pack_id, versions in self._versions.items():
+            versions.sort(key=lambda p: p.effective_from)
+            dates = [p.effective_from for p in versions]
+            self._dates[pack_id] = dates
+            if len(set(dates)) != len(dates):
+                raise PackError(f"pack {pack_id}: two versions take effect on the same date")
+        self._case_types: dict[str, str] = {}
+        for pack_id, versions in self._versions.items():
+            for case_type in dict.fromkeys(t for p in versions for t in p.case_types):
+                other = self._case_types.setdefault(case_type, pack_id)
+                if other != pack_id:
+                    raise PackError(f"case type {case_type!r} is declared by both {other} and {pack_id}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._versions)
+
+    def versions(self, pack_id: str) -> list[RulePack]:
+        """All versions of a pack, oldest first."""
+        return list(self._versions[pack_id])
+
+    def latest(self, pack_id: str) -> RulePack:
+        """The newest version of a pack."""
+        return self._versions[pack_id][-1]
+
+    def in_force(self, pack_id: str, on: dt.date) -> RulePack:
+        """The version in force on `on`; before the first version took effect, the first version."""
+        versions = self._versions[pack_id]
+        if len(versions) == 1:
+            return versions[0]
+        index = bisect_right(self._dates[pack_id], on) - 1
+        return versions[max(index, 0)]
+
+    def pack_for_case_type(self, case_type: str) -> str | None:
+        """The id of the pack that serves `case_type`, or None."""
+        return self._case_types.get(case_type)
+
+    @property
+    def case_types(self) -> list[str]:
+        """Every case type of every enabled pack."""
+        return list(self._case_types)
+
+    @property
+    def default_case_type(self) -> str:
+        """The first case type of the first pack: what `open` uses without `--type`."""
+        return next(iter(self._case_types))
+
+
+def discover_packs(extra_dirs: Iterable[Path] = (), enabled: Iterable[str] | None = None) -> PackRegistry:
+    """Load the shipped packs and those in `extra_dirs`, keeping the `enabled` ids (default: all).
+
+    A deployment's pack with the same id and version as a shipped one replaces it.
+    """
+    found: dict[tuple[str, str], RulePack] = {}
+    for directory in [shipped_pack_dir(), *extra_dirs]:
+        if not directory.is_dir():
+            raise PackError(f"{directory}: the rule pack directory does not exist")
+        for path in sorted(directory.glob("*.toml")):
+            pack = load_pack(path)
+            found[(pack.id, pack.version)] = pack
+    wanted = list(enabled) if enabled is not None else None
+    if wanted is not None:
+        ids = {pack_id for pack_id, _ in found}
+        for pack_id in wanted:
+            if pack_id not in ids:
+                raise PackError(
+                    f"packs.enabled: no rule pack has id {pack_id!r}{_did_you_mean(pack_id, ids)}; "
+                    f"found: {', '.join(sorted(ids))}"
+                )
+    ordered = sorted(
+        found.values(),
+        key=lambda p: (wanted.index(p.id) if wanted else 0, p.id, p.effective_from),
+    )
+    return PackRegistry(p for p in ordered if wanted is None or p.id in wanted)

@@ -1,0 +1,123 @@
+"""The database tables, as SQLAlchemy Core metadata.
+
+* `cases`: one row per case: the projection of its events (state, fields, the next open clock).
+* `events`: the append-only history; `UNIQUE(case_id, seq)` is the concurrency guard, and database
+  triggers (created by the first migration) refuse any UPDATE or DELETE.
+* `clocks`: one row per clock instance: the projection of the clocks. `final_status` is NULL while the
+  clock is open; whether an open clock is running or breached depends on the as-of date of the query.
+
+The schema itself is created and upgraded by Alembic (`tracker/migrations`); `SCHEMA_HEAD` is the revision
+this code expects. Used by `tracker.store` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_HEAD = "0001"
+"""The Alembic revision this release's code reads and writes."""
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("pack", String(48), nullable=False),
+    Column("pack_version", String(32), nullable=False),
+    Column("case_type", String(48), nullable=False),
+    Column("state", String(48), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date),
+    Column("owner", String(200)),
+    Column("fields", Json, nullable=False),
+    Column("personal", Json, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("next_clock", String(48)),
+    Column("next_due_on", Date),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_cases_next_due_on", "next_due_on"),
+    Index("ix_cases_owner", "owner"),
+    Index("ix_cases_opened_on", "opened_on"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("case_id", _Id, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(48), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+    Index("ix_events_type_occurred_on", "type", "occurred_on"),
+)
+
+clocks = Table(
+    "clocks",
+    metadata,
+    Column("case_id", _Id, ForeignKey("cases.id"), primary_key=True),
+    Column("clock", String(48), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("kpi", String(32), nullable=False),
+    Column("pack_version", String(32), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("stopped_on", Date),
+    Column("ended_on", Date),
+    Column("ended_by", String(48)),
+    Column("exception_reason", String(48)),
+    Column("exception_until", Date),
+    Column("exception_note", Text),
+    Column("final_status", String(16)),
+    Index("ix_clocks_due_on", "due_on"),
+)

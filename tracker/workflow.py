@@ -1,0 +1,559 @@
+"""The case state machine: deciding whether an event fits, and folding events into a case's state.
+
+Commands return events, and a projector folds them:
+
+* `decide_open`, `decide` and `decide_void` validate a proposed event against the rule pack and the case's
+  history and return the `Event` to append, or raise `EventRefused`/`InvalidValue` (nothing is written);
+* `apply(rules, state, event)` is one step of the fold; `project(rules, ref, events)` folds a history,
+  skipping voided events, and is what both the incremental path and `rebuild` use.
+
+Everything service-specific (event names, states, guards, fields, clocks) comes from the rule pack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tracker.calendar import WorkingCalendar
+from tracker.clocks import SUPERSEDED, ClockException, ClockInstance, due_date
+from tracker.errors import EventRefused, InvalidValue
+from tracker.events import REASON, VOIDS, Event
+from tracker.fields import JsonValue, parse_field
+from tracker.rules import EventSpec, FieldSpec, FieldType, Guard, PackRegistry, RulePack
+
+_FAR_FUTURE = dt.date(2100, 12, 31)
+
+CASE_TYPE_KEY = "case_type"
+"""Key in the opening event's payload that stores the case type (engine-defined, not a pack field)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the fold needs besides the events: the packs, the calendar, configured defaults."""
+
+    packs: PackRegistry
+    calendar: WorkingCalendar
+    field_defaults: Mapping[str, str] = field(default_factory=dict)
+    """Default values of case fields from the configuration (`[cases.defaults]`)."""
+
+    def pack(self, state: CaseState) -> RulePack:
+        """The pack version that governs a case's events and fields."""
+        return self.packs.in_force(state.pack_id, state.opened_on)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """A case as its non-voided events make it; rebuilt by folding, never edited."""
+
+    ref: str
+    pack_id: str
+    pack_version: str
+    case_type: str
+    opened_on: dt.date
+    state: str
+    state_at: tuple[dt.date, int]
+    fields: Mapping[str, JsonValue]
+    """Case field values that may appear in reports."""
+    personal: Mapping[str, JsonValue]
+    """Personal field values: for the caseworker's eyes only."""
+    happened: Mapping[str, tuple[dt.date, ...]]
+    """Dates of every non-voided event by type."""
+    last_seq: int
+    clocks: tuple[ClockInstance, ...] = ()
+    voided: Mapping[int, str] = field(default_factory=dict)
+    """Voided event seqs and their reasons."""
+    closed_on: dt.date | None = None
+    """The date it reached a terminal state, if it has."""
+    owner: str | None = None
+    """The caseworker who owns the case (the pack's `owner_field`), for routing and the "Mine" view."""
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the case has reached a terminal state (closed, withdrawn, ...)."""
+        return self.closed_on is not None
+
+
+# ---------------------------------------------------------------------------------------------- fold
+
+
+class Fact(Protocol):
+    """What the fold reads of an event: an `Event`, or a database row with the same attributes."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def on(self) -> dt.date: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def project(rules: Rules, ref: str, events: Iterable[Fact]) -> CaseState:
+    """Fold a case's full history (corrections included) into its state."""
+    history = list(events)
+    if not history:
+        raise ValueError(f"case {ref} has no events")
+    pack = rules.packs.in_force(_pack_of(rules, history[0]), history[0].on)
+    correction = pack.event_with_role("correction")
+    voided = {int(e.data[VOIDS]): str(e.data.get(REASON, "")) for e in history if e.type == correction}
+    fold: _Fold | None = None
+    for event in history:
+        if event.seq in voided or event.type == correction:
+            continue
+        if fold is None:
+            fold = _Fold(_opened(rules, ref, event))
+        else:
+            fold.step(rules, event)
+    assert fold is not None, "the opening event cannot be voided"
+    fold.voided = voided
+    fold.last_seq = history[-1].seq
+    return fold.freeze()
+
+
+def apply(rules: Rules, state: CaseState | None, ref: str, event: Fact) -> CaseState:
+    """One step of the fold: the state after `event` (which is assumed to fit)."""
+    if state is None:
+        return _opened(rules, ref, event)
+    fold = _Fold(state)
+    fold.step(rules, event)
+    return fold.freeze()
+
+
+class _Fold:
+    """A CaseState being folded: mutable while the events are applied, frozen at the end (for speed)."""
+
+    def __init__(self, state: CaseState) -> None:
+        self.changes: dict[str, Any] = {}
+        self.base = state
+        self.happened = dict(state.happened)
+        self.clocks = list(state.clocks)
+        self.voided: Mapping[int, str] = state.voided
+        self.last_seq = state.last_seq
+        self.pack: RulePack | None = None
+        self.state_at = state.state_at
+
+    def step(self, rules: Rules, event: Fact) -> None:
+        base = self.base
+        if self.pack is None:
+            self.pack = rules.pack(base)
+        pack = self.pack
+        spec = pack.events.get(event.type)
+        self.happened[event.type] = (*self.happened.get(event.type, ()), event.on)
+        self.last_seq = event.seq
+        terminal = event.type in pack.terminal_states
+        if spec is not None and spec.milestone and (terminal or (event.on, event.seq) >= self.state_at):
+            # A terminal event ends the case even when back-dated before the last milestone.
+            self.changes["state"] = event.type
+            self.state_at = max(self.state_at, (event.on, event.seq))
+            if terminal and self.changes.get("closed_on", base.closed_on) is None:
+                self.changes["closed_on"] = event.on
+        if spec is not None and spec.role == "edit":
+            fields, personal = _split_case_fields(pack, event.data)
+            merged = {**self.changes.get("fields", base.fields), **fields}
+            self.changes["fields"] = merged
+            self.changes["personal"] = {**self.changes.get("personal", base.personal), **personal}
+            self.changes["owner"] = _owner(pack, merged)
+        _advance_clocks(rules, base, pack, spec, event, self.clocks)
+
+    def freeze(self) -> CaseState:
+        return dataclasses.replace(
+            self.base,
+            happened=self.happened,
+            clocks=tuple(self.clocks),
+            voided=self.voided,
+            last_seq=self.last_seq,
+            state_at=self.state_at,
+            **self.changes,
+        )
+
+
+def _pack_of(rules: Rules, opening: Fact) -> str:
+    case_type = str(opening.data.get(CASE_TYPE_KEY, ""))
+    pack_id = rules.packs.pack_for_case_type(case_type)
+    if pack_id is None:
+        raise EventRefused(f"case type {case_type!r} belongs to no enabled rule pack")
+    return pack_id
+
+
+def _opened(rules: Rules, ref: str, event: Fact) -> CaseState:
+    pack_id = _pack_of(rules, event)
+    pack = rules.packs.in_force(pack_id, event.on)
+    fields, personal = _split_case_fields(pack, event.data)
+    return CaseState(
+        ref=ref,
+        pack_id=pack_id,
+        pack_version=pack.version,
+        case_type=str(event.data[CASE_TYPE_KEY]),
+        opened_on=event.on,
+        state=event.type,
+        state_at=(event.on, event.seq),
+        fields=fields,
+        personal=personal,
+        happened={event.type: (event.on,)},
+        last_seq=event.seq,
+        owner=_owner(pack, fields),
+    )
+
+
+def _owner(pack: RulePack, fields: Mapping[str, JsonValue]) -> str | None:
+    value = fields.get(pack.owner_field) if pack.owner_field else None
+    return str(value) if value else None
+
+
+def _split_case_fields(
+    pack: RulePack, data: Mapping[str, object]
+) -> tuple[dict[str, JsonValue], dict[str, JsonValue]]:
+    fields: dict[str, JsonValue] = {}
+    personal: dict[str, JsonValue] = {}
+    for name, value in data.items():
+        spec = pack.case_fields.get(name)
+        if spec is not None:
+            (personal if spec.personal else fields)[name] = value  # type: ignore[assignment]
+    return fields, personal
+
+
+def _advance_clocks(
+    rules: Rules,
+    state: CaseState,
+    pack: RulePack,
+    spec: EventSpec | None,
+    event: Fact,
+    clocks: list[ClockInstance],
+) -> None:
+    """Stop, cancel, except and start clock instances for `event`, in place."""
+    exception = _exception_of(pack, spec, event)
+    for i, instance in enumerate(clocks):
+        if not instance.live:
+            continue
+        if event.type in instance.spec.stop:
+            clocks[i] = instance.stop(event.on)
+        elif event.type in instance.spec.cancel:
+            clocks[i] = instance.end(event.on, event.type)
+        elif exception is not None and exception[0] == instance.clock:
+            clocks[i] = instance.excepted(exception[1])
+    governing = rules.packs.in_force(state.pack_id, event.on)
+    for clock_id, clock in governing.clocks_started_by.get(event.type, ()):
+        if not _applies(clock.case_types, state.case_type):
+            continue
+        running = [i for i, c in enumerate(clocks) if c.clock == clock_id and c.live]
+        if running:
+            if clock.restart != "supersede":
+                continue
+            for i in running:
+                clocks[i] = clocks[i].end(event.on, SUPERSEDED)
+        number = 1 + sum(1 for c in clocks if c.clock == clock_id)
+        clocks.append(
+            ClockInstance(
+                clock=clock_id,
+                number=number,
+                pack_version=governing.version,
+                starts_on=event.on,
+                due_on=due_date(clock, rules.calendar, event.on, event.data),
+                start_seq=event.seq,
+                spec=clock,
+            )
+        )
+
+
+def _exception_of(pack: RulePack, spec: EventSpec | None, event: Fact) -> tuple[str, ClockException] | None:
+    if spec is None or spec.role != "exception":
+        return None
+    fields = pack.event_fields(event.type)
+    clock = event.data.get(_field_of_type(fields, FieldType.CLOCK) or "")
+    reason = event.data.get(_field_of_type(fields, FieldType.EXCEPTION_REASON) or "")
+    until = event.data.get(_field_of_type(fields, FieldType.DATE) or "")
+    note = event.data.get(_field_of_type(fields, FieldType.TEXT) or "")
+    if not clock or not reason:
+        return None
+    return str(clock), ClockException(
+        reason=str(reason),
+        until=dt.date.fromisoformat(str(until)) if until else None,
+        note=str(note) if note else None,
+        seq=event.seq,
+    )
+
+
+def _field_of_type(fields: Mapping[str, FieldSpec], kind: FieldType) -> str | None:
+    return next((name for name, spec in fields.items() if spec.type is kind), None)
+
+
+def _applies(case_types: list[str] | None, case_type: str) -> bool:
+    return case_types is None or case_type in case_types
+
+
+# ---------------------------------------------------------------------------------------------- decide
+
+
+def decide_open(
+    rules: Rules,
+    ref: str,
+    case_type: str | None,
+    on: dt.date,
+    raw_fields: Mapping[str, object],
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> Event:
+    """The opening event of a new case, or a refusal."""
+    chosen = case_type or rules.packs.default_case_type
+    pack_id = rules.packs.pack_for_case_type(chosen)
+    if pack_id is None:
+        raise InvalidValue("--type", chosen, f"use one of {', '.join(rules.packs.case_types)}")
+    pack = rules.packs.in_force(pack_id, on)
+    if on > today:
+        raise EventRefused(
+            f"case {ref}: cannot be opened on {on.isoformat()}, after today ({today.isoformat()}); "
+            "date it today or earlier"
+        )
+    merged: dict[str, object] = {
+        name: value for name, value in rules.field_defaults.items() if name in pack.case_fields
+    }
+    merged.update(raw_fields)
+    data = _parse_fields(pack, pack.open_event, merged, today, f"case {ref}: {pack.open_event}")
+    data[CASE_TYPE_KEY] = chosen
+    return Event(seq=1, type=pack.open_event, on=on, data=data, actor=actor, recorded_at=now)
+
+
+def decide(
+    rules: Rules,
+    state: CaseState,
+    event_type: str,
+    on: dt.date,
+    raw_fields: Mapping[str, object],
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> Event:
+    """The next event of an existing case, or a refusal that names the case, event, state and options."""
+    pack = rules.pack(state)
+    spec = pack.events.get(event_type)
+    where = f"case {state.ref}: {event_type}"
+    if spec is None:
+        raise EventRefused(
+            f"case {state.ref}: {event_type!r} is not an event of {pack.id}; "
+            f"allowed now: {', '.join(allowed_events(rules, state, today)) or 'nothing'}"
+        )
+    if spec.role == "open":
+        raise EventRefused(f"{where}: the case is already open (opened {state.opened_on.isoformat()})")
+    if spec.role == "correction":
+        raise EventRefused(
+            f"{where}: to correct a mistake, void the event: caseclock void {state.ref} SEQ --reason TEXT"
+        )
+    data = _parse_fields(pack, event_type, raw_fields, today, where)
+    _check_fits(rules, state, pack, event_type, spec, on, data, today)
+    return Event(seq=state.last_seq + 1, type=event_type, on=on, data=data, actor=actor, recorded_at=now)
+
+
+def decide_void(
+    rules: Rules,
+    events: Sequence[Event],
+    state: CaseState,
+    seq: int,
+    reason: str,
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> Event:
+    """A correction voiding event `seq`, refused if the rest of the history would no longer fit."""
+    pack = rules.pack(state)
+    correction = pack.event_with_role("correction")
+    where = f"case {state.ref}: void {seq}"
+    if correction is None:
+        raise EventRefused(f"{where}: pack {pack.id} has no correction event, so events cannot be voided")
+    target = next((e for e in events if e.seq == seq), None)
+    if target is None:
+        raise InvalidValue(
+            "SEQ",
+            seq,
+            f"case {state.ref} has events 1 to {state.last_seq}; `caseclock show {state.ref}` lists them",
+        )
+    if not reason.strip():
+        raise InvalidValue("--reason", reason, "say why the event is void, e.g. --reason 'wrong case'")
+    if target.type == correction:
+        raise EventRefused(
+            f"{where}: event {seq} is itself a correction; record the voided step again instead"
+        )
+    if target.type == pack.open_event:
+        raise EventRefused(
+            f"{where}: the opening event cannot be voided; record withdrawn to close a case opened in error"
+        )
+    if seq in state.voided:
+        raise EventRefused(f"{where}: event {seq} is already void ({state.voided[seq]})")
+    _check_history_without(rules, events, state, seq)
+    data: dict[str, JsonValue] = {VOIDS: seq, REASON: reason.strip()}
+    return Event(seq=state.last_seq + 1, type=correction, on=today, data=data, actor=actor, recorded_at=now)
+
+
+def _check_history_without(rules: Rules, events: Sequence[Event], state: CaseState, seq: int) -> None:
+    """Refold the history without event `seq`, checking that every later event still fits."""
+    pack = rules.pack(state)
+    correction = pack.event_with_role("correction")
+    voided = set(state.voided) | {seq}
+    replay: CaseState | None = None
+    for event in events:
+        if event.seq in voided or event.type == correction:
+            continue
+        if replay is not None and event.seq > seq:
+            spec = pack.events.get(event.type)
+            problem = spec and _misfit(replay, pack, event.type, spec, event.on, event.data)
+            if problem:
+                raise EventRefused(
+                    f"case {state.ref}: void {seq}: event {event.seq} ({event.type}) would no longer fit: "
+                    f"{problem}; void event {event.seq} first"
+                )
+        replay = apply(rules, replay, state.ref, event)
+
+
+def _parse_fields(
+    pack: RulePack,
+    event_type: str,
+    raw_fields: Mapping[str, object],
+    today: dt.date,
+    where: str,
+) -> dict[str, JsonValue]:
+    accepted = pack.event_fields(event_type)
+    spec = pack.events[event_type]
+    data: dict[str, JsonValue] = {}
+    for name, raw in raw_fields.items():
+        field_spec = accepted.get(name)
+        if field_spec is None:
+            known = ", ".join(accepted) or "none"
+            raise InvalidValue(name, raw, f"{event_type} has no field {name}; its fields: {known}")
+        value = parse_field(pack, name, field_spec, raw, today)
+        if value is None:
+            continue
+        data[name] = value
+    required = [n for n, s in spec.fields.items() if s.required] + list(spec.required_fields)
+    if spec.role == "open":
+        required += [n for n, s in pack.case_fields.items() if s.required]
+    for name in required:
+        if name not in data:
+            option = name.replace("_", "-")
+            raise InvalidValue(name, "(missing)", f"{where} needs {name}: add --{option} VALUE")
+    return data
+
+
+def _check_fits(
+    rules: Rules,
+    state: CaseState,
+    pack: RulePack,
+    event_type: str,
+    spec: EventSpec,
+    on: dt.date,
+    data: Mapping[str, JsonValue],
+    today: dt.date,
+) -> None:
+    problem = _misfit(state, pack, event_type, spec, on, data, today)
+    if problem is None:
+        return
+    allowed = allowed_events(rules, state, _FAR_FUTURE)
+    raise EventRefused(
+        f"case {state.ref}: {event_type} does not fit state {state.state}: {problem}; "
+        f"allowed now: {', '.join(allowed) or 'nothing (the case is finished)'}"
+    )
+
+
+def _misfit(
+    state: CaseState,
+    pack: RulePack,
+    event_type: str,
+    spec: EventSpec,
+    on: dt.date,
+    data: Mapping[str, JsonValue],
+    today: dt.date = _FAR_FUTURE,
+) -> str | None:
+    """Why the event does not fit, or None when it does."""
+    if on > today:
+        return (
+            f"dated {on.isoformat()}, after today ({today.isoformat()}); a step is recorded once it has "
+            "happened (a planned date goes in its date field)"
+        )
+    if on < state.opened_on:
+        return f"dated {on.isoformat()}, before the case was opened on {state.opened_on.isoformat()}"
+    if state.terminal and not spec.after_terminal:
+        return f"the case is {state.state} and takes only {', '.join(_after_terminal(pack))} now"
+    if not _applies(spec.case_types, state.case_type):
+        return f"{state.case_type} cases have no {event_type}"
+    if spec.once and event_type in state.happened:
+        return f"{event_type} was already recorded on {state.happened[event_type][0].isoformat()}"
+    if spec.when:
+        reasons = [_guard_problem(state, guard, on) for guard in spec.when]
+        applicable = [r for r in reasons if r is not None and r != _NOT_THIS_TYPE]
+        if all(r is not None for r in reasons):
+            return applicable[0] if applicable else f"{state.case_type} cases have no {event_type}"
+    for name, field_spec in spec.fields.items():
+        value = data.get(name)
+        if field_spec.not_before_event_date and value is not None and str(value) < on.isoformat():
+            return f"{name} {value} is before the event's own date {on.isoformat()}"
+    if spec.role == "exception":
+        return _exception_problem(state, pack, event_type, data, on)
+    return None
+
+
+_NOT_THIS_TYPE = "\0"
+
+
+def _guard_problem(state: CaseState, guard: Guard, on: dt.date) -> str | None:
+    if guard.case_types is not None and state.case_type not in guard.case_types:
+        return _NOT_THIS_TYPE
+    if guard.after_any:
+        dates = [d for name in guard.after_any for d in state.happened.get(name, ())]
+        if not dates:
+            return f"needs {_or(guard.after_any)} first"
+        if min(dates) > on:
+            return f"dated {on.isoformat()}, before {_or(guard.after_any)} on {min(dates).isoformat()}"
+    present = [name for name in guard.none_of if name in state.happened]
+    if present:
+        return f"not after {_or(present)}"
+    return None
+
+
+def _exception_problem(
+    state: CaseState, pack: RulePack, event_type: str, data: Mapping[str, JsonValue], on: dt.date
+) -> str | None:
+    fields = pack.event_fields(event_type)
+    clock_id = str(data.get(_field_of_type(fields, FieldType.CLOCK) or "", ""))
+    reason = str(data.get(_field_of_type(fields, FieldType.EXCEPTION_REASON) or "", ""))
+    live = [c for c in state.clocks if c.clock == clock_id and c.live]
+    if not live:
+        running = sorted({c.clock for c in state.clocks if c.live})
+        return f"clock {clock_id} is not running (running: {', '.join(running) or 'none'})"
+    if on < live[-1].starts_on:
+        return f"dated {on.isoformat()}, before clock {clock_id} started on {live[-1].starts_on.isoformat()}"
+    allowed = live[-1].spec.exception_reasons
+    if not allowed:
+        return f"clock {clock_id} allows no exceptions"
+    if reason not in allowed:
+        return f"reason {reason} is not allowed for {clock_id}; use one of {', '.join(allowed)}"
+    return None
+
+
+def _or(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _after_terminal(pack: RulePack) -> list[str]:
+    return [n for n, s in pack.events.items() if s.after_terminal and s.role != "correction"]
+
+
+def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
+    """The event types the pack would accept next on `on` (fields aside): the actions to offer."""
+    pack = rules.pack(state)
+    allowed = []
+    for name, spec in pack.events.items():
+        if spec.role in ("open", "correction"):
+            continue
+        if spec.role == "exception":
+            if state.terminal or not any(c.live and c.spec.exception_reasons for c in state.clocks):
+                continue
+            allowed.append(name)
+            continue
+        if _misfit(state, pack, name, spec, max(on, state.opened_on), {}) is None:
+            allowed.append(name)
+    return allowed
