@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tracker.cli import main
+from tracker.schema import SCHEMA_HEAD
 
 AS_OF = "2026-03-10"
 
@@ -224,7 +225,16 @@ def test_init_is_idempotent(cli) -> None:
     first = cli("init", "--json")
     second = cli("init", "--json")
     assert first.code == second.code == 0
-    assert json.loads(second.out)["was"] == "0001"
+    assert json.loads(second.out)["was"] == SCHEMA_HEAD
+
+
+def test_the_code_expects_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "tracker:migrations")
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
 
 
 def test_demo_is_deterministic(cli, tmp_path: Path, monkeypatch) -> None:

@@ -19,9 +19,12 @@ Called by the rule engine (`tracker.clocks`), the CLI (working days left) and th
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import InvalidValue
@@ -51,11 +54,49 @@ def statutory_holidays(first_year: int, last_year: int) -> dict[dt.date, str]:
 
     `subdiv="ENG"` matters: without it the `holidays` package leaves out Easter Monday and the August bank
     holiday, which are holidays in England and Wales but not in Scotland.
+
+    Importing `holidays` loads every country it knows and generating a century takes ~0.6 s, which every
+    command would pay. The result is therefore cached as JSON in the user cache directory, keyed by the
+    installed `holidays` version and the years, so a new release of the package refreshes it.
     """
-    import holidays  # deferred: building a century of holidays costs ~100 ms, only paid when needed
+    cache = _holiday_cache_path(first_year, last_year)
+    if cache is not None:
+        try:
+            stored = json.loads(cache.read_text(encoding="utf-8"))
+            return {dt.date.fromisoformat(day): name for day, name in stored.items()}
+        except (OSError, ValueError):
+            pass  # missing or damaged: compute it again below
+    import holidays
 
     table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
-    return {day: str(name) for day, name in sorted(table.items())}
+    result = {day: str(name) for day, name in sorted(table.items())}
+    if cache is not None:
+        _write_cache(cache, {day.isoformat(): name for day, name in result.items()})
+    return result
+
+
+def _holiday_cache_path(first_year: int, last_year: int) -> Path | None:
+    if os.environ.get("CASECLOCK_NO_HOLIDAY_CACHE"):
+        return None
+    try:
+        from importlib.metadata import version
+
+        from platformdirs import user_cache_dir
+
+        release = version("holidays")
+    except Exception:  # no metadata (a vendored copy): do without the cache
+        return None
+    return Path(user_cache_dir("caseclock")) / f"holidays-gb-eng-{release}-{first_year}-{last_year}.json"
+
+
+def _write_cache(path: Path, content: dict[str, str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(content), encoding="utf-8")
+        temporary.replace(path)  # atomic: a concurrent reader sees the old file or the new one
+    except OSError:
+        pass  # a read-only home directory: the next run computes it again
 
 
 class WorkingCalendar:

@@ -14,8 +14,8 @@ Pure functions over frozen dataclasses; called by `tracker.workflow` while foldi
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -102,18 +102,33 @@ class ClockInstance:
         """With an exception recorded (a later one replaces an earlier one)."""
         return self._with(exception=exception)
 
-    def _with(self, **changes: object) -> ClockInstance:
-        # A plain constructor call: dataclasses.replace introspects the fields on every call, which
+    def _with(
+        self,
+        stopped_on: dt.date | None = None,
+        ended_on: dt.date | None = None,
+        ended_by: str | None = None,
+        exception: ClockException | None = None,
+    ) -> ClockInstance:
+        # An explicit constructor call: dataclasses.replace introspects the fields on every call, which
         # dominated `rebuild` on large databases.
-        values = {name: getattr(self, name) for name in _CLOCK_FIELDS}
-        values.update(changes)
-        return ClockInstance(**values)  # type: ignore[arg-type]
+        return ClockInstance(
+            clock=self.clock,
+            number=self.number,
+            pack_version=self.pack_version,
+            starts_on=self.starts_on,
+            due_on=self.due_on,
+            start_seq=self.start_seq,
+            spec=self.spec,
+            stopped_on=stopped_on or self.stopped_on,
+            ended_on=ended_on or self.ended_on,
+            ended_by=ended_by or self.ended_by,
+            exception=exception or self.exception,
+        )
 
 
-_CLOCK_FIELDS = tuple(f.name for f in dataclasses.fields(ClockInstance))
-
-
-def due_date(spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: dict[str, object]) -> dt.date:
+def due_date(
+    spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: Mapping[str, object]
+) -> dt.date:
     """The due date of a clock started by an event on `on` carrying `data`."""
     rule = spec.due
     base = on

@@ -467,6 +467,10 @@ class PackRegistry:
         """All versions of a pack, oldest first."""
         return list(self._versions[pack_id])
 
+    def has_versions(self, pack_id: str) -> bool:
+        """Whether the pack has more than one version (so any event date may pick other clocks)."""
+        return len(self._versions[pack_id]) > 1
+
     def latest(self, pack_id: str) -> RulePack:
         """The newest version of a pack."""
         return self._versions[pack_id][-1]

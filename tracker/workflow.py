@@ -142,23 +142,27 @@ class _Fold:
         if self.pack is None:
             self.pack = rules.pack(base)
         pack = self.pack
-        spec = pack.events.get(event.type)
-        self.happened[event.type] = (*self.happened.get(event.type, ()), event.on)
-        self.last_seq = event.seq
-        terminal = event.type in pack.terminal_states
-        if spec is not None and spec.milestone and (terminal or (event.on, event.seq) >= self.state_at):
-            # A terminal event ends the case even when back-dated before the last milestone.
-            self.changes["state"] = event.type
-            self.state_at = max(self.state_at, (event.on, event.seq))
-            if terminal and self.changes.get("closed_on", base.closed_on) is None:
-                self.changes["closed_on"] = event.on
-        if spec is not None and spec.role == "edit":
-            fields, personal = _split_case_fields(pack, event.data)
-            merged = {**self.changes.get("fields", base.fields), **fields}
-            self.changes["fields"] = merged
-            self.changes["personal"] = {**self.changes.get("personal", base.personal), **personal}
-            self.changes["owner"] = _owner(pack, merged)
-        _advance_clocks(rules, base, pack, spec, event, self.clocks)
+        event_type, on, seq = event.type, event.on, event.seq  # read once: rows are slower than locals
+        spec = pack.events.get(event_type)
+        happened = self.happened
+        happened[event_type] = (*happened.get(event_type, ()), on)
+        self.last_seq = seq
+        if spec is not None:
+            terminal = event_type in pack.terminal_states
+            if spec.milestone and (terminal or (on, seq) >= self.state_at):
+                # A terminal event ends the case even when back-dated before the last milestone.
+                self.changes["state"] = event_type
+                self.state_at = max(self.state_at, (on, seq))
+                if terminal and self.changes.get("closed_on", base.closed_on) is None:
+                    self.changes["closed_on"] = on
+            if spec.role == "edit":
+                fields, personal = _split_case_fields(pack, event.data)
+                merged = {**self.changes.get("fields", base.fields), **fields}
+                self.changes["fields"] = merged
+                self.changes["personal"] = {**self.changes.get("personal", base.personal), **personal}
+                self.changes["owner"] = _owner(pack, merged)
+        if self.clocks or event_type in pack.clocks_started_by or rules.packs.has_versions(base.pack_id):
+            _advance_clocks(rules, base, pack, spec, event, self.clocks)
 
     def freeze(self) -> CaseState:
         return dataclasses.replace(
@@ -226,18 +230,19 @@ def _advance_clocks(
     clocks: list[ClockInstance],
 ) -> None:
     """Stop, cancel, except and start clock instances for `event`, in place."""
+    event_type, on = event.type, event.on
     exception = _exception_of(pack, spec, event)
     for i, instance in enumerate(clocks):
-        if not instance.live:
+        if instance.stopped_on is not None or instance.ended_on is not None:
             continue
-        if event.type in instance.spec.stop:
-            clocks[i] = instance.stop(event.on)
-        elif event.type in instance.spec.cancel:
-            clocks[i] = instance.end(event.on, event.type)
+        if event_type in instance.spec.stop:
+            clocks[i] = instance.stop(on)
+        elif event_type in instance.spec.cancel:
+            clocks[i] = instance.end(on, event_type)
         elif exception is not None and exception[0] == instance.clock:
             clocks[i] = instance.excepted(exception[1])
-    governing = rules.packs.in_force(state.pack_id, event.on)
-    for clock_id, clock in governing.clocks_started_by.get(event.type, ()):
+    governing = rules.packs.in_force(state.pack_id, on)
+    for clock_id, clock in governing.clocks_started_by.get(event_type, ()):
         if not _applies(clock.case_types, state.case_type):
             continue
         running = [i for i, c in enumerate(clocks) if c.clock == clock_id and c.live]

@@ -1,0 +1,142 @@
+"""Store benchmarks: events appended per second, `rebuild` of a large database, `caseclock show` wall time.
+
+Run: .venv/bin/python bench/bench_store.py [--cases 100000] [--keep]
+
+Prints figures with the size of the data and the machine's core count; asserts nothing. The large demo
+database is cached in the temp directory (per case count) so repeated runs skip generating it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker.calendar import WorkingCalendar  # noqa: E402
+from tracker.db import make_engine, upgrade  # noqa: E402
+from tracker.demo import generate  # noqa: E402
+from tracker.rules import discover_packs  # noqa: E402
+from tracker.store import Store  # noqa: E402
+from tracker.workflow import Rules  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 20)
+CLI = [sys.executable, "-m", "tracker.cli"]
+
+
+def rules() -> Rules:
+    return Rules(discover_packs(), WorkingCalendar())
+
+
+def bench_appends(cases: int = 300) -> None:
+    """Open cases and record a whole mediation path on each, one transaction per event."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{folder}/append.db")
+        upgrade(engine)
+        store = Store(engine, rules())
+        now = dt.datetime.now(dt.UTC)
+        today = dt.date(2026, 6, 30)
+        steps = [
+            ("mediation_requested", 0, {}),
+            ("la_notified", 1, {}),
+            ("meeting_scheduled", 3, {"meeting_date": "2026-04-20"}),
+            ("confirmation_sent", 4, {}),
+            ("meeting_held", 40, {"outcome": "agreed"}),
+            ("certificate_issued", 41, {"kind": "after_mediation"}),
+            ("closed", 42, {}),
+        ]
+        start = dt.date(2026, 3, 2)
+        for i in range(cases):  # warm-up of imports, caches and the calendar index happens here too
+            store.open_case(f"B-{i}", "mediation", start, {"caseworker": "Jo Smith"}, "bench", now, today)
+        began = time.perf_counter()
+        count = 0
+        for i in range(cases):
+            for event_type, offset, fields in steps:
+                store.record(f"B-{i}", event_type, start + dt.timedelta(days=offset), fields, "bench", now, today)
+                count += 1
+        seconds = time.perf_counter() - began
+        engine.dispose()
+    print(f"append: {count} events on {cases} cases in {seconds:.2f} s = {count / seconds:,.0f} events/s (SQLite, with projections)")
+
+
+def demo_database(cases: int) -> Path:
+    """A SQLite file with `cases` demo cases, cached in the temp directory."""
+    path = Path(tempfile.gettempdir()) / f"caseclock-bench-{cases}.db"
+    if path.exists():
+        return path
+    began = time.perf_counter()
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    store = Store(engine, rules())
+    now = dt.datetime.now(dt.UTC)
+    store.import_histories(generate(store.rules, cases, 1, AS_OF, now), now)
+    engine.dispose()
+    print(f"(built {path} with {cases:,} demo cases in {time.perf_counter() - began:.0f} s)")
+    return path
+
+
+def bench_rebuild(path: Path, cases: int) -> None:
+    """`caseclock rebuild` in a child process: wall time and the child's peak memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    began = time.perf_counter()
+    subprocess.run([*CLI, "--db", f"sqlite:///{path}", "rebuild"], check=True, capture_output=True, cwd=ROOT)
+    seconds = time.perf_counter() - began
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    events = _count(path, "events")
+    print(
+        f"rebuild: {cases:,} cases ({events:,} events) in {seconds:.1f} s wall, "
+        f"peak memory {max(peak_kib, before) / 1024:.0f} MiB (target: <= 60 s, <= 1 GiB)"
+    )
+
+
+def bench_show(path: Path, runs: int = 10) -> None:
+    """`caseclock show REF` end to end, as a user types it."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run(
+            [*CLI, "--db", f"sqlite:///{path}", "--as-of", AS_OF.isoformat(), "show", "M-00001"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        times.append(time.perf_counter() - began)
+    print(
+        f"show: median {statistics.median(times):.3f} s, best {min(times):.3f} s over {runs} runs "
+        f"on the {_count(path, 'cases'):,}-case database (target: <= 0.4 s)"
+    )
+
+
+def _count(path: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=100_000, help="size of the rebuild/show database")
+    parser.add_argument("--keep", action="store_true", help="keep the cached demo database afterwards")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    bench_appends()
+    path = demo_database(args.cases)
+    bench_rebuild(path, args.cases)
+    bench_show(path)
+    if not args.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

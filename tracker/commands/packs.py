@@ -1,0 +1,120 @@
+"""Commands that describe the enabled rule packs: `packs` and `events`.
+
+Everything printed comes from the packs themselves, so these commands are the reference for what `open`
+and `record` accept in a given deployment.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tracker.commands.output import print_json, table
+from tracker.context import Context
+from tracker.errors import InvalidValue
+from tracker.rules import FieldSpec, RulePack
+
+
+def register(commands: Any) -> None:
+    """Add the pack commands to the `caseclock` parser."""
+    packs = commands.add_parser(
+        "packs",
+        help="list the enabled rule packs, their versions and clocks",
+        epilog="Example: caseclock packs --json",
+    )
+    packs.add_argument("--json", action="store_true", help="machine-readable output")
+    packs.set_defaults(run=run_packs)
+
+    events = commands.add_parser(
+        "events",
+        help="list the event types a case type accepts, with their fields",
+        epilog="Example: caseclock events --type mediation",
+    )
+    events.add_argument("--type", dest="case_type", help="a case type (default: the first enabled)")
+    events.add_argument("--json", action="store_true", help="machine-readable output")
+    events.set_defaults(run=run_events)
+
+
+def _field_json(pack: RulePack, name: str, spec: FieldSpec) -> dict[str, Any]:
+    return {
+        "name": name,
+        "option": f"--{name.replace('_', '-')}",
+        "type": spec.type.value,
+        "title": spec.label(name),
+        "required": spec.required,
+        "choices": pack.choices_of(spec) or None,
+        "personal": spec.personal,
+    }
+
+
+def run_packs(context: Context, args: argparse.Namespace) -> int:
+    """`caseclock packs`."""
+    body = []
+    for pack_id in context.packs:
+        for pack in context.packs.versions(pack_id):
+            body.append(
+                {
+                    "id": pack.id,
+                    "version": pack.version,
+                    "effective_from": pack.effective_from.isoformat(),
+                    "title": pack.title,
+                    "case_types": list(pack.case_types),
+                    "clocks": [
+                        {"clock": cid, "kpi": c.kpi, "title": c.title, "due": c.due.describe(), "target": c.target}
+                        for cid, c in pack.clocks.items()
+                    ],
+                }
+            )
+    if args.json:
+        print_json(body)
+        return 0
+    for pack in body:
+        print(f"{pack['id']} {pack['version']} (from {pack['effective_from']}): {pack['title']}")
+        print(f"  case types: {', '.join(pack['case_types'])}")
+        for clock in pack["clocks"]:
+            target = f", target {clock['target']:g}%" if clock["target"] is not None else ""
+            print(f"  {clock['clock']} {clock['kpi']} {clock['title']}: {clock['due']}{target}")
+    return 0
+
+
+def run_events(context: Context, args: argparse.Namespace) -> int:
+    """`caseclock events`."""
+    packs = context.packs
+    case_type = args.case_type or packs.default_case_type
+    pack_id = packs.pack_for_case_type(case_type)
+    if pack_id is None:
+        raise InvalidValue("--type", case_type, f"use one of {', '.join(packs.case_types)}")
+    pack = packs.in_force(pack_id, context.as_of)
+    body = []
+    for name, spec in pack.events.items():
+        if spec.case_types is not None and case_type not in spec.case_types:
+            continue
+        if spec.role == "correction":
+            continue
+        fields = pack.event_fields(name)
+        body.append(
+            {
+                "event": name,
+                "title": spec.title,
+                "action": spec.action,
+                "fields": [_field_json(pack, field, fspec) for field, fspec in fields.items()],
+            }
+        )
+    if args.json:
+        print_json(body)
+        return 0
+    print(f"{case_type} ({pack.id} {pack.version}): caseclock record REF EVENT [--on DATE] [--NAME VALUE ...]")
+    for event in body:
+        print()
+        print(f"{event['event']}: {event['title']}")
+        rows = [
+            [
+                f["option"],
+                f["type"] + (" (required)" if f["required"] else ""),
+                ", ".join(f["choices"]) if f["choices"] else f["title"],
+            ]
+            for f in event["fields"]
+        ]
+        if rows:
+            print(table(["  option", "type", "values"], [["  " + r[0], r[1], r[2]] for r in rows]))
+    return 0
