@@ -89,6 +89,8 @@ VALID_FIELDS: Mapping[str, Mapping[str, str]] = {
     "withdrawn": {"reason": "family moved away"},
     "note": {"note": "phoned mum"},
     "survey": {"satisfied": "agree"},
+    "feedback": {"kind": "compliment"},
+    "impact_story": {"story": "the meeting helped the family and school agree a plan"},
     "details_changed": {"district": "broadland"},
     "closed": {},
 }
@@ -249,7 +251,7 @@ def test_allowed_events_are_exactly_the_events_decide_accepts(history: str) -> N
     pack = RULES.pack(probe.state)
     offered = set(allowed_events(RULES, probe.state, TODAY))
     for event_type, spec in pack.events.items():
-        if spec.role in ("open", "correction", "exception"):
+        if spec.role in ("open", "void", "except_clock"):
             continue
         case = case_at(history)
         try:
@@ -395,7 +397,7 @@ def test_disagreement_resolution_has_no_mediation_events_and_no_clocks() -> None
         assert f"disagreement_resolution cases have no {event_type}" in message
         assert "state opened" in message
     offered = allowed_events(RULES, case.state, TODAY)
-    assert offered == ["details_changed", "closed", "withdrawn", "note", "survey"]
+    assert offered == ["details_changed", "closed", "withdrawn", "note", "survey", "feedback", "impact_story"]
     case.rec("note", "2026-02-03", note="met both parties")
     assert case.state.clocks == ()
     message = case.refuse("exception", "2026-02-03", clock="kpi5", reason="school_holiday")

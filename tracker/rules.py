@@ -103,7 +103,7 @@ class Guard(_Strict):
     """None of these events has happened."""
 
 
-Role = Literal["open", "edit", "exception", "correction"]
+Role = Literal["open", "edit", "except_clock", "void"]
 
 
 class EventSpec(_Strict):
@@ -113,8 +113,8 @@ class EventSpec(_Strict):
     action: str = ""
     """What the caseworker does, as a button or menu label ("Record LA/ICB notified")."""
     role: Role | None = None
-    """Engine semantics: `open` creates the case, `edit` changes case fields, `exception` records a clock
-    exception, `correction` voids an earlier event. Other events are plain facts."""
+    """Engine semantics: `open` creates the case, `edit` changes case fields, `except_clock` records a clock
+    exception, `void` voids an earlier event (a correction). Other events are plain facts."""
     milestone: bool = False
     """Reaching this event makes it the case's state."""
     once: bool = False
@@ -342,8 +342,8 @@ def _check_pack(pack: RulePack) -> None:
                         f"{where}.due.field: {clock.due.field!r} must be a required date field of "
                         f"every start event; {start!r} has none"
                     )
-        if clock.exception_reasons and pack.event_with_role("exception") is None:
-            raise ValueError(f"{where}.exception_reasons: the pack has no event with role 'exception'")
+        if clock.exception_reasons and pack.event_with_role("except_clock") is None:
+            raise ValueError(f"{where}.exception_reasons: the pack has no event with role 'except_clock'")
     if pack.satisfaction is not None:
         sat = pack.satisfaction
         known([sat.event], events, "satisfaction.event", "event")

@@ -332,7 +332,7 @@ class Store:
 
         Args:
             as_of: Today, for "overdue".
-            view: `open`, `closed`, `overdue` or `all`.
+            view: `open`, `ended` (closed, withdrawn, ...), `overdue` or `all`.
             due_by: Only cases whose next open clock is due on or before this date.
             search: A case-insensitive part of the reference or the owner.
             owner: Only cases of this caseworker.
@@ -379,7 +379,7 @@ class Store:
         filters: list[Any] = []
         if view == "open":
             filters.append(c.closed_on.is_(None))
-        elif view == "closed":
+        elif view == "ended":
             filters.append(c.closed_on.is_not(None))
         elif view == "overdue":
             filters.append(c.next_due_on < as_of)
@@ -471,7 +471,7 @@ class Store:
             name
             for pack_id in self.rules.packs
             for pack in self.rules.packs.versions(pack_id)
-            if (name := pack.event_with_role("correction")) is not None
+            if (name := pack.event_with_role("void")) is not None
         }
         voids = select(e.case_id, e.data[VOIDS].as_integer()).where(e.type.in_(sorted(corrections)))
         with self._reading() as connection:

@@ -99,7 +99,7 @@ def project(rules: Rules, ref: str, events: Iterable[Fact]) -> CaseState:
     if not history:
         raise ValueError(f"case {ref} has no events")
     pack = rules.packs.in_force(_pack_of(rules, history[0]), history[0].on)
-    correction = pack.event_with_role("correction")
+    correction = pack.event_with_role("void")
     voided = {int(e.data[VOIDS]): str(e.data.get(REASON, "")) for e in history if e.type == correction}
     fold: _Fold | None = None
     for event in history:
@@ -266,7 +266,7 @@ def _advance_clocks(
 
 
 def _exception_of(pack: RulePack, spec: EventSpec | None, event: Fact) -> tuple[str, ClockException] | None:
-    if spec is None or spec.role != "exception":
+    if spec is None or spec.role != "except_clock":
         return None
     fields = pack.event_fields(event.type)
     clock = event.data.get(_field_of_type(fields, FieldType.CLOCK) or "")
@@ -345,7 +345,7 @@ def decide(
         )
     if spec.role == "open":
         raise EventRefused(f"{where}: the case is already open (opened {state.opened_on.isoformat()})")
-    if spec.role == "correction":
+    if spec.role == "void":
         raise EventRefused(
             f"{where}: to correct a mistake, void the event: caseclock void {state.ref} SEQ --reason TEXT"
         )
@@ -366,7 +366,7 @@ def decide_void(
 ) -> Event:
     """A correction voiding event `seq`, refused if the rest of the history would no longer fit."""
     pack = rules.pack(state)
-    correction = pack.event_with_role("correction")
+    correction = pack.event_with_role("void")
     where = f"case {state.ref}: void {seq}"
     if correction is None:
         raise EventRefused(f"{where}: pack {pack.id} has no correction event, so events cannot be voided")
@@ -397,7 +397,7 @@ def decide_void(
 def _check_history_without(rules: Rules, events: Sequence[Event], state: CaseState, seq: int) -> None:
     """Refold the history without event `seq`, checking that every later event still fits."""
     pack = rules.pack(state)
-    correction = pack.event_with_role("correction")
+    correction = pack.event_with_role("void")
     voided = set(state.voided) | {seq}
     replay: CaseState | None = None
     for event in events:
@@ -495,7 +495,7 @@ def _misfit(
         value = data.get(name)
         if field_spec.not_before_event_date and value is not None and str(value) < on.isoformat():
             return f"{name} {value} is before the event's own date {on.isoformat()}"
-    if spec.role == "exception":
+    if spec.role == "except_clock":
         return _exception_problem(state, pack, event_type, data, on)
     return None
 
@@ -544,7 +544,7 @@ def _or(names: Sequence[str]) -> str:
 
 
 def _after_terminal(pack: RulePack) -> list[str]:
-    return [n for n, s in pack.events.items() if s.after_terminal and s.role != "correction"]
+    return [n for n, s in pack.events.items() if s.after_terminal and s.role != "void"]
 
 
 def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
@@ -552,9 +552,9 @@ def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
     pack = rules.pack(state)
     allowed = []
     for name, spec in pack.events.items():
-        if spec.role in ("open", "correction"):
+        if spec.role in ("open", "void"):
             continue
-        if spec.role == "exception":
+        if spec.role == "except_clock":
             if state.terminal or not any(c.live and c.spec.exception_reasons for c in state.clocks):
                 continue
             allowed.append(name)

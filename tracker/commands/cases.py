@@ -82,7 +82,7 @@ def register(commands: Any) -> None:
         "--overdue", dest="view", action="store_const", const="overdue", help="cases with an overdue clock"
     )
     views.add_argument(
-        "--closed", dest="view", action="store_const", const="closed", help="closed and withdrawn cases"
+        "--closed", dest="view", action="store_const", const="ended", help="closed and withdrawn cases"
     )
     views.add_argument("--all", dest="view", action="store_const", const="all", help="every case")
     views.add_argument(

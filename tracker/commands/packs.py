@@ -89,7 +89,7 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
     for name, spec in pack.events.items():
         if spec.case_types is not None and case_type not in spec.case_types:
             continue
-        if spec.role == "correction":
+        if spec.role == "void":
             continue
         fields = pack.event_fields(name)
         body.append(
