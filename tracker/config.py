@@ -132,13 +132,38 @@ class CasesSettings(_Section):
     """Default values of case fields, by field name (`la = "Norfolk County Council"`)."""
 
 
+class ClockOverride(_Section):
+    """`[packs.overrides.<pack>.clocks.<clock>]`: a deployment's own numbers for one clock."""
+
+    working_days_after: Annotated[int, Field(ge=0, le=400)] | None = None
+    """Replaces the clock's `working_days_after` (only for a clock counted that way)."""
+    working_days_before: Annotated[int, Field(ge=0, le=400)] | None = None
+    """Replaces the clock's `working_days_before` (only for a clock counted that way)."""
+    calendar_days_after: Annotated[int, Field(ge=0, le=400)] | None = None
+    """Replaces the clock's `calendar_days_after` (only for a clock counted that way)."""
+    target: Annotated[float, Field(ge=0, le=100)] | None = None
+    """Replaces the clock's KPI target, in percent."""
+
+
+class PackOverride(_Section):
+    """`[packs.overrides.<pack>]`: a deployment's own numbers for a pack (every version of it)."""
+
+    clocks: dict[str, ClockOverride] = Field(default_factory=dict)
+    """Per clock id: its due rule's number and its target."""
+    satisfaction_target: Annotated[float, Field(ge=0, le=100)] | None = None
+    """Replaces the satisfaction KPI's target, in percent."""
+
+
 class PacksSettings(_Section):
     """`[packs]`: which rule packs to load and where from."""
 
     enabled: Annotated[list[_PackId], AfterValidator(_unique)] | None = None
-    """Ids of the rule packs to enable (None: every pack found)."""
+    """Ids of the rule packs to enable (None: the packs marked enabled_by_default)."""
     dirs: list[Annotated[Path, AfterValidator(_pack_dir)]] = Field(default_factory=list)
     """Extra directories of rule pack TOML files; relative paths are relative to the config file's folder."""
+    overrides: dict[str, PackOverride] = Field(default_factory=dict)
+    """Per pack id: the deployment's own clock numbers and targets, e.g. targets set by the commissioner
+    before a new pack version exists."""
 
 
 class CalendarSettings(_Section):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tracker.calendar import WorkingCalendar
 from tracker.config import Settings, load_config
 from tracker.dates import parse_date
+from tracker.errors import ConfigError
 from tracker.rules import PackRegistry, discover_packs
 from tracker.workflow import Rules
 
@@ -61,6 +62,11 @@ class Context:
         """The configuration, validated."""
         return self._loaded_config[0]
 
+    @property
+    def config_file(self) -> Path | None:
+        """The configuration file in use, if any."""
+        return self._loaded_config[1]
+
     @cached_property
     def _loaded_config(self) -> tuple[Settings, Path | None]:
         return load_config(self._config_path, self.environ)
@@ -95,12 +101,23 @@ class Context:
     @cached_property
     def packs(self) -> PackRegistry:
         """The enabled rule packs."""
-        return discover_packs(self.settings.packs.dirs, self.settings.packs.enabled)
+        packs = self.settings.packs
+        overrides = {pack_id: o.model_dump() for pack_id, o in packs.overrides.items()}
+        try:
+            return discover_packs(packs.dirs, packs.enabled, overrides)
+        except ConfigError as error:
+            raise ConfigError(f"{self.config_file or 'config'}: {error.message}") from None
 
     @cached_property
     def rules(self) -> Rules:
         """Packs, calendar and configured field defaults together."""
-        return Rules(self.packs, self.calendar, dict(self.settings.cases.defaults))
+        default_type = self.settings.cases.default_type
+        if default_type is not None and self.packs.pack_for_case_type(default_type) is None:
+            raise ConfigError(
+                f"{self.config_file or 'config'}: cases.default_type: {default_type!r} is not a case type "
+                f"of an enabled pack; use one of {', '.join(self.packs.case_types)}"
+            )
+        return Rules(self.packs, self.calendar, dict(self.settings.cases.defaults), default_type)
 
     @cached_property
     def db_url(self) -> str:

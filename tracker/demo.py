@@ -21,7 +21,6 @@ from tracker.errors import Refused
 from tracker.events import Event
 from tracker.workflow import CaseState, Rules, apply, decide, decide_open
 
-PACK = "send-mediation"
 _CASEWORKERS = ["Jo Smith", "Sam Patel", "Alex Turner", "Priya Shah", "Chris Evans", "Morgan Lee"]
 _FIRST = ["Ava", "Noah", "Isla", "Leo", "Mia", "Oscar", "Ruby", "Finn", "Lily", "Jack", "Evie", "Alfie"]
 _LAST = ["Brown", "Clarke", "Davies", "Edwards", "Green", "Hughes", "King", "Lewis", "Moore", "Wright"]
@@ -227,6 +226,102 @@ def _dr_plan(plan: _Plan, rng: random.Random) -> None:
         plan.add("survey", plan.wd(2, 20), **_survey(rng))
 
 
+def _adoption_profile(rng: random.Random) -> dict[str, object]:
+    group = _weighted(rng, {"adopter": 0.6, "adopted_adult": 0.28, "birth_parent": 0.12})
+    return {
+        "caseworker": rng.choice(_CASEWORKERS),
+        "service_user": group,
+        "source": _weighted(
+            rng,
+            {
+                "self": 0.45,
+                "la": 0.25,
+                "regional_adoption_agency": 0.2,
+                "health": 0.05,
+                "voluntary_sector": 0.05,
+            },
+        ),
+        "age_band": _weighted(rng, {"18_25": 0.12, "26_40": 0.38, "41_60": 0.4, "over_60": 0.1}),
+        "gender": _weighted(rng, {"female": 0.68, "male": 0.3, "not_stated": 0.02}),
+        "ethnicity": _weighted(
+            rng, {"white_british": 0.88, "white_other": 0.05, "mixed_other": 0.03, "not_stated": 0.04}
+        ),
+        "disability": _weighted(rng, {"yes": 0.2, "no": 0.7, "not_stated": 0.1}),
+        "district": _weighted(
+            rng,
+            {
+                "norwich": 0.2,
+                "breckland": 0.15,
+                "south_norfolk": 0.15,
+                "broadland": 0.15,
+                "kings_lynn_west_norfolk": 0.15,
+                "great_yarmouth": 0.1,
+                "north_norfolk": 0.1,
+            },
+        ),
+        "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+        "contact": f"07700 9{rng.randrange(10000, 99999)}",
+    }
+
+
+def _adoption_plan(plan: _Plan, rng: random.Random) -> None:
+    if rng.random() < 0.06:
+        plan.add("exited", plan.wd(2, 15), reason="withdrew")
+        return
+    assessed = plan.add("assessed", plan.wd(5, 18) if rng.random() < 0.85 else plan.wd(21, 35))
+    if rng.random() < 0.05:
+        plan.add("exited", plan.wd(1, 10), reason=rng.choice(["moved_away", "transferred", "withdrew"]))
+        return
+    plan.add(
+        "support_started", plan.wd(3, 18, assessed) if rng.random() < 0.85 else plan.wd(21, 30, assessed)
+    )
+    for _ in range(rng.randint(1, 10)):
+        plan.add(
+            "session_delivered",
+            plan.wd(3, 12),
+            activity=_weighted(
+                rng,
+                {
+                    "one_to_one": 0.4,
+                    "group_session": 0.2,
+                    "advice_line": 0.15,
+                    "peer_support": 0.1,
+                    "therapeutic_support": 0.1,
+                    "training": 0.05,
+                },
+            ),
+            minutes=rng.choice([30, 45, 60, 60, 90, 120]),
+            mode=_weighted(rng, {"in_person": 0.4, "online": 0.3, "phone": 0.2, "group": 0.1}),
+        )
+    plan.add(
+        "exited",
+        plan.wd(2, 20),
+        reason=_weighted(
+            rng, {"goals_met": 0.7, "withdrew": 0.15, "moved_away": 0.05, "transferred": 0.05, "other": 0.05}
+        ),
+    )
+    if rng.random() < 0.5:
+        answer = _weighted(
+            rng,
+            {
+                "strongly_agree": 0.45,
+                "agree": 0.37,
+                "neutral": 0.08,
+                "disagree": 0.06,
+                "strongly_disagree": 0.04,
+            },
+        )
+        plan.add("survey", plan.wd(2, 15), support_and_advice=answer)
+
+
+# case type -> (share of demo cases, its steps, its profile)
+_PATHS = {
+    "mediation": (0.74, _mediation_plan, _profile),
+    "disagreement_resolution": (0.12, _dr_plan, _profile),
+    "adoption_support": (0.14, _adoption_plan, _adoption_profile),
+}
+
+
 def generate(
     rules: Rules,
     cases: int,
@@ -236,22 +331,29 @@ def generate(
     start_number: int = 1,
     actor: str = "demo",
 ) -> Iterator[tuple[str, list[Event]]]:
-    """Yield (reference, events) for `cases` new cases, as of `as_of` (steps after it are not yet taken)."""
-    if rules.packs.pack_for_case_type("mediation") != PACK:
+    """Yield (reference, events) for `cases` new cases, as of `as_of` (steps after it are not yet taken).
+
+    Cases are spread over the shipped packs that are enabled (SEND mediation, adoption support).
+    """
+    enabled = {t: path for t, path in _PATHS.items() if rules.packs.pack_for_case_type(t) is not None}
+    if not enabled:
         return
     rng = random.Random(f"{seed}:{as_of.isoformat()}")
-    prefix = rules.packs.latest(PACK).reference_prefix
     first_day = as_of - dt.timedelta(days=548)
+    types, weights = list(enabled), [share for share, _, _ in enabled.values()]
     for number in range(start_number, start_number + cases):
-        ref = f"{prefix}{number:05d}"
+        case_type = rng.choices(types, weights=weights)[0]
+        _, steps, profile = enabled[case_type]
+        pack_id = rules.packs.pack_for_case_type(case_type)
+        assert pack_id is not None
+        ref = f"{rules.packs.latest(pack_id).reference_prefix}{number:05d}"
         opened = first_day + dt.timedelta(days=rng.randrange((as_of - first_day).days + 1))
         if not rules.calendar.is_working_day(opened):
             opened = rules.calendar.working_days_after(opened, 1)
         opened = min(opened, as_of)
-        case_type = "mediation" if rng.random() < 0.86 else "disagreement_resolution"
         plan = _Plan(rules, rng, opened)
-        (_mediation_plan if case_type == "mediation" else _dr_plan)(plan, rng)
-        yield ref, _decided(rules, ref, case_type, opened, _profile(rng), plan.steps, as_of, now, actor)
+        steps(plan, rng)
+        yield ref, _decided(rules, ref, case_type, opened, profile(rng), plan.steps, as_of, now, actor)
 
 
 def _decided(

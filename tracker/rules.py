@@ -18,7 +18,7 @@ import datetime as dt
 import difflib
 import tomllib
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tracker.calendar import MAX_OFFSET_DAYS
-from tracker.errors import PackError
+from tracker.errors import ConfigError, PackError
 
 _ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 _PACK_ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=48)]
@@ -201,6 +201,9 @@ class SatisfactionSpec(_Strict):
     target: Annotated[float, Field(ge=0, le=100)] | None = None
     agree: list[str]
     other_questions: list[_ID] = []
+    by_field: _ID | None = None
+    """A choice case field to report the KPI for each value of (each service-user group), each against
+    the target."""
 
 
 class RulePack(_Strict):
@@ -212,6 +215,8 @@ class RulePack(_Strict):
     title: str
     description: str = ""
     reference_prefix: str = "C-"
+    enabled_by_default: bool = True
+    """Whether the pack is enabled when the configuration does not list `packs.enabled`."""
     owner_field: _ID | None = None
     """The case field naming the caseworker who owns the case (alert routing, the "Mine" view)."""
     terminal_states: list[_ID]
@@ -349,6 +354,10 @@ def _check_pack(pack: RulePack) -> None:
         known([sat.event], events, "satisfaction.event", "event")
         survey_fields = pack.event_fields(sat.event)
         known([sat.question, *sat.other_questions], set(survey_fields), "satisfaction", "field")
+        if sat.by_field is not None:
+            by = pack.case_fields.get(sat.by_field)
+            if by is None or by.type is not FieldType.CHOICE:
+                raise ValueError(f"satisfaction.by_field: {sat.by_field!r} must be a choice case field")
 
 
 def _did_you_mean(name: str, universe: Iterable[str]) -> str:
@@ -498,8 +507,46 @@ class PackRegistry:
         return next(iter(self._case_types))
 
 
-def discover_packs(extra_dirs: Iterable[Path] = (), enabled: Iterable[str] | None = None) -> PackRegistry:
-    """Load the shipped packs and those in `extra_dirs`, keeping the `enabled` ids (default: all).
+def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> RulePack:
+    """The pack with a deployment's own clock numbers and targets (`[packs.overrides.<id>]` in config).
+
+    `override` is `{"clocks": {clock: {"working_days_after": 15, "target": 90.0, ...}},
+    "satisfaction_target": 75.0}`; unset values keep the pack's own. Raises ConfigError naming the key.
+    """
+    raw = pack.model_dump(mode="python")
+    for clock_id, numbers in (override.get("clocks") or {}).items():
+        key = f"{where}.clocks.{clock_id}"
+        if clock_id not in raw["clocks"]:
+            raise ConfigError(
+                f"{key}: pack {pack.id} has no clock {clock_id!r}{_did_you_mean(clock_id, raw['clocks'])}"
+            )
+        clock = raw["clocks"][clock_id]
+        for name, value in numbers.items():
+            if value is None:
+                continue
+            if name == "target":
+                clock["target"] = value
+            elif clock["due"].get(name) is None:
+                counted = next(k for k, v in clock["due"].items() if v is not None and k != "field")
+                raise ConfigError(f"{key}.{name}: {clock_id} is counted in {counted}; override that instead")
+            else:
+                clock["due"][name] = value
+    target = override.get("satisfaction_target")
+    if target is not None:
+        if raw["satisfaction"] is None:
+            raise ConfigError(f"{where}.satisfaction_target: pack {pack.id} has no satisfaction KPI")
+        raw["satisfaction"]["target"] = target
+    return RulePack.model_validate(raw)
+
+
+def discover_packs(
+    extra_dirs: Iterable[Path] = (),
+    enabled: Iterable[str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> PackRegistry:
+    """Load the shipped packs and those in `extra_dirs`, keeping the `enabled` ids.
+
+    Without `enabled`, the packs marked `enabled_by_default` (the SEND mediation pack) are enabled.
 
     A deployment's pack with the same id and version as a shipped one replaces it.
     """
@@ -523,4 +570,18 @@ def discover_packs(extra_dirs: Iterable[Path] = (), enabled: Iterable[str] | Non
         found.values(),
         key=lambda p: (wanted.index(p.id) if wanted else 0, p.id, p.effective_from),
     )
-    return PackRegistry(p for p in ordered if wanted is None or p.id in wanted)
+    ids = {p.id for p in ordered}
+    for pack_id in overrides or {}:
+        if pack_id not in ids:
+            hint = _did_you_mean(pack_id, ids)
+            raise ConfigError(f"packs.overrides.{pack_id}: no rule pack has this id{hint}")
+    ordered = [
+        apply_overrides(p, overrides[p.id], f"packs.overrides.{p.id}")
+        if overrides and p.id in overrides
+        else p
+        for p in ordered
+    ]
+    if wanted is None:
+        by_default = {p.id for p in ordered if p.enabled_by_default}
+        return PackRegistry(p for p in ordered if p.id in by_default)
+    return PackRegistry(p for p in ordered if p.id in wanted)

@@ -39,6 +39,8 @@ class Rules:
     calendar: WorkingCalendar
     field_defaults: Mapping[str, str] = field(default_factory=dict)
     """Default values of case fields from the configuration (`[cases.defaults]`)."""
+    default_case_type: str | None = None
+    """The case type `open` uses without `--type` (`cases.default_type`); else the first enabled."""
 
     def pack(self, state: CaseState) -> RulePack:
         """The pack version that governs a case's events and fields."""
@@ -188,7 +190,7 @@ def _opened(rules: Rules, ref: str, event: Fact) -> CaseState:
     pack_id = _pack_of(rules, event)
     pack = rules.packs.in_force(pack_id, event.on)
     fields, personal = _split_case_fields(pack, event.data)
-    return CaseState(
+    state = CaseState(
         ref=ref,
         pack_id=pack_id,
         pack_version=pack.version,
@@ -202,6 +204,11 @@ def _opened(rules: Rules, ref: str, event: Fact) -> CaseState:
         last_seq=event.seq,
         owner=_owner(pack, fields),
     )
+    if not pack.clocks_started_by.get(event.type) and not rules.packs.has_versions(pack_id):
+        return state
+    clocks: list[ClockInstance] = []  # the opening event may start a clock (a referral's waiting time)
+    _advance_clocks(rules, state, pack, pack.events[event.type], event, clocks)
+    return dataclasses.replace(state, clocks=tuple(clocks))
 
 
 def _owner(pack: RulePack, fields: Mapping[str, JsonValue]) -> str | None:
@@ -305,7 +312,7 @@ def decide_open(
     today: dt.date,
 ) -> Event:
     """The opening event of a new case, or a refusal."""
-    chosen = case_type or rules.packs.default_case_type
+    chosen = case_type or rules.default_case_type or rules.packs.default_case_type
     pack_id = rules.packs.pack_for_case_type(chosen)
     if pack_id is None:
         raise InvalidValue("--type", chosen, f"use one of {', '.join(rules.packs.case_types)}")
