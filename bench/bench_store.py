@@ -61,11 +61,15 @@ def bench_appends(cases: int = 300) -> None:
         count = 0
         for i in range(cases):
             for event_type, offset, fields in steps:
-                store.record(f"B-{i}", event_type, start + dt.timedelta(days=offset), fields, "bench", now, today)
+                store.record(
+                    f"B-{i}", event_type, start + dt.timedelta(days=offset), fields, "bench", now, today
+                )
                 count += 1
         seconds = time.perf_counter() - began
         engine.dispose()
-    print(f"append: {count} events on {cases} cases in {seconds:.2f} s = {count / seconds:,.0f} events/s (SQLite, with projections)")
+    print(
+        f"append: {count} events on {cases} cases in {seconds:.2f} s = {count / seconds:,.0f} events/s (SQLite, with projections)"
+    )
 
 
 def demo_database(cases: int) -> Path:

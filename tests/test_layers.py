@@ -1,4 +1,4 @@
-"""Architecture and documentation checks: import hygiene, no service names in the engine, docs cover commands."""
+"""Architecture and documentation checks: import hygiene, no service names in the engine, documented commands."""
 
 from __future__ import annotations
 
@@ -19,12 +19,16 @@ HEAVY = ("textual", "apscheduler", "sqlalchemy", "httpx", "openpyxl", "smtplib",
 
 def _imported_after(statement: str) -> list[str]:
     code = f"import sys; {statement}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return result.stdout.split()
 
 
 def test_the_domain_imports_no_framework() -> None:
-    modules = "tracker.calendar, tracker.rules, tracker.workflow, tracker.clocks, tracker.events, tracker.config"
+    modules = (
+        "tracker.calendar, tracker.rules, tracker.workflow, tracker.clocks, tracker.events, tracker.config"
+    )
     assert _imported_after(f"import {modules}") == []
 
 

@@ -60,10 +60,14 @@ def test_a_refused_event_changes_nothing(store: Store, engine: Engine) -> None:
 
 def test_a_stale_expected_version_is_a_conflict(store: Store, engine: Engine) -> None:
     state = open_case(store)
-    store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY, expected_version=state.last_seq)
+    store.record(
+        "M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY, expected_version=state.last_seq
+    )
     before = snapshot(engine)
     with pytest.raises(ConcurrencyError, match="changed since it was read"):
-        store.record("M-1", "la_notified", D("2026-03-03"), {}, "b", NOW, TODAY, expected_version=state.last_seq)
+        store.record(
+            "M-1", "la_notified", D("2026-03-03"), {}, "b", NOW, TODAY, expected_version=state.last_seq
+        )
     assert snapshot(engine) == before
 
 
@@ -82,7 +86,14 @@ def _append_at_the_same_moment(url: str, expected: int | None, barrier: Any, res
     barrier.wait(timeout=30)
     try:
         event, _ = store.record(
-            "M-1", "note", D("2026-03-03"), {"note": "from a process"}, "p", NOW, TODAY, expected_version=expected
+            "M-1",
+            "note",
+            D("2026-03-03"),
+            {"note": "from a process"},
+            "p",
+            NOW,
+            TODAY,
+            expected_version=expected,
         )
         results.put(("ok", event.seq))
     except ConcurrencyError as error:
@@ -96,7 +107,8 @@ def _race(url: str, expected: int | None) -> list[tuple[str, object]]:
     barrier = context.Barrier(2)
     results = context.Queue()
     workers = [
-        context.Process(target=_append_at_the_same_moment, args=(url, expected, barrier, results)) for _ in range(2)
+        context.Process(target=_append_at_the_same_moment, args=(url, expected, barrier, results))
+        for _ in range(2)
     ]
     for worker in workers:
         worker.start()
@@ -125,7 +137,9 @@ def test_two_processes_appending_without_a_version_both_land_in_order(store: Sto
 # ------------------------------------------------------------------ incremental projection == rebuild
 
 
-def _field_value(data: st.DataObject, spec: Any, name: str, on: dt.date, state: CaseState, pack: Any) -> object:
+def _field_value(
+    data: st.DataObject, spec: Any, name: str, on: dt.date, state: CaseState, pack: Any
+) -> object:
     if spec.type is FieldType.DATE:
         return (on + dt.timedelta(days=data.draw(st.integers(0, 40), label=name))).isoformat()
     if spec.type is FieldType.CHOICE:
@@ -184,7 +198,9 @@ def _random_history(store: Store, data: st.DataObject, engine: Engine) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_incremental_projection_equals_rebuild_sqlite(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_incremental_projection_equals_rebuild_sqlite(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('h') / 'cases.db'}")
     try:
         upgrade(engine)
@@ -219,10 +235,14 @@ def test_incremental_projection_equals_rebuild_postgres(data: st.DataObject) -> 
 def test_rebuild_after_a_rule_change_moves_due_dates(store: Store, engine: Engine) -> None:
     open_case(store)
     store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "t", NOW, TODAY)
-    closure = Store(engine, type(store.rules)(store.rules.packs, type(store.rules.calendar)([D("2026-03-04")])))
+    closure = Store(
+        engine, type(store.rules)(store.rules.packs, type(store.rules.calendar)([D("2026-03-04")]))
+    )
     closure.rebuild(NOW)
     kpi2 = next(c for c in closure.case("M-1").state.clocks if c.clock == "kpi2")
     assert kpi2.due_on == D("2026-03-06")
     with engine.connect() as connection:
-        due = connection.execute(select(schema.clocks.c.due_on).where(schema.clocks.c.clock == "kpi2")).scalar_one()
+        due = connection.execute(
+            select(schema.clocks.c.due_on).where(schema.clocks.c.clock == "kpi2")
+        ).scalar_one()
     assert due == D("2026-03-06")
