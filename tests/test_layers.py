@@ -1,4 +1,4 @@
-"""Architecture and documentation checks: import hygiene, no service names in the engine, documented commands."""
+"""Architecture and documentation checks: import hygiene, no service names in the engine, documentation."""
 
 from __future__ import annotations
 
