@@ -68,7 +68,7 @@ def bench_appends(cases: int = 300) -> None:
         seconds = time.perf_counter() - began
         engine.dispose()
     rate = count / seconds
-    print(f"append: {count} events on {cases} cases in {seconds:.2f} s = {rate:,.0f} events/s (SQLite, projections)")
+    print(f"append: {count} events, {cases} cases, {seconds:.2f} s: {rate:,.0f} events/s with projections")
 
 
 def demo_database(cases: int) -> Path:
