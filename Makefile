@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := $(CURDIR)/demo/caseclock-demo.db
-DEMO := CASECLOCK_DB=sqlite:///$(DEMO_DB) $(BIN)/caseclock
+DEMO_CONFIG := $(CURDIR)/demo/config.toml
+DEMO := CASECLOCK_DB=sqlite:///$(DEMO_DB) CASECLOCK_CONFIG=$(DEMO_CONFIG) $(BIN)/caseclock
 
 .PHONY: install demo test check format bench clean
 
@@ -12,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Byte-compile our own modules too (an editable install does not): start-up stays quick even where
+	# PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q tracker notifiers tui rules
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,12 +24,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p demo
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	printf '[user]\nname = "Jo Smith"\n\n[packs]\nenabled = ["send-mediation", "adoption-support"]\n' > $(DEMO_CONFIG)
 	$(DEMO) init
 	$(DEMO) demo --cases 400 --seed 7
 	$(DEMO) cases --due-within 5
+	$(DEMO) check --dry-run
 	@echo
 	@echo "Demo database: $(DEMO_DB)"
-	@echo "Try: CASECLOCK_DB=sqlite:///$(DEMO_DB) $(BIN)/caseclock show M-00001"
+	@echo "Try: CASECLOCK_DB=sqlite:///$(DEMO_DB) CASECLOCK_CONFIG=$(DEMO_CONFIG) $(BIN)/caseclock show M-00002"
+	@if [ -t 0 ] && [ -t 1 ]; then $(DEMO) tui; else echo "(no terminal, so no TUI: run it with the variables above and: caseclock tui)"; fi
 
 ## test: the whole suite (PostgreSQL tests run when CASECLOCK_TEST_DATABASE_URL is set, as in CI)
 test: $(STAMP)

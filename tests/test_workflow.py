@@ -929,3 +929,18 @@ def test_clock_starting_on_the_effective_date_uses_the_new_version(versioned: Ru
     case = Case(rules=versioned, opened="2026-03-01").rec("mediation_requested", "2026-03-01")  # a Sunday
     assert case.clock("kpi2").pack_version == "2026.1"
     assert case.clock("kpi2").due_on == D("2026-03-06")  # counted from Friday 27 Feb
+
+
+def test_a_meeting_held_without_confirmation_leaves_kpi3_breached_and_final() -> None:
+    case = case_at("held")
+    kpi3 = case.clock("kpi3")
+    assert kpi3.status(TODAY) is ClockStatus.BREACHED
+    assert not kpi3.open  # no longer the case's next clock: nothing can stop it now
+    assert (kpi3.ended_on, kpi3.ended_by) == (D("2026-02-27"), "meeting_held")
+
+
+def test_closing_ends_an_la_notification_never_sent_as_breached() -> None:
+    case = case_at("certified").rec("closed", "2026-03-03")
+    kpi2 = case.clock("kpi2")
+    assert kpi2.status(TODAY) is ClockStatus.BREACHED
+    assert [c.clock for c in case.state.clocks if c.open] == []
