@@ -98,15 +98,18 @@ _NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 _PACK_ID_PATTERN = r"^[a-z][a-z0-9-]*$"
 _WEBHOOK_NAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 _URL_PATTERN = r"^https?://\S+$"
+_CHOICE_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
 _PATTERN_HINTS = {
     _NAME_PATTERN: "use lower-case letters, digits and _, starting with a letter (as in the rule pack)",
     _PACK_ID_PATTERN: "use a rule pack id such as send-mediation",
     _WEBHOOK_NAME_PATTERN: "use letters, digits, -, . and _ only",
     _URL_PATTERN: "use a URL starting with http:// or https://",
+    _CHOICE_PATTERN: "use lower-case letters, digits and _ (a value as stored, e.g. south_norfolk)",
 }
 _Name = Annotated[str, Field(pattern=_NAME_PATTERN, max_length=48)]
 _PackId = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
 _Seconds = Annotated[StrictFloat, Field(gt=0, le=600)]
+_ChoiceValue = Annotated[str, Field(pattern=_CHOICE_PATTERN, max_length=48)]
 _WorkingDays = Annotated[StrictInt, Field(ge=0, le=30)]
 
 
@@ -152,6 +155,10 @@ class PackOverride(_Section):
     """Per clock id: its due rule's number and its target."""
     satisfaction_target: Annotated[float, Field(ge=0, le=100)] | None = None
     """Replaces the satisfaction KPI's target, in percent."""
+    choices: dict[_Name, Annotated[list[_ChoiceValue], Field(min_length=1), AfterValidator(_unique)]] = Field(
+        default_factory=dict
+    )
+    """Per choice list name: the deployment's own values (its districts, say); cases keep what they hold."""
 
 
 class PacksSettings(_Section):
@@ -183,7 +190,7 @@ class AlertsSettings(_Section):
     breach: StrictBool = True
     """Send one alert on the first working day after a missed due date."""
     digest: StrictBool = True
-    """Send one digest message per recipient and day instead of one message per alert."""
+    """Also send each email recipient a daily digest at send_at: due today, due in 2 working days, overdue."""
 
     @property
     def send_time(self) -> dt.time:

@@ -5,9 +5,11 @@
   triggers (created by the first migration) refuse any UPDATE or DELETE.
 * `clocks`: one row per clock instance: the projection of the clocks. `final_status` is NULL while the
   clock is open; whether an open clock is running or breached depends on the as-of date of the query.
+* `alert_outbox`: one row per alert, channel and recipient (`tracker.outbox`), recorded before it is sent;
+  `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
 
 The schema itself is created and upgraded by Alembic (`tracker/migrations`); `SCHEMA_HEAD` is the revision
-this code expects. Used by `tracker.store` only.
+this code expects. Used by `tracker.store` and `tracker.outbox`.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 """The Alembic revision this release's code reads and writes."""
 
 
@@ -120,4 +123,37 @@ clocks = Table(
     Column("exception_note", Text),
     Column("final_status", String(16)),
     Index("ix_clocks_due_on", "due_on"),
+    # The alert pass's working set (migration 0002): open clocks by due date, without the closed ones.
+    Index(
+        "ix_clocks_open_due_on",
+        "due_on",
+        sqlite_where=text("final_status IS NULL"),
+        postgresql_where=text("final_status IS NULL"),
+    ),
+)
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False, unique=True),
+    Column("case_id", _Id, ForeignKey("cases.id")),
+    Column("ref", String(64), nullable=False),
+    Column("clock", String(48), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("channel", String(80), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("due_on", Date),
+    Column("decided_on", Date, nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("ref", "clock", "number", "level", "channel", "recipient", name="uq_alert_outbox_key"),
+    Index("ix_alert_outbox_status_id", "status", "id"),
 )
