@@ -116,8 +116,16 @@ def test_send_mediation_clocks_match_domain() -> None:
     assert clocks["kpi4"].due.working_days_after == 3
     assert (clocks["kpi5"].start, clocks["kpi5"].stop) == (["mediation_requested"], ["meeting_held"])
     assert clocks["kpi5"].due.calendar_days_after == 30
-    assert set(clocks["kpi2"].cancel) == {"mediation_declined", "withdrawn"}
-    assert set(clocks["kpi3"].cancel) == {"mediation_declined", "mediation_not_arranged", "withdrawn"}
+    # DOMAIN.md's cancelling events, plus the steps after which the clock can no longer be stopped (a closed
+    # case, a meeting held without confirmation): those make the clock final instead of open forever.
+    assert set(clocks["kpi2"].cancel) == {"mediation_declined", "withdrawn", "closed"}
+    assert set(clocks["kpi3"].cancel) == {
+        "mediation_declined",
+        "mediation_not_arranged",
+        "withdrawn",
+        "meeting_held",
+        "closed",
+    }
     assert set(clocks["kpi4"].cancel) == {"withdrawn"}
     assert set(clocks["kpi5"].cancel) == {"mediation_declined", "mediation_not_arranged", "withdrawn"}
     assert clocks["kpi5"].exception_reasons == [

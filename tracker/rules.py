@@ -511,7 +511,8 @@ def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> 
     """The pack with a deployment's own clock numbers and targets (`[packs.overrides.<id>]` in config).
 
     `override` is `{"clocks": {clock: {"working_days_after": 15, "target": 90.0, ...}},
-    "satisfaction_target": 75.0}`; unset values keep the pack's own. Raises ConfigError naming the key.
+    "satisfaction_target": 75.0, "choices": {"district": [...]}}`; unset values keep the pack's own.
+    Raises ConfigError naming the key.
     """
     raw = pack.model_dump(mode="python")
     for clock_id, numbers in (override.get("clocks") or {}).items():
@@ -531,6 +532,11 @@ def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> 
                 raise ConfigError(f"{key}.{name}: {clock_id} is counted in {counted}; override that instead")
             else:
                 clock["due"][name] = value
+    for name, values in (override.get("choices") or {}).items():
+        if name not in raw["choices"]:
+            hint = _did_you_mean(name, raw["choices"])
+            raise ConfigError(f"{where}.choices.{name}: pack {pack.id} has no choice list {name!r}{hint}")
+        raw["choices"][name] = list(values)
     target = override.get("satisfaction_target")
     if target is not None:
         if raw["satisfaction"] is None:

@@ -1,0 +1,321 @@
+"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute`, which makes the report.
+
+Pure: called by `tracker.reporting.compliance_report` (which reads the facts from the store) and by the
+tests with hand-built facts. The rules are those of the package docstring (`tracker.compliance`); what to
+count comes from the pack through `tracker.compliance.selection`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from operator import attrgetter
+from statistics import median
+
+from tracker.clocks import ClockStatus
+from tracker.compliance.model import (
+    AMBER_BAND,
+    NOT_RECORDED,
+    SUPPRESSED,
+    Breakdown,
+    ClockFact,
+    ClockKpi,
+    ClockLine,
+    ComplianceReport,
+    Count,
+    FeedbackFact,
+    FeedbackSummary,
+    MonthTrend,
+    Rag,
+    ReferralFact,
+    Referrals,
+    StepTime,
+    SurveyFact,
+    SurveyResult,
+)
+from tracker.compliance.selection import (
+    REFERRAL_GROUP,
+    breakdown_fields,
+    definitions,
+    feedback_events,
+    labels,
+    outcome_fields,
+    step_events,
+    text_fields,
+)
+from tracker.fields import JsonValue
+from tracker.periods import Period, months
+from tracker.rules import FieldSpec, FieldType, RulePack
+
+# ---------------------------------------------------------------------------------------------- arithmetic
+
+
+def shown(count: int, suppress: bool) -> Count:
+    """A count of people as it may leave the provider: 1-4 become "<5" when suppressing."""
+    return SUPPRESSED if suppress and 1 <= count <= 4 else count
+
+
+def percent(part: int, whole: int) -> float | None:
+    """part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data)."""
+    if whole == 0:
+        return None
+    return one_decimal(Fraction(part * 100, whole))
+
+
+def one_decimal(value: Fraction) -> float:
+    """A non-negative exact value rounded half-up to one decimal (Python's round() goes half-even)."""
+    tenths = value * 10 + Fraction(1, 2)
+    return (tenths.numerator // tenths.denominator) / 10
+
+
+def rate(part: int, whole: int, target: float | None) -> tuple[float | None, bool | None, Rag | None]:
+    """(percent, met_target, RAG), judged on the exact fraction; None where there is no data or target."""
+    result = percent(part, whole)
+    if result is None or target is None:
+        return result, None, None
+    exact, goal = Fraction(part * 100, whole), Fraction(str(target))
+    if exact >= goal:
+        return result, True, Rag.GREEN
+    return result, False, Rag.AMBER if exact >= goal - Fraction(str(AMBER_BAND)) else Rag.RED
+
+
+def _value_key(value: JsonValue) -> str:
+    if value is None or value == "":
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _breakdown(
+    key: str, title: str, values: Iterable[JsonValue], order: Sequence[tuple[str, str]], suppress: bool
+) -> Breakdown:
+    """Count values, listing every value of `order` (zeros too), then any other value, then not recorded."""
+    counts: Counter[str] = Counter()
+    for value, count in Counter(values).items():  # raw values first: a few distinct ones to translate
+        counts[_value_key(value)] += count
+    labels = dict(order)
+    keys = [v for v, _ in order] + sorted(k for k in counts if k not in labels and k != NOT_RECORDED)
+    if counts[NOT_RECORDED]:
+        keys.append(NOT_RECORDED)
+    rows = tuple(
+        (k, labels.get(k, k.replace("_", " ").capitalize()), shown(counts[k], suppress)) for k in keys
+    )
+    return Breakdown(key, title, rows, sum(counts.values()))
+
+
+def _choices(pack: RulePack, spec: FieldSpec) -> list[tuple[str, str]]:
+    if spec.type is FieldType.BOOLEAN:
+        return [("yes", "Yes"), ("no", "No")]
+    return [(value, pack.label(value)) for value in pack.choices_of(spec)]
+
+
+# ---------------------------------------------------------------------------------------------- compute
+
+
+def compute(
+    pack: RulePack,
+    period: Period,
+    as_of: dt.date,
+    clocks: Iterable[ClockFact],
+    surveys: Iterable[SurveyFact],
+    referrals: Iterable[ReferralFact],
+    feedback: Iterable[FeedbackFact] = (),
+    *,
+    suppress: bool = True,
+) -> ComplianceReport:
+    """The compliance report of one pack for `period`, as of `as_of`.
+
+    Args:
+        pack: The pack version whose targets and labels are reported (the one in force at the period's end).
+        period: The reporting period.
+        as_of: 'Today' for the status of clocks still open.
+        clocks: Clock instances; those due in the period are counted.
+        surveys: Survey events; those dated in the period are counted.
+        referrals: Cases; those opened in the period are counted.
+        feedback: Feedback events; those dated in the period are listed.
+        suppress: Show counts of 1-4 people in breakdowns as "<5".
+    """
+    month_periods = months(period)
+    month_of = {(m.start.year, m.start.month): i for i, m in enumerate(month_periods)}
+    start, end = period.start, period.end
+    lines = sorted(
+        (_line(fact, as_of) for fact in clocks if start <= fact.due_on <= end),
+        key=attrgetter("due_on", "ref", "clock", "number"),
+    )
+    by_status: Counter[tuple[str, ClockStatus]] = Counter()
+    by_month: Counter[tuple[str, int, ClockStatus]] = Counter()
+    for line in lines:
+        by_status[line.clock, line.status] += 1
+        by_month[line.clock, month_of[line.due_on.year, line.due_on.month], line.status] += 1
+    clock_ids = list(dict.fromkeys([*pack.clocks, *(line.clock for line in lines)]))
+    kpi_label = {line.clock: line.kpi for line in lines}
+    kpis = tuple(_clock_kpi(pack, clock, kpi_label.get(clock, clock), by_status) for clock in clock_ids)
+
+    in_period = [s for s in surveys if period.start <= s.on <= period.end]
+    satisfaction, questions, comments = _surveys(pack, in_period)
+    groups = _survey_groups(pack, in_period)
+    opened = [r for r in referrals if period.start <= r.opened_on <= period.end]
+    trend = []
+    for index, part in enumerate(month_periods):
+        figures: dict[str, tuple[int, int, float | None]] = {}
+        if satisfaction is not None:
+            assert pack.satisfaction is not None
+            month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
+            agreed, answered = _answered(month_surveys, pack.satisfaction.question, pack.satisfaction.agree)
+            figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
+        for kpi in kpis:
+            met = by_month[kpi.key, index, ClockStatus.MET]
+            judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
+            figures[kpi.key] = (met, judged, percent(met, judged))
+        received = sum(1 for r in opened if part.start <= r.opened_on <= part.end)
+        trend.append(MonthTrend(part, figures, received))
+    return ComplianceReport(
+        pack_id=pack.id,
+        pack_title=pack.title,
+        pack_version=pack.version,
+        pack_versions=tuple(sorted({line.pack_version for line in lines})),
+        period=period,
+        as_of=as_of,
+        suppressed=suppress,
+        satisfaction=satisfaction,
+        satisfaction_groups=groups,
+        questions=questions,
+        comments=comments,
+        kpis=kpis,
+        clocks=tuple(lines),
+        referrals=_referrals(pack, opened, suppress),
+        profile=tuple(
+            _breakdown(
+                name, spec.label(name), (r.fields.get(name) for r in opened), _choices(pack, spec), suppress
+            )
+            for name, spec in breakdown_fields(pack)
+            if spec.group != REFERRAL_GROUP
+        ),
+        feedback=_feedback(pack, [f for f in feedback if period.start <= f.on <= period.end]),
+        trend=tuple(trend),
+        definitions=definitions(pack),
+        labels=labels(pack),
+    )
+
+
+def _line(fact: ClockFact, as_of: dt.date) -> ClockLine:
+    return ClockLine(*fact, fact.status(as_of))
+
+
+def _clock_kpi(pack: RulePack, clock: str, kpi: str, counts: Counter[tuple[str, ClockStatus]]) -> ClockKpi:
+    spec = pack.clocks.get(clock)
+    target = spec.target if spec else None
+    met, breached = counts[clock, ClockStatus.MET], counts[clock, ClockStatus.BREACHED]
+    result, met_target, rag = rate(met, met + breached, target)
+    return ClockKpi(
+        key=clock,
+        kpi=spec.kpi if spec else kpi,
+        title=spec.title if spec else pack.label(clock),
+        target=target,
+        met=met,
+        breached=breached,
+        excepted=counts[clock, ClockStatus.EXCEPTED],
+        running=counts[clock, ClockStatus.RUNNING],
+        cancelled=counts[clock, ClockStatus.CANCELLED],
+        percent=result,
+        met_target=met_target,
+        rag=rag,
+    )
+
+
+def _answered(surveys: Sequence[SurveyFact], question: str, agree: Sequence[str]) -> tuple[int, int]:
+    """(agree answers, answers) to one question; a question left out or blank was not answered."""
+    answers = [s.answers.get(question) for s in surveys]
+    given = [a for a in answers if a is not None and a != ""]
+    return sum(1 for a in given if a in agree), len(given)
+
+
+def _surveys(
+    pack: RulePack, surveys: Sequence[SurveyFact]
+) -> tuple[SurveyResult | None, tuple[SurveyResult, ...], int]:
+    spec = pack.satisfaction
+    if spec is None:
+        return None, (), 0
+    fields = pack.event_fields(spec.event)
+    agreed, answered = _answered(surveys, spec.question, spec.agree)
+    result, met_target, rag = rate(agreed, answered, spec.target)
+    satisfaction = SurveyResult(
+        spec.key, spec.kpi, spec.title, answered, agreed, result, spec.target, met_target, rag
+    )
+    others = []
+    for question in spec.other_questions:
+        agreed, answered = _answered(surveys, question, spec.agree)
+        title = fields[question].label(question)
+        others.append(SurveyResult(question, "", title, answered, agreed, percent(agreed, answered)))
+    texts = text_fields(pack, spec.event)
+    comments = sum(1 for s in surveys if any(s.answers.get(name) for name in texts))
+    return satisfaction, tuple(others), comments
+
+
+def _survey_groups(pack: RulePack, surveys: Sequence[SurveyFact]) -> tuple[SurveyResult, ...]:
+    """The satisfaction KPI for each group of service users (`by_field`), every listed value shown."""
+    spec = pack.satisfaction
+    if spec is None or spec.by_field is None:
+        return ()
+    field = pack.case_fields[spec.by_field]
+    order = _choices(pack, field)
+    present = {_value_key(s.group) for s in surveys} - {value for value, _label in order}
+    results = []
+    for value, label in [*order, *((v, v.replace("_", " ").capitalize()) for v in sorted(present))]:
+        members = [s for s in surveys if _value_key(s.group) == value]
+        agreed, answered = _answered(members, spec.question, spec.agree)
+        result, met_target, rag = rate(agreed, answered, spec.target)
+        results.append(
+            SurveyResult(value, spec.kpi, label, answered, agreed, result, spec.target, met_target, rag)
+        )
+    return tuple(results)
+
+
+def _referrals(pack: RulePack, opened: Sequence[ReferralFact], suppress: bool) -> Referrals:
+    types = [(name, spec.title) for name, spec in pack.case_types.items()]
+    by_type = _breakdown("type", "Case type", (r.case_type for r in opened), types, suppress)
+    breakdowns = tuple(
+        _breakdown(
+            name, spec.label(name), (r.fields.get(name) for r in opened), _choices(pack, spec), suppress
+        )
+        for name, spec in breakdown_fields(pack)
+        if spec.group == REFERRAL_GROUP
+    )
+    outcomes = []
+    for name, carriers in outcome_fields(pack).items():
+        order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
+        values = (r.outcomes[name] for r in opened if name in r.outcomes)
+        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, suppress))
+    times = []
+    for event in step_events(pack):
+        days = [(r.steps[event] - r.opened_on).days for r in opened if event in r.steps]
+        times.append(
+            StepTime(
+                event=event,
+                title=pack.label(event),
+                cases=len(days),
+                median_days=float(median(days)) if days else None,
+                mean_days=one_decimal(Fraction(sum(days), len(days))) if days else None,
+                max_days=max(days) if days else None,
+            )
+        )
+    return Referrals(len(opened), by_type, breakdowns, tuple(outcomes), tuple(times))
+
+
+def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSummary, ...]:
+    summaries = []
+    for event in feedback_events(pack):
+        spec = pack.events[event]
+        items = tuple(sorted((f for f in facts if f.event == event), key=lambda f: (f.on, f.ref)))
+        breakdowns = tuple(
+            _breakdown(
+                name, field.label(name), (f.choices.get(name) for f in items), _choices(pack, field), False
+            )
+            for name, field in spec.fields.items()
+            if field.exportable and field.type in (FieldType.CHOICE, FieldType.BOOLEAN)
+        )
+        summaries.append(FeedbackSummary(event, spec.title, len(items), breakdowns, items))
+    return tuple(summaries)

@@ -1,0 +1,269 @@
+"""The compliance report's types: the facts read from the store and the figures computed from them.
+
+Plain frozen dataclasses, so the TUI, the exporters and the tests can build and read them without a
+database. `tracker.compliance.counting.compute` turns facts into a `ComplianceReport`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+from tracker.clocks import ClockStatus
+from tracker.fields import JsonValue
+from tracker.periods import Period
+
+SUPPRESSED = "<5"
+"""What a count of 1-4 people is shown as when small-number suppression is on."""
+NOT_RECORDED = "not_recorded"
+"""Breakdown key of the cases with no value in the field."""
+AMBER_BAND = 10.0
+"""RAG: amber when the result is below target by at most this many percentage points."""
+
+Count = int | str
+"""A count as shown: the number, or SUPPRESSED."""
+
+
+_STATUSES = {status.value: status for status in ClockStatus}
+
+
+class Rag(StrEnum):
+    """Red/amber/green against a KPI target."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+# ---------------------------------------------------------------------------------------------- facts
+
+
+class ClockFact(NamedTuple):
+    """One clock instance, as the store's clock projection holds it.
+
+    Facts are named tuples rather than dataclasses: a year of a large service is ~200,000 clocks, and a
+    tuple is built (from a database row) several times faster.
+    """
+
+    ref: str
+    clock: str
+    kpi: str
+    number: int
+    pack_version: str
+    starts_on: dt.date
+    due_on: dt.date
+    stopped_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    ended_by: str | None = None
+    final_status: str | None = None
+    """The status once it no longer depends on the as-of date; None while the clock is open."""
+    exception_reason: str | None = None
+    exception_until: dt.date | None = None
+    owner: str | None = None
+
+    def status(self, as_of: dt.date) -> ClockStatus:
+        """The status as of `as_of` (the same rule as `ClockInstance.status`)."""
+        if self.final_status is not None:
+            return _STATUSES[self.final_status]  # a dict look-up: the enum's constructor is slow
+        if self.exception_reason is not None:
+            return ClockStatus.EXCEPTED
+        if self.stopped_on is not None:
+            return ClockStatus.MET if self.stopped_on <= self.due_on else ClockStatus.BREACHED
+        if self.ended_on is not None:
+            return ClockStatus.CANCELLED if self.ended_on <= self.due_on else ClockStatus.BREACHED
+        return ClockStatus.BREACHED if as_of > self.due_on else ClockStatus.RUNNING
+
+
+class SurveyFact(NamedTuple):
+    """One non-voided survey event: its date and answers (question -> answer; left out = not answered)."""
+
+    ref: str
+    on: dt.date
+    answers: Mapping[str, JsonValue]
+    group: JsonValue = None
+    """The case's value of the satisfaction spec's `by_field` (its service-user group), if it has one."""
+
+
+class ReferralFact(NamedTuple):
+    """One case opened in the period."""
+
+    ref: str
+    case_type: str
+    opened_on: dt.date
+    state: str
+    closed_on: dt.date | None
+    fields: Mapping[str, JsonValue]
+    """Case field values (only the exportable ones are read)."""
+    outcomes: Mapping[str, JsonValue]
+    """Outcome field -> its last non-voided value (see `outcome_fields`)."""
+    steps: Mapping[str, dt.date]
+    """Event type -> the first non-voided date it happened (see `step_events`)."""
+
+
+class FeedbackFact(NamedTuple):
+    """One non-voided feedback event (see `feedback_events`) dated in the period."""
+
+    ref: str
+    event: str
+    on: dt.date
+    choices: Mapping[str, JsonValue]
+    """Its choice field values (free text is never carried)."""
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True, slots=True)
+class ClockKpi:
+    """A clock KPI's figures for the period."""
+
+    key: str
+    kpi: str
+    title: str
+    target: float | None
+    met: int
+    breached: int
+    excepted: int
+    running: int
+    cancelled: int
+    percent: float | None
+    met_target: bool | None
+    rag: Rag | None
+
+    @property
+    def total(self) -> int:
+        """Every clock counted, in the percentage or not."""
+        return self.met + self.breached + self.excepted + self.running + self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyResult:
+    """One survey question's figures (KPI 1 carries its KPI label and target)."""
+
+    key: str
+    kpi: str
+    title: str
+    responses: int
+    agree: int
+    percent: float | None
+    target: float | None = None
+    met_target: bool | None = None
+    rag: Rag | None = None
+
+
+class ClockLine(NamedTuple):
+    """One clock counted: its fact and its status as of the report's date (no free text: no note)."""
+
+    ref: str
+    clock: str
+    kpi: str
+    number: int
+    pack_version: str
+    starts_on: dt.date
+    due_on: dt.date
+    stopped_on: dt.date | None
+    ended_on: dt.date | None
+    ended_by: str | None
+    final_status: str | None
+    exception_reason: str | None
+    exception_until: dt.date | None
+    owner: str | None
+    status: ClockStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Counts by value of one field; `rows` are (value, label, count as shown), `total` is exact."""
+
+    key: str
+    title: str
+    rows: tuple[tuple[str, str, Count], ...]
+    total: int
+
+    def as_dict(self) -> dict[str, Count]:
+        """value -> count as shown."""
+        return {value: count for value, _label, count in self.rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """Calendar days from referral (case opened) to the first time an event happened."""
+
+    event: str
+    title: str
+    cases: int
+    median_days: float | None
+    mean_days: float | None
+    max_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Referrals:
+    """The cases opened in the period."""
+
+    received: int
+    by_type: Breakdown
+    breakdowns: tuple[Breakdown, ...]
+    outcomes: tuple[Breakdown, ...]
+    times: tuple[StepTime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    """Feedback events of one type in the period, with their choice breakdowns (exact counts)."""
+
+    event: str
+    title: str
+    count: int
+    breakdowns: tuple[Breakdown, ...]
+    items: tuple[FeedbackFact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthTrend:
+    """One month of the period: each KPI's percent (and its met/agree and denominator) and referrals."""
+
+    period: Period
+    kpis: Mapping[str, tuple[int, int, float | None]]
+    """KPI key -> (met or agree, met + breached or responses, percent)."""
+    referrals: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceReport:
+    """Everything a commissioner's report holds, for one pack and period, as of a date."""
+
+    pack_id: str
+    pack_title: str
+    pack_version: str
+    """The version in force on the period's last day: its targets are the ones reported."""
+    pack_versions: tuple[str, ...]
+    """The versions that governed the clocks counted."""
+    period: Period
+    as_of: dt.date
+    suppressed: bool
+    satisfaction: SurveyResult | None
+    satisfaction_groups: tuple[SurveyResult, ...]
+    """The satisfaction KPI for each value of the pack's `by_field` (key: the value), each on the target."""
+    questions: tuple[SurveyResult, ...]
+    comments: int
+    """Surveys in the period with a free-text answer (counted; the text never leaves the provider)."""
+    kpis: tuple[ClockKpi, ...]
+    clocks: tuple[ClockLine, ...]
+    referrals: Referrals
+    profile: tuple[Breakdown, ...]
+    feedback: tuple[FeedbackSummary, ...]
+    trend: tuple[MonthTrend, ...]
+    definitions: tuple[tuple[str, str], ...] = ()
+    """(KPI label, how it is counted) for each KPI, from the pack: the Notes of every export."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Words for the ids that appear in the report (clocks, events, exception reasons, choice values)."""
+
+    def label(self, value: str | None) -> str:
+        """The words for an id of the report ("" for None)."""
+        if value is None:
+            return ""
+        return self.labels.get(value, value.replace("_", " ").capitalize())

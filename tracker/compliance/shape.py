@@ -1,0 +1,207 @@
+"""The compliance report as CONTRACT.md's JSON, and the counting rules in words for every export's Notes.
+
+Called by `caseclock export --format json`, by the other exporters (which compare with it in the tests) and
+by anything that wants the figures as plain data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tracker.compliance.model import AMBER_BAND, SUPPRESSED, Breakdown, ComplianceReport, SurveyResult
+
+COUNTING_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "Period",
+        "A clock belongs to the period that contains its due date, whatever day it stopped. Its status is "
+        "taken as of the report's as-of date.",
+    ),
+    (
+        "Statuses",
+        "Met: the step was recorded on or before the due date. Breached: recorded after it, or not "
+        "recorded and the as-of date is after it. Running: not recorded and not yet due. Excepted: an "
+        "agreed exception with an allowed reason was recorded while the clock ran. Cancelled: superseded "
+        "by a new start (a rescheduled date) or no longer needed (e.g. the case was withdrawn) before "
+        "it was due.",
+    ),
+    (
+        "KPI %",
+        "Met / (met + breached), rounded half-up to one decimal. Excepted, running and cancelled clocks "
+        "are listed and counted but are not in the percentage. No met or breached clock: no data (never "
+        "0% or 100%).",
+    ),
+    (
+        "Target and RAG",
+        "Target met when the exact result is at or above the target (99.99% does not meet 100%). Green: "
+        f"target met. Amber: below the target by at most {AMBER_BAND:g} percentage points. Red: further "
+        "below. No rating when there is no data or no target.",
+    ),
+    (
+        "Satisfaction",
+        "Surveys dated in the period. For each question: the answers agreeing (strongly agree or agree) "
+        "as a share of the surveys that answered that question; a question left out was not answered. "
+        "Comments are counted, never exported.",
+    ),
+    (
+        "Referrals and profile",
+        "The cases opened in the period. Time from referral: calendar days from the case being opened "
+        "to the first time each step was recorded. Outcomes: the last outcome recorded on each case.",
+    ),
+    (
+        "Small numbers",
+        f'Counts of 1 to 4 people in any breakdown of people are shown as "{SUPPRESSED}" so no one can be '
+        "identified; totals are exact. KPI counts are counts of deadlines, not of people, and are exact.",
+    ),
+    (
+        "Privacy",
+        "Cases are named by their reference only: no names, contact details, notes, comments or other "
+        "free text appear in this report.",
+    ),
+)
+"""(term, definition): the rules of DOMAIN.md 'Reporting a period' in words, for the Notes of every export."""
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _question(result: SurveyResult) -> dict[str, Any]:
+    return {
+        "title": result.title,
+        "responses": result.responses,
+        "agree": result.agree,
+        "percent": result.percent,
+    }
+
+
+def _counts(breakdown: Breakdown) -> dict[str, Any]:
+    return breakdown.as_dict()
+
+
+def _clocks(report: ComplianceReport) -> list[dict[str, Any]]:
+    """Every clock counted (the hot loop of a year's export: ~200,000 of them, so no helper calls)."""
+    found = []
+    for (
+        ref,
+        clock,
+        kpi,
+        number,
+        _version,
+        starts,
+        due,
+        stopped,
+        ended,
+        ended_by,
+        _final,
+        reason,
+        until,
+        owner,
+        status,
+    ) in report.clocks:
+        found.append(
+            {
+                "ref": ref,
+                "clock": clock,
+                "kpi": kpi,
+                "number": number,
+                "starts_on": starts.isoformat(),
+                "due_on": due.isoformat(),
+                "stopped_on": stopped.isoformat() if stopped else None,
+                "ended_on": ended.isoformat() if ended else None,
+                "ended_by": ended_by,
+                "status": status.value,
+                "exception": None
+                if reason is None
+                else {"reason": reason, "until": until.isoformat() if until else None},
+                "caseworker": owner,
+            }
+        )
+    return found
+
+
+def report_json(report: ComplianceReport) -> dict[str, Any]:
+    """The report in CONTRACT.md's `export --format json` shape (plus a few extra keys)."""
+    kpis: dict[str, Any] = {}
+    if report.satisfaction is not None:
+        sat = report.satisfaction
+        kpis[sat.key] = {
+            "kpi": sat.kpi,
+            **_question(sat),
+            "target": sat.target,
+            "met_target": sat.met_target,
+            "rag": sat.rag.value if sat.rag else None,
+        }
+        if report.satisfaction_groups:
+            kpis[sat.key]["groups"] = {
+                g.key: {
+                    **_question(g),
+                    "met_target": g.met_target,
+                    "rag": g.rag.value if g.rag else None,
+                }
+                for g in report.satisfaction_groups
+            }
+    for kpi in report.kpis:
+        kpis[kpi.key] = {
+            "kpi": kpi.kpi,
+            "title": kpi.title,
+            "met": kpi.met,
+            "breached": kpi.breached,
+            "excepted": kpi.excepted,
+            "running": kpi.running,
+            "cancelled": kpi.cancelled,
+            "total": kpi.total,
+            "percent": kpi.percent,
+            "target": kpi.target,
+            "met_target": kpi.met_target,
+            "rag": kpi.rag.value if kpi.rag else None,
+        }
+    referrals = report.referrals
+    referral_json: dict[str, Any] = {"received": referrals.received}
+    for breakdown in referrals.breakdowns:
+        referral_json[f"by_{breakdown.key}"] = _counts(breakdown)
+    referral_json["by_type"] = _counts(referrals.by_type)
+    referral_json["outcomes"] = {b.key: _counts(b) for b in referrals.outcomes}
+    referral_json["days_to"] = {
+        t.event: {"cases": t.cases, "median": t.median_days, "mean": t.mean_days, "max": t.max_days}
+        for t in referrals.times
+    }
+    satisfaction: dict[str, Any] = {q.key: _question(q) for q in report.questions}
+    satisfaction["comments"] = report.comments
+    return {
+        "period": {
+            "from": report.period.start.isoformat(),
+            "to": report.period.end.isoformat(),
+            "name": report.period.name,
+        },
+        "as_of": report.as_of.isoformat(),
+        "pack": {
+            "id": report.pack_id,
+            "version": report.pack_version,
+            "versions": list(report.pack_versions),
+        },
+        "suppression": report.suppressed,
+        "kpis": kpis,
+        "clocks": _clocks(report),
+        "referrals": referral_json,
+        "profile": {b.key: _counts(b) for b in report.profile},
+        "satisfaction": satisfaction,
+        "service_feedback": {
+            f.event: {
+                "count": f.count,
+                **{b.key: _counts(b) for b in f.breakdowns},
+                "items": [{"ref": i.ref, "on": i.on.isoformat(), **i.choices} for i in f.items],
+            }
+            for f in report.feedback
+        },
+        "trend": [
+            {
+                "month": m.period.name,
+                "from": m.period.start.isoformat(),
+                "to": m.period.end.isoformat(),
+                "referrals": m.referrals,
+                "kpis": {key: {"n": n, "of": of, "percent": pct} for key, (n, of, pct) in m.kpis.items()},
+            }
+            for m in report.trend
+        ],
+    }

@@ -1,0 +1,340 @@
+"""The compliance report laid out as sheets: one layout that the xlsx, csv and html writers all render.
+
+Each `Sheet` is a header row and data rows of typed cells (`Kind` says how a column is shown: a real date, a
+percentage, a count that may read "<5"), with an optional key/value block above the table (the Summary's
+period, as-of date and rule-pack version). Pure: no spreadsheet library here, so every format shows the same
+cells. Called by `tracker.exporters.*`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from tracker.clocks import ClockStatus
+from tracker.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
+
+Cell = str | int | float | dt.date | None
+
+
+class Kind(StrEnum):
+    """How a column's cells are shown."""
+
+    TEXT = "text"
+    INT = "int"
+    COUNT = "count"
+    """A count of people: a whole number, or "<5" when suppressed."""
+    NUMBER = "number"
+    DATE = "date"
+    PERCENT = "percent"
+    """0-100 with one decimal (the JSON figure); xlsx stores it as a fraction with a percent format."""
+    RAG = "rag"
+    """green / amber / red / empty, filled with its colour in xlsx and html."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: its heading and how its cells are shown."""
+
+    title: str
+    kind: Kind = Kind.TEXT
+
+
+class Rows:
+    """A long sheet's rows, made afresh on each pass instead of held in memory (a year is ~200,000 clocks)."""
+
+    def __init__(self, make: Callable[[], Iterator[Sequence[Cell]]], length: int) -> None:
+        self._make = make
+        self._length = length
+
+    def __iter__(self) -> Iterator[Sequence[Cell]]:
+        return self._make()
+
+    def __len__(self) -> int:
+        return self._length
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One sheet of the workbook (one CSV file of the zip)."""
+
+    name: str
+    """The sheet's tab name (at most 31 characters, as Excel requires)."""
+    slug: str
+    """The CSV file name without `.csv`."""
+    columns: tuple[Column, ...]
+    rows: Sequence[Sequence[Cell]] | Rows
+    about: tuple[tuple[str, Cell], ...] = ()
+    """Key/value lines shown above the table."""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _sheet_name(name: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "-", name)[:31]
+
+
+def rag_word(rag: Rag | None) -> str:
+    """The RAG rating as shown ("" when there is no rating)."""
+    return rag.value.capitalize() if rag else ""
+
+
+def sheets(report: ComplianceReport) -> list[Sheet]:
+    """Every sheet of the export, in workbook order: Summary first, Notes last."""
+    kpi_sheets = [_kpi_sheet(report, key) for key in (k.key for k in report.kpis)]
+    layout = [
+        _summary(report),
+        *kpi_sheets,
+        _breaches(report),
+        _referrals(report),
+        _profile(report),
+        _satisfaction(report),
+        _feedback(report),
+        _trend(report),
+        _notes(report),
+    ]
+    return _unique_names(layout)
+
+
+def _unique_names(layout: list[Sheet]) -> list[Sheet]:
+    """Tab names must differ (ignoring case): two KPIs a pack labels alike get "(2)" and so on."""
+    seen: set[str] = set()
+    unique = []
+    for sheet in layout:
+        name, number = sheet.name, 1
+        while name.lower() in seen:
+            number += 1
+            suffix = f" ({number})"
+            name = sheet.name[: 31 - len(suffix)] + suffix
+        seen.add(name.lower())
+        unique.append(sheet if name == sheet.name else replace(sheet, name=name, slug=_slug(name)))
+    return unique
+
+
+def _summary(report: ComplianceReport) -> Sheet:
+    period = report.period
+    about: list[tuple[str, Cell]] = [
+        ("Report", f"{report.pack_title}: compliance report"),
+        ("Period", period.name),
+        ("From", period.start),
+        ("To", period.end),
+        ("As of", report.as_of),
+        ("Rule pack", report.pack_id),
+        ("Rule-pack version", report.pack_version),
+        ("Versions governing the clocks", ", ".join(report.pack_versions) or "none"),
+        ("Referrals received", report.referrals.received),
+        *((f"{f.title}: count", f.count) for f in report.feedback),
+        ("Small-number suppression", "on (1-4 shown as <5)" if report.suppressed else "off"),
+    ]
+    columns = (
+        Column("KPI"),
+        Column("Measure"),
+        Column("Target", Kind.PERCENT),
+        Column("Result", Kind.PERCENT),
+        Column("RAG", Kind.RAG),
+        Column("Met", Kind.INT),
+        Column("Breached", Kind.INT),
+        Column("Excepted", Kind.INT),
+        Column("Running", Kind.INT),
+        Column("Cancelled", Kind.INT),
+        Column("Survey responses", Kind.INT),
+        Column("Agree", Kind.INT),
+    )
+    rows: list[list[Cell]] = []
+    sat = report.satisfaction
+    if sat is not None:
+        rows.append([sat.kpi, sat.title, sat.target, sat.percent, rag_word(sat.rag), *[None] * 5])
+        rows[-1] += [sat.responses, sat.agree]
+        for g in report.satisfaction_groups:  # the KPI for each group of service users, each on target
+            rows.append([f"{g.kpi}: {g.title}", sat.title, g.target, g.percent, rag_word(g.rag), *[None] * 5])
+            rows[-1] += [g.responses, g.agree]
+    for k in report.kpis:
+        rows.append([k.kpi, k.title, k.target, k.percent, rag_word(k.rag), k.met, k.breached, k.excepted])
+        rows[-1] += [k.running, k.cancelled, None, None]
+    return Sheet("Summary", "summary", columns, rows, tuple(about))
+
+
+_CLOCK_COLUMNS = (
+    Column("Reference"),
+    Column("Clock no.", Kind.INT),
+    Column("Starts", Kind.DATE),
+    Column("Due", Kind.DATE),
+    Column("Stopped", Kind.DATE),
+    Column("Ended", Kind.DATE),
+    Column("Ended by"),
+    Column("Status"),
+    Column("Exception reason"),
+    Column("Exception until", Kind.DATE),
+    Column("Caseworker"),
+)
+_VERSION_COLUMN = Column("Rule-pack version")
+_STATUS_WORDS = {status: status.value.capitalize() for status in ClockStatus}
+
+
+def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
+    kpi = next(k for k in report.kpis if k.key == key)
+    # the version column only when several versions governed the period's clocks (else it is on the Summary)
+    versions = len(report.pack_versions) > 1
+    label = report.label
+
+    def rows() -> Iterator[list[Cell]]:
+        for line in report.clocks:
+            if line.clock != key:
+                continue
+            row: list[Cell] = [
+                line.ref,
+                line.number,
+                line.starts_on,
+                line.due_on,
+                line.stopped_on,
+                line.ended_on,
+                label(line.ended_by) if line.ended_by else None,
+                _STATUS_WORDS[line.status],
+                label(line.exception_reason) if line.exception_reason else None,
+                line.exception_until,
+                line.owner,
+            ]
+            if versions:
+                row.append(line.pack_version)
+            yield row
+
+    name = _sheet_name(kpi.kpi if kpi.kpi != kpi.key else kpi.title)
+    columns = (*_CLOCK_COLUMNS, _VERSION_COLUMN) if versions else _CLOCK_COLUMNS
+    return Sheet(name, _slug(name), columns, Rows(rows, kpi.total))
+
+
+_LISTED = (ClockStatus.BREACHED, ClockStatus.EXCEPTED)
+
+
+def _breaches(report: ComplianceReport) -> Sheet:
+    columns = (
+        Column("Reference"),
+        Column("KPI"),
+        Column("Measure"),
+        Column("Due", Kind.DATE),
+        Column("Stopped", Kind.DATE),
+        Column("Status"),
+        Column("Days late", Kind.INT),
+        Column("Exception reason"),
+        Column("Exception until", Kind.DATE),
+        Column("Caseworker"),
+    )
+    titles = {k.key: k.title for k in report.kpis}
+
+    def rows() -> Iterator[list[Cell]]:
+        for line in report.clocks:
+            if line.status not in _LISTED:
+                continue
+            late = None
+            if line.status is ClockStatus.BREACHED:
+                late = ((line.stopped_on or line.ended_on or report.as_of) - line.due_on).days
+            yield [
+                line.ref,
+                line.kpi,
+                titles.get(line.clock, line.clock),
+                line.due_on,
+                line.stopped_on,
+                _STATUS_WORDS[line.status],
+                late,
+                report.label(line.exception_reason) if line.exception_reason else None,
+                line.exception_until,
+                line.owner,
+            ]
+
+    count = sum(k.breached + k.excepted for k in report.kpis)
+    return Sheet("Breaches and exceptions", "breaches-and-exceptions", columns, Rows(rows, count))
+
+
+def _breakdown_rows(measure: str, breakdown: Breakdown) -> list[list[Cell]]:
+    rows: list[list[Cell]] = [[measure, label, count] for _value, label, count in breakdown.rows]
+    rows.append([measure, "Total", breakdown.total])
+    return rows
+
+
+def _referrals(report: ComplianceReport) -> Sheet:
+    referrals = report.referrals
+    columns = (
+        Column("Measure"),
+        Column("Category"),
+        Column("Count", Kind.COUNT),
+        Column("Median days", Kind.NUMBER),
+        Column("Mean days", Kind.NUMBER),
+        Column("Longest (days)", Kind.INT),
+    )
+    rows: list[list[Cell]] = [["Referrals received", "All", referrals.received]]
+    for breakdown in (referrals.by_type, *referrals.breakdowns, *referrals.outcomes):
+        rows += _breakdown_rows(breakdown.title, breakdown)
+    for step in referrals.times:
+        rows.append(
+            ["Days from referral to", step.title, step.cases, step.median_days, step.mean_days, step.max_days]
+        )
+    return Sheet("Referrals", "referrals", columns, [row + [None] * (6 - len(row)) for row in rows])
+
+
+def _profile(report: ComplianceReport) -> Sheet:
+    columns = (Column("Measure"), Column("Category"), Column("Count", Kind.COUNT))
+    rows = [row for breakdown in report.profile for row in _breakdown_rows(breakdown.title, breakdown)]
+    return Sheet("Profile", "profile", columns, rows)
+
+
+def _satisfaction(report: ComplianceReport) -> Sheet:
+    columns = (
+        Column("Question"),
+        Column("KPI"),
+        Column("Responses", Kind.INT),
+        Column("Agree", Kind.INT),
+        Column("Result", Kind.PERCENT),
+        Column("Target", Kind.PERCENT),
+        Column("RAG", Kind.RAG),
+    )
+    rows: list[list[Cell]] = []
+    results = [report.satisfaction] if report.satisfaction else []
+    for q in [*results, *report.questions]:
+        rows.append([q.title, q.kpi or None, q.responses, q.agree, q.percent, q.target, rag_word(q.rag)])
+    rows.append(["Comments received (kept by the provider, never exported)", None, report.comments])
+    rows[-1] += [None] * 4
+    return Sheet("Satisfaction", "satisfaction", columns, rows)
+
+
+def _feedback(report: ComplianceReport) -> Sheet:
+    names: dict[str, str] = {}
+    for summary in report.feedback:
+        for breakdown in summary.breakdowns:
+            names.setdefault(breakdown.key, breakdown.title)
+    columns: tuple[Column, ...] = (Column("Type"), Column("Reference"), Column("Date", Kind.DATE))
+    columns += tuple(Column(title) for title in names.values())
+    rows: list[list[Cell]] = []
+    for summary in report.feedback:
+        for item in summary.items:
+            values = [item.choices.get(name) for name in names]
+            rows.append(
+                [summary.title, item.ref, item.on, *(report.label(str(v)) if v else None for v in values)]
+            )
+    return Sheet("Feedback", "service-feedback", columns, rows)
+
+
+def _trend(report: ComplianceReport) -> Sheet:
+    keys: list[tuple[str, str]] = []
+    if report.satisfaction is not None:
+        keys.append((report.satisfaction.key, report.satisfaction.kpi))
+    keys += [(k.key, k.kpi) for k in report.kpis]
+    columns: tuple[Column, ...] = (Column("Month"), Column("From", Kind.DATE), Column("To", Kind.DATE))
+    columns += (Column("Referrals", Kind.INT),)
+    columns += tuple(Column(f"{label} %", Kind.PERCENT) for _key, label in keys)
+    rows = [
+        [m.period.name, m.period.start, m.period.end, m.referrals, *(m.kpis[key][2] for key, _ in keys)]
+        for m in report.trend
+    ]
+    return Sheet("Monthly trend", "monthly-trend", columns, rows)
+
+
+def _notes(report: ComplianceReport) -> Sheet:
+    rows: list[list[Cell]] = [[term, text] for term, text in COUNTING_RULES]
+    rows += [[label, text] for label, text in report.definitions]
+    rows.append(["Produced", f"by caseclock as of {report.as_of.isoformat()} for {report.period.name}"])
+    return Sheet("Notes", "notes", (Column("Term"), Column("Definition")), rows)

@@ -1,0 +1,232 @@
+"""The compliance report as an Excel workbook: XlsxWriter for the workbook, a fast path for long sheets.
+
+Summary first (RAG fills, the period, as-of date and rule-pack version), a sheet per KPI listing every clock
+counted, Breaches and exceptions, Referrals, Profile, Satisfaction, Feedback, the Monthly trend with a
+native line chart, and the Notes. Every sheet has its header row frozen, columns sized to fit, landscape
+pages one column-width wide with the header repeated; dates are real dates, percentages real numbers with a
+percent format.
+
+Speed, measured on a year of 100,000 demo cases (183,000 clocks, 1.4 million cells, 2 busy cores):
+openpyxl's write-only mode took 85 s (55 s with lxml), XlsxWriter's constant-memory mode 21 s, both spending
+nearly all of it per cell. So XlsxWriter writes the workbook (styles, sheets, chart, page setup: the parts
+Excel is strict about) with only the first data row of each long sheet, and the remaining rows of those
+sheets are then streamed into its package as plain SpreadsheetML rows (inline strings, numbers, dates with
+XlsxWriter's own date style): a few seconds for the same workbook. openpyxl stays for reading workbooks in
+the tests. Imported lazily by `caseclock export`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import xlsxwriter
+
+from tracker.compliance import ComplianceReport
+from tracker.exporters.sheets import Cell, Kind, Rows, Sheet, sheets
+
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+_RAG_COLOURS = {"Green": "#C6EFCE", "Amber": "#FFEB9C", "Red": "#FFC7CE"}
+_HEADER_COLOUR = "#D9E1F2"
+_MAX_WIDTH = 60
+_WIDTH_SAMPLE = 2000  # rows measured for column widths: enough to see every kind of value in a long sheet
+_EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()  # a date's serial number is its distance from this day
+
+
+def write_xlsx(report: ComplianceReport, path: Path) -> None:
+    """Write the workbook to `path`."""
+    # Open the file first: a path that cannot be written fails before any work is done.
+    with path.open("wb") as file:
+        package = io.BytesIO()
+        workbook = xlsxwriter.Workbook(package, {"in_memory": True})
+        long_sheets: dict[str, Sheet] = {}
+        try:
+            styles = _Styles(workbook)
+            for number, sheet in enumerate(sheets(report), start=1):
+                long = isinstance(sheet.rows, Rows) and len(sheet.rows) > 1
+                if long:
+                    long_sheets[f"xl/worksheets/sheet{number}.xml"] = sheet
+                _write(workbook, workbook.add_worksheet(sheet.name), sheet, styles, first_row_only=long)
+        finally:
+            workbook.close()
+        with zipfile.ZipFile(package) as source, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                if item.filename in long_sheets:
+                    _stream_rows(
+                        source.read(item).decode("utf-8"), long_sheets[item.filename], styles, target, item
+                    )
+                else:
+                    target.writestr(item, source.read(item))
+
+
+class _Styles:
+    """The workbook's cell formats, made once (XlsxWriter dedupes them, but creating them costs)."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.bold = workbook.add_format({"bold": True})
+        self.header = workbook.add_format({"bold": True, "bg_color": _HEADER_COLOUR, "bottom": 1})
+        self.percent = workbook.add_format({"num_format": PERCENT_FORMAT})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT})
+        self.left = workbook.add_format({"align": "left"})
+        self.left_date = workbook.add_format({"align": "left", "num_format": DATE_FORMAT})
+        self.right = workbook.add_format({"align": "right"})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.rag = {word: workbook.add_format({"bg_color": colour}) for word, colour in _RAG_COLOURS.items()}
+
+
+def _serial(day: dt.date) -> int:
+    return day.toordinal() - _EXCEL_EPOCH
+
+
+def _write(workbook: Any, worksheet: Any, sheet: Sheet, styles: _Styles, *, first_row_only: bool) -> None:
+    header_row = len(sheet.about) + (1 if sheet.about else 0)  # zero-based
+    _fit_columns(worksheet, sheet)
+    worksheet.freeze_panes(header_row + 1, 0)
+    # Printed (or converted to PDF): landscape, every column on one page width, the header on every page.
+    worksheet.set_landscape()
+    worksheet.fit_to_pages(1, 0)
+    worksheet.repeat_rows(header_row)
+    for r, (key, value) in enumerate(sheet.about):
+        worksheet.write_string(r, 0, key, styles.bold)
+        if isinstance(value, dt.date):
+            worksheet.write_number(r, 1, _serial(value), styles.left_date)
+        elif isinstance(value, int | float):
+            worksheet.write_number(r, 1, value, styles.left)
+        elif value is not None:
+            worksheet.write_string(r, 1, value)
+    for c, column in enumerate(sheet.columns):
+        worksheet.write_string(header_row, c, column.title, styles.header)
+    writers = [_writer(worksheet, column.kind, styles, sheet.slug == "notes") for column in sheet.columns]
+    r = header_row
+    rows = islice(sheet.rows, 1) if first_row_only else sheet.rows
+    for r, row in enumerate(rows, start=header_row + 1):
+        for c, value in enumerate(row):
+            if value is not None and value != "":
+                writers[c](r, c, value)
+    if sheet.slug == "monthly-trend" and r > header_row:
+        _chart(workbook, worksheet, sheet, header_row, r)
+
+
+def _stream_rows(
+    xml: str, sheet: Sheet, styles: _Styles, target: zipfile.ZipFile, item: zipfile.ZipInfo
+) -> None:
+    """Write a long sheet's part: XlsxWriter's XML with every row after the first inserted as plain XML."""
+    head, tail = xml.split("</sheetData>", 1)
+    first = 2 if not sheet.about else len(sheet.about) + 3  # 1-based: the header row, then the row written
+    last = first + len(sheet.rows) - 1
+    head = re.sub(
+        r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{_LETTERS[len(sheet.columns) - 1]}{last}"/>', head
+    )
+    date_style = styles.date.xf_index
+    cell = [_cell_maker(i, column.kind, date_style) for i, column in enumerate(sheet.columns)]
+    info = zipfile.ZipInfo(item.filename, item.date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with target.open(info, "w", force_zip64=True) as out:
+        out.write(head.encode("utf-8"))
+        chunk: list[str] = []
+        for r, row in enumerate(islice(sheet.rows, 1, None), start=first + 1):
+            chunk.append(f'<row r="{r}">')
+            for i, value in enumerate(row):
+                if value is not None and value != "":
+                    chunk.append(cell[i](r, value))
+            chunk.append("</row>")
+            if len(chunk) > 20_000:
+                out.write("".join(chunk).encode("utf-8"))
+                chunk.clear()
+        chunk.append("</sheetData>")
+        chunk.append(tail)
+        out.write("".join(chunk).encode("utf-8"))
+
+
+_LETTERS = [chr(65 + i) for i in range(26)]  # a long sheet has fewer than 27 columns
+
+
+def _cell_maker(index: int, kind: Kind, date_style: int) -> Callable[[int, Any], str]:
+    """How a column's cells are written as XML: inline strings, numbers, dates as serials (date style)."""
+    column = _LETTERS[index]
+    if kind is Kind.DATE:
+        return lambda r, v: f'<c r="{column}{r}" s="{date_style}"><v>{v.toordinal() - _EXCEL_EPOCH}</v></c>'
+    if kind in (Kind.INT, Kind.NUMBER):
+        return lambda r, v: f'<c r="{column}{r}"><v>{v}</v></c>'
+    return lambda r, v: f'<c r="{column}{r}" t="inlineStr"><is><t>{_text(v)}</t></is></c>'
+
+
+@lru_cache(maxsize=65536)  # statuses, labels and caseworkers repeat on every row
+def _text(value: object) -> str:
+    text = escape(str(value))
+    return _CONTROL.sub("", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML
+
+
+def _writer(worksheet: Any, kind: Kind, styles: _Styles, wrap: bool) -> Any:
+    """The fastest call that writes a cell of a column of `kind` (typed calls skip XlsxWriter's dispatch)."""
+    write_string, write_number = worksheet.write_string, worksheet.write_number
+    if kind is Kind.DATE:
+        return lambda r, c, v: write_number(r, c, v.toordinal() - _EXCEL_EPOCH, styles.date)
+    if kind is Kind.PERCENT:
+        return lambda r, c, v: write_number(r, c, v / 100, styles.percent)
+    if kind is Kind.RAG:
+        return lambda r, c, v: write_string(r, c, v, styles.rag.get(v))
+    if kind in (Kind.INT, Kind.NUMBER, Kind.COUNT):
+        # a suppressed count is the text "<5": right-aligned beside the numbers
+        return lambda r, c, v: (
+            write_string(r, c, v, styles.right) if isinstance(v, str) else write_number(r, c, v)
+        )
+    if wrap:
+        return lambda r, c, v: write_string(r, c, str(v), styles.wrap)
+    return lambda r, c, v: write_string(r, c, str(v))
+
+
+def _fit_columns(worksheet: Any, sheet: Sheet) -> None:
+    widths = [len(column.title) for column in sheet.columns]
+    for row in islice(sheet.rows, _WIDTH_SAMPLE):
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], _width(value, sheet.columns[i].kind))
+    if sheet.about:
+        widths[0] = max(widths[0], *(len(key) for key, _ in sheet.about))
+        about_widths = (_width(v, Kind.DATE if isinstance(v, dt.date) else Kind.TEXT) for _, v in sheet.about)
+        widths[1] = max(widths[1], *about_widths)
+    for i, width in enumerate(widths):
+        worksheet.set_column(i, i, min(width + 2, _MAX_WIDTH))
+
+
+def _width(value: Cell, kind: Kind) -> int:
+    if value is None:
+        return 0
+    if kind is Kind.DATE:
+        return 10
+    if kind is Kind.PERCENT:
+        return 7
+    return len(str(value))
+
+
+def _chart(workbook: Any, worksheet: Any, sheet: Sheet, header_row: int, last_row: int) -> None:
+    """A line chart of every KPI's percentage by month, beside the table."""
+    chart = workbook.add_chart({"type": "line"})
+    for c, column in enumerate(sheet.columns):
+        if column.kind is not Kind.PERCENT:
+            continue
+        chart.add_series(
+            {
+                "name": [sheet.name, header_row, c],
+                "categories": [sheet.name, header_row + 1, 0, last_row, 0],
+                "values": [sheet.name, header_row + 1, c, last_row, c],
+                "marker": {"type": "circle"},
+            }
+        )
+    chart.set_title({"name": "KPI results by month"})
+    chart.set_y_axis({"name": "Result", "min": 0, "max": 1, "num_format": "0%"})
+    chart.set_x_axis({"name": "Month"})
+    chart.set_size({"width": 720, "height": 360})
+    worksheet.insert_chart(1, len(sheet.columns) + 1, chart)
