@@ -1,0 +1,237 @@
+"""The case screen and its forms with Pilot: a mediation path, refusals, voiding, a concurrent change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.widgets import DataTable, Input, OptionList
+
+from tests.tui.conftest import AS_OF, ME, NOW, settle
+from tracker.workflow import allowed_events
+from tui.screens.case import CaseScreen
+from tui.screens.event_form import EventFormScreen
+from tui.screens.void import VoidScreen
+from tui.widgets.status_line import StatusLine
+
+D = dt.date.fromisoformat
+
+
+async def open_case(app, pilot, ref: str) -> CaseScreen:
+    """Open a case's screen (how Enter on the list gets there is tested with the cases screen)."""
+    await settle(pilot)
+    await app.push_screen(CaseScreen(app.ctx, ref))
+    await settle(pilot)
+    assert isinstance(app.screen, CaseScreen)
+    assert app.screen.ref == ref
+    return app.screen
+
+
+async def record(pilot, screen: CaseScreen, event: str, on: str, **fields: str) -> None:
+    """Pick `event` from the next steps by its number, fill in the form, save."""
+    assert event in screen.allowed, f"{event} not offered: {screen.allowed}"
+    await pilot.press(str(screen.allowed.index(event) + 1))
+    form = pilot.app.screen
+    assert isinstance(form, EventFormScreen)
+    form.query_one("#input-on", Input).value = on
+    for name, value in fields.items():
+        form.query_one(f"#input-{name}").value = value
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+def form_error(app) -> str:
+    line = app.screen.query_one("#form-error", StatusLine)
+    assert line.error
+    return str(line.render())
+
+
+async def test_a_case_shows_its_profile_clocks_timeline_and_exactly_the_allowed_steps(app, tui_store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_case(app, pilot, "M-0003")
+        state = tui_store.case("M-0003").state
+        assert screen.allowed == allowed_events(tui_store.rules, state, AS_OF)
+        steps = screen.query_one("#steps", OptionList)
+        assert [steps.get_option_at_index(i).id for i in range(steps.option_count)] == screen.allowed
+        summary = str(screen.query_one("#case-summary").render())
+        assert "M-0003" in summary
+        assert "Meeting scheduled" in summary
+        assert ME in summary
+        profile = str(screen.query_one("#profile-text").render())
+        assert "Name: Person M-0003" in profile  # personal fields: this is the caseworker's own screen
+        clocks = screen.query_one("#clocks", DataTable)
+        assert clocks.row_count == 3
+        kpi3 = [str(c) for c in clocks.get_row("kpi3-1")]
+        assert kpi3[:4] == ["KPI 3 Meeting confirmation circulated", "2026-03-23", "running", "9"]
+        timeline = screen.query_one("#timeline", DataTable)
+        assert [str(timeline.get_row(str(seq))[2]) for seq in range(1, 5)] == [
+            "Case opened",
+            "Mediation requested",
+            "LA/ICB notified",
+            "Meeting scheduled",
+        ]
+        assert "Meeting date: 2026-03-30" in str(timeline.get_row("4")[4])
+
+
+async def test_every_step_of_a_mediation_path_through_the_forms(app, tui_store) -> None:
+    tui_store.open_case("M-0100", "mediation", D("2026-03-02"), {"caseworker": ME}, "seed", NOW, AS_OF)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0100")
+        await record(pilot, screen, "mediation_requested", "2026-03-02")
+        await record(pilot, screen, "la_notified", "4/3/26")  # British day-first
+        await record(pilot, screen, "meeting_scheduled", "2026-03-05", meeting_date="2026-03-16")
+        await record(pilot, screen, "confirmation_sent", "yesterday")
+        await record(pilot, screen, "meeting_held", "today", outcome="agreed")
+        await record(pilot, screen, "certificate_issued", "today", kind="after_mediation")
+        await record(pilot, screen, "closed", "today")
+        assert isinstance(app.screen, CaseScreen)
+        assert "Case closed" in str(screen.query_one("#case-summary").render())
+    record_ = tui_store.case("M-0100")
+    assert [(e.type, e.on.isoformat()) for e in record_.events] == [
+        ("opened", "2026-03-02"),
+        ("mediation_requested", "2026-03-02"),
+        ("la_notified", "2026-03-04"),
+        ("meeting_scheduled", "2026-03-05"),
+        ("confirmation_sent", "2026-03-09"),
+        ("meeting_held", "2026-03-10"),
+        ("certificate_issued", "2026-03-10"),
+        ("closed", "2026-03-10"),
+    ]
+    assert all(e.actor == ME for e in record_.events[1:])
+    statuses = {c.clock: c.status(AS_OF).value for c in record_.state.clocks}
+    assert statuses == {"kpi2": "met", "kpi3": "met", "kpi4": "met", "kpi5": "met"}
+
+
+async def test_a_refused_step_shows_the_domains_words_and_writes_nothing(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")  # mediation requested on 5 March
+        before = other_store.case("M-0002").state.last_seq
+        await record(pilot, screen, "la_notified", "2026-03-03")
+        assert isinstance(app.screen, EventFormScreen)  # the form stays open
+        assert "before mediation_requested on 2026-03-05" in form_error(app)
+        form = app.screen
+        form.query_one("#input-on", Input).value = "2026-03-11"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "after today (2026-03-10)" in form_error(app)
+        form.query_one("#input-on", Input).value = "31/2/26"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "on=31/2/26: use a date such as 2026-05-04" in form_error(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CaseScreen)
+    assert other_store.case("M-0002").state.last_seq == before
+
+
+async def test_a_required_field_left_empty_is_refused(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")
+        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        form = app.screen
+        assert isinstance(form, EventFormScreen)
+        assert form.query_one("#input-meeting_date", Input).value == "2026-03-10"  # dates default to today
+        form.query_one("#input-meeting_date", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "needs meeting_date" in form_error(app)
+    assert other_store.case("M-0002").state.state == "mediation_requested"
+
+
+async def test_a_step_written_elsewhere_meanwhile_is_a_conflict_not_a_double(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")
+        await pilot.press(str(screen.allowed.index("la_notified") + 1))
+        other_store.record("M-0002", "la_notified", AS_OF, {}, "someone else", NOW, AS_OF)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "changed since it was read" in form_error(app)
+    assert [e.actor for e in other_store.case("M-0002").events if e.type == "la_notified"] == ["someone else"]
+
+
+async def test_voiding_an_event_strikes_it_through_with_the_reason(app, other_store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_case(app, pilot, "M-0003")
+        await pilot.press("t")  # the timeline; its cursor starts on the latest event
+        await pilot.press("v")
+        assert isinstance(app.screen, VoidScreen)
+        assert app.screen.event.seq == 4
+        await pilot.press(*"wrong date")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        row = screen.query_one("#timeline", DataTable).get_row("4")
+        assert all(isinstance(c, Text) and "strike" in str(c.style) for c in row)
+        assert str(row[4]).startswith("VOID (wrong date)")
+        assert "LA/ICB notified" in str(screen.query_one("#case-summary").render())
+    state = other_store.case("M-0003").state
+    assert (state.voided, state.state) == ({4: "wrong date"}, "la_notified")
+
+
+async def test_a_void_that_would_break_the_history_is_refused(app, other_store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_case(app, pilot, "M-0003")
+        await pilot.press("t", "up", "up")  # event 2: mediation requested, which later steps need
+        await pilot.press("v")
+        assert app.screen.event.seq == 2
+        await pilot.press("enter")  # no reason
+        await settle(pilot)
+        assert "say why the event is void" in form_error(app)
+        await pilot.press(*"typo", "enter")
+        await settle(pilot)
+        assert "would no longer fit" in form_error(app)
+        await pilot.press("escape")
+        assert app.screen is screen
+    assert other_store.case("M-0003").state.voided == {}
+
+
+async def test_a_note_and_a_survey_after_the_case_closed(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0005")  # closed
+        assert "note" in screen.allowed
+        assert "survey" in screen.allowed
+        assert "la_notified" not in screen.allowed
+        await record(pilot, screen, "note", "today", note="Parent rang to say thank you")
+        await record(pilot, screen, "survey", "today", satisfied="strongly_agree", understood="agree")
+    events = other_store.case("M-0005").events
+    assert (events[-2].type, events[-2].data) == ("note", {"note": "Parent rang to say thank you"})
+    assert (events[-1].type, events[-1].data) == (
+        "survey",
+        {"satisfied": "strongly_agree", "understood": "agree"},
+    )
+
+
+async def test_an_exception_offers_the_running_clocks_and_their_reasons(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")
+        await pilot.press(str(screen.allowed.index("exception") + 1))
+        form = app.screen
+        clock = form.query_one("#input-clock")
+        reason = form.query_one("#input-reason")
+        assert [v for _l, v in clock._options if v is not clock.NULL] == ["kpi5"]
+        assert "parent_unavailable" in [v for _l, v in reason._options]
+        clock.value = "kpi5"
+        reason.value = "parent_unavailable"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+    kpi5 = next(c for c in other_store.case("M-0002").state.clocks if c.clock == "kpi5")
+    assert kpi5.exception is not None
+    assert kpi5.exception.reason == "parent_unavailable"
+
+
+async def test_an_unknown_case_says_so(app) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await app.push_screen(CaseScreen(app.ctx, "M-9999"))
+        await settle(pilot)
+        status = app.screen.query_one(StatusLine)
+        assert status.error
+        assert "no case has this reference" in str(status.render())
+
+
+async def test_the_palette_offers_each_allowed_step(app) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Record: LA/ICB notified", "Record: Meeting scheduled", "Void event", "Back"} <= titles
+        assert not any(t.startswith("Step ") for t in titles)

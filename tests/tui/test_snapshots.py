@@ -1,0 +1,86 @@
+"""How the screens look, at 80×24 and 120×40, as SVG snapshots (pytest-textual-snapshot).
+
+A fixed as-of date, a seeded store, no cursor blink. After a deliberate change of looks, review the report
+of the failing run, then accept with `pytest tests/tui/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.tui.conftest import settle
+from tui.screens.case import CaseScreen
+from tui.screens.event_form import EventFormScreen
+
+SMALL = (80, 24)
+LARGE = (120, 40)
+
+
+class TestCasesScreen:
+    async def _ready(self, pilot) -> None:
+        await settle(pilot)
+
+    def test_open_cases_small(self, snap_compare, app) -> None:
+        """The home screen in a small terminal: most urgent first, markers beside the colours."""
+        assert snap_compare(app, run_before=self._ready, terminal_size=SMALL)
+
+    def test_open_cases_large(self, snap_compare, app) -> None:
+        """The home screen in a large terminal: the columns widen."""
+        assert snap_compare(app, run_before=self._ready, terminal_size=LARGE)
+
+
+class TestCaseScreen:
+    async def _open(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(CaseScreen(pilot.app.ctx, "M-0003"))
+        await settle(pilot)
+
+    def test_case_small(self, snap_compare, app) -> None:
+        """A case with running clocks: the side panel narrows at 80 columns."""
+        assert snap_compare(app, run_before=self._open, terminal_size=SMALL)
+
+    def test_case_large(self, snap_compare, app) -> None:
+        """The same case with room for its profile."""
+        assert snap_compare(app, run_before=self._open, terminal_size=LARGE)
+
+
+class TestForms:
+    async def _refused(self, pilot) -> None:
+        await settle(pilot)
+        screen = CaseScreen(pilot.app.ctx, "M-0002")
+        await pilot.app.push_screen(screen)
+        await settle(pilot)
+        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        form = pilot.app.screen
+        assert isinstance(form, EventFormScreen)
+        form.query_one("#input-meeting_date", Input).value = "2026-03-01"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    async def _new_case(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    def test_event_form_with_a_refusal_small(self, snap_compare, app) -> None:
+        """A step the domain refuses: its words inline, the form still open, required fields marked."""
+        assert snap_compare(app, run_before=self._refused, terminal_size=SMALL)
+
+    def test_new_case_form_large(self, snap_compare, app) -> None:
+        """The new-case form with its suggested reference and the pack's case fields."""
+        assert snap_compare(app, run_before=self._new_case, terminal_size=LARGE)
+
+
+class TestComplianceScreen:
+    async def _open(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+
+    def test_quarter_small(self, snap_compare, app) -> None:
+        """This quarter's tiles, chart and breaches in a small terminal."""
+        assert snap_compare(app, run_before=self._open, terminal_size=SMALL)
+
+    def test_quarter_large(self, snap_compare, app) -> None:
+        """One row of tiles and a taller chart in a large terminal."""
+        assert snap_compare(app, run_before=self._open, terminal_size=LARGE)

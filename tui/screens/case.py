@@ -1,0 +1,330 @@
+"""One case: its profile, its clocks, its timeline, and the steps its rule pack allows next.
+
+The actions offered are exactly `tracker.workflow.allowed_events` for the case's state: each opens a form
+built from the pack's field declarations (tui/screens/event_form.py). `v` voids the timeline event under
+the cursor behind a confirmation that asks for a reason. Reads and writes run in thread workers; the case
+is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tracker.errors import CaseclockError
+from tracker.events import Event
+from tracker.store import CaseRecord
+from tracker.workflow import allowed_events
+from tui.context import TuiContext
+from tui.messages import CaseLoaded, CaseShown, StoreFailed
+from tui.screens.base import LiveScreen
+from tui.screens.event_form import EventFormScreen
+from tui.screens.void import VoidScreen
+from tui.widgets.case_tables import ClockTable, Timeline
+from tui.widgets.status_line import StatusLine
+from tui.words import profile_lines
+
+_STEP_KEYS = "123456789"
+_INSTALLED = "case"
+"""Name of the one case screen kept installed, so opening a case shows an already-built screen."""
+_NARROW = 100
+"""Below this many columns the side panel narrows (the `-narrow` class) so the clocks still fit."""
+
+
+class CaseScreen(LiveScreen):
+    """A case and what can be done next.
+
+    Args:
+        ctx: The shared services.
+        ref: The case's reference.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "app.pop_screen",
+            "Back",
+            tooltip="Back to the previous screen",
+            id="caseclock.case.back",
+        ),
+        Binding(
+            "v",
+            "void",
+            "Void event",
+            tooltip="Void the timeline event under the cursor, with a reason",
+            id="caseclock.case.void",
+        ),
+        Binding(
+            "t", "focus_timeline", "Timeline", tooltip="Move to the timeline", id="caseclock.case.timeline"
+        ),
+        Binding("s", "focus_steps", "Steps", tooltip="Move to the next steps", id="caseclock.case.steps"),
+        Binding(
+            "p",
+            "toggle_profile",
+            "Profile",
+            show=False,
+            tooltip="Show or hide the profile",
+            id="caseclock.case.profile",
+        ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the case again now",
+            id="caseclock.case.refresh",
+        ),
+        *(
+            Binding(
+                key,
+                f"step({n})",
+                f"Step {key}",
+                show=False,
+                tooltip=f"Record next step {key}",
+                id=f"caseclock.case.step{key}",
+            )
+            for n, key in enumerate(_STEP_KEYS)
+        ),
+    ]
+
+    PALETTE_SKIP = ("caseclock.case.step",)
+
+    narrow: reactive[bool] = reactive(False)
+    """Whether the terminal is too narrow for the full side panel."""
+
+    def __init__(self, ctx: TuiContext, ref: str) -> None:
+        super().__init__(ctx, screen_id="case-screen")
+        self.ref = ref
+        self.record: CaseRecord | None = None
+        self.allowed: list[str] = []
+        self._shown: tuple[int, object] | None = None
+
+    def compose(self) -> ComposeResult:
+        """Summary, clocks and timeline on the left; next steps and profile on the right."""
+        yield Header()
+        yield Static(f"{self.ref}: reading…", id="case-summary", markup=False)
+        with Horizontal(id="case-body"):
+            with Vertical(id="case-main"):
+                yield ClockTable(table_id="clocks")
+                yield Timeline(table_id="timeline")
+            with Vertical(id="case-side"):
+                yield OptionList(id="steps")
+                with VerticalScroll(id="profile"):
+                    yield Static(id="profile-text", markup=False)
+        yield StatusLine(line_id="case-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Set up the panels and read the case."""
+        self.query_one("#steps").border_title = "Next steps"
+        self.query_one("#profile").border_title = "Profile"
+        self.query_one(ClockTable).fit(self.narrow)
+        self.query_one("#steps").focus()
+        self.poll()
+
+    def show_case(self, ref: str) -> None:
+        """Empty the screen for another case and start reading it."""
+        self.ref = ref
+        self.record, self.allowed, self._shown = None, [], None
+        self.query_one("#case-summary", Static).update(f"{ref}: reading…")
+        self.query_one(ClockTable).clear()
+        self.query_one(Timeline).forget()
+        self.query_one("#steps", OptionList).clear_options()
+        self.query_one("#profile-text", Static).update("")
+        self.query_one(StatusLine).say("")
+        self.query_one("#steps").focus()
+        # Read now, while Textual switches screens, rather than when the switch is done.
+        self._first_resume = True
+        self.poll()
+
+    # ------------------------------------------------------------------ reading
+
+    def poll(self) -> None:
+        """Read the case again."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="case", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            record = self.ctx.store.case(self.ref)
+        except CaseclockError as error:
+            self.post_message(StoreFailed(error.message))
+            return
+        self.post_message(
+            CaseLoaded(record, allowed_events(self.ctx.rules, record.state, self.ctx.clock.today()))
+        )
+
+    def on_case_loaded(self, message: CaseLoaded) -> None:
+        """Draw the case, unless nothing changed since it was last drawn."""
+        key = (message.record.state.last_seq, self.ctx.clock.today())
+        if key == self._shown:
+            return
+        self._shown = key
+        self.record, self.allowed = message.record, message.allowed
+        self._draw()
+        self.refresh_bindings()
+        self.post_message(CaseShown(self.ref))
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        """A read failed (the case is unknown, the database is down): say so."""
+        self.query_one(StatusLine).refuse(message.message)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _draw(self) -> None:
+        assert self.record is not None
+        state = self.record.state
+        pack = self.ctx.pack(state)
+        today = self.ctx.clock.today()
+        opened = f"opened {state.opened_on.isoformat()}"
+        closed = (
+            f", {pack.label(state.state).lower()} {state.closed_on.isoformat()}" if state.closed_on else ""
+        )
+        owner = f" · {state.owner}" if state.owner else ""
+        self.query_one("#case-summary", Static).update(
+            f"{state.ref} · {pack.label(state.case_type)} · {pack.label(state.state)}"
+            f" · {opened}{closed}{owner}"
+        )
+        self.query_one(ClockTable).show(self.record, pack, today, self.ctx.calendar)
+        self.query_one(Timeline).show(self.record, pack)
+        steps = self.query_one("#steps", OptionList)
+        steps.clear_options()
+        if self.allowed:
+            steps.add_options(
+                Option(f"{key} {pack.label(event)}", id=event)
+                for key, event in zip(_STEP_KEYS, self.allowed, strict=False)
+            )
+            steps.add_options(Option(pack.label(e), id=e) for e in self.allowed[len(_STEP_KEYS) :])
+        else:
+            steps.add_option(Option("Nothing: the case takes no more steps", disabled=True))
+        profile = Text()
+        group = None
+        for field_group, label, value in profile_lines(pack, state.fields, state.personal):
+            if field_group != group:
+                group = field_group
+                profile.append(("\n" if profile else "") + field_group.capitalize() + "\n", style="bold")
+            profile.append(f"{label}: {value}\n")
+        self.query_one("#profile-text", Static).update(profile or "No details recorded")
+
+    # ------------------------------------------------------------------ steps
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _step_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None and event.option.id in self.allowed:
+            self.action_step(self.allowed.index(event.option.id))
+
+    def action_step(self, index: int) -> None:
+        """Open the form of the `index`-th allowed step."""
+        if self.record is None or index >= len(self.allowed):
+            return
+        event_type = self.allowed[index]
+        self.app.push_screen(EventFormScreen(self.ctx, self.record.state, event_type), self._written)
+
+    def _written(self, seq: int | None) -> None:
+        if seq is None:
+            return
+        self.query_one(StatusLine).say(f"Recorded as event {seq}.")
+        self.poll()
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The screen's keys, and one command per allowed step."""
+        yield from super().palette_commands()
+        if self.record is None:
+            return
+        pack = self.ctx.pack(self.record.state)
+        for index, event in enumerate(self.allowed):
+            spec = pack.events[event]
+            yield SystemCommand(
+                f"Record: {spec.title}", spec.action or spec.title, partial(self.action_step, index)
+            )
+
+    # ------------------------------------------------------------------ voiding
+
+    def _event_under_cursor(self) -> Event | None:
+        return self.query_one(Timeline).current_event if self.record is not None else None
+
+    def action_void(self) -> None:
+        """Ask for a reason and void the event under the timeline's cursor."""
+        event = self._event_under_cursor()
+        if event is None or self.record is None:
+            return
+        state = self.record.state
+        if event.seq in state.voided:
+            self.query_one(StatusLine).refuse(
+                f"event {event.seq} is already void ({state.voided[event.seq]})"
+            )
+            return
+        self.app.push_screen(VoidScreen(self.ctx, state, event), self._voided)
+
+    def _voided(self, seq: int | None) -> None:
+        if seq is None:
+            return
+        self.query_one(StatusLine).say(f"Event voided (correction recorded as event {seq}).")
+        self.poll()
+
+    # ------------------------------------------------------------------ focus and layout
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow the side panel on small terminals (80 columns)."""
+        self.narrow = event.size.width < _NARROW
+
+    def watch_narrow(self, narrow: bool) -> None:
+        """Narrow the side panel (in app.tcss) and the clock names."""
+        self.set_class(narrow, "-narrow")
+        if self.is_mounted:
+            self.query_one(ClockTable).fit(narrow)
+            if self.record is not None:
+                self._draw()
+
+    def action_focus_timeline(self) -> None:
+        """Move to the timeline (to pick an event to void)."""
+        self.query_one("#timeline").focus()
+
+    def action_focus_steps(self) -> None:
+        """Move to the next steps."""
+        self.query_one("#steps").focus()
+
+    def action_toggle_profile(self) -> None:
+        """Show or hide the profile panel."""
+        self.toggle_class("-no-profile")
+
+    def action_refresh(self) -> None:
+        """Read the case again now."""
+        self._shown = None
+        self.poll()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out voiding without a voidable event, and step keys beyond the allowed steps."""
+        if action == "void":
+            return self._event_under_cursor() is not None or None
+        if action == "step":
+            index = parameters[0] if parameters else 0
+            return isinstance(index, int) and index < len(self.allowed)
+        return True
+
+
+def open_case(app: App[Any], ctx: TuiContext, ref: str) -> None:
+    """Show a case: the installed case screen is reused (building a screen costs more than reading a case),
+    unless it is already open further down the stack, in which case a new one is pushed."""
+    if app.is_screen_installed(_INSTALLED):
+        screen = app.get_screen(_INSTALLED)
+        if isinstance(screen, CaseScreen) and screen not in app.screen_stack:
+            screen.show_case(ref)
+            app.push_screen(screen)
+            return
+        app.push_screen(CaseScreen(ctx, ref))
+        return
+    screen = CaseScreen(ctx, ref)
+    app.install_screen(screen, _INSTALLED)
+    app.push_screen(screen)

@@ -1,0 +1,358 @@
+"""The home screen: every case, most urgent first, in views (Open, Due this week, Overdue, Closed, All, Mine).
+
+The table holds pages of `PAGE` rows read with `Store.cases(limit, offset)`: the first page paints at once
+however many cases there are, and the next page is read when the cursor nears the end. The store is polled
+on a timer (LiveScreen), so another writer's change appears within two seconds; typing in the `/` filter
+re-reads only the first page. Every read runs in a thread worker that posts its rows back as messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tracker.errors import CaseclockError
+from tracker.store import CaseSummary
+from tui.context import TuiContext
+from tui.messages import CaseQuery, CasesCounted, CasesLoaded, CasesShown, StoreFailed
+from tui.screens.base import LiveScreen
+from tui.screens.case import open_case
+from tui.screens.new_case import NewCaseScreen
+from tui.widgets.case_table import CaseTable
+from tui.widgets.status_line import StatusLine
+from tui.words import LEGEND
+
+PAGE = 100
+"""Rows read at a time; the next page is read when the cursor is within `PAGE_AHEAD` rows of the end."""
+PAGE_AHEAD = 20
+COUNT_AFTER_TYPING = 0.3
+"""Seconds without a keystroke before the filter's matches are counted."""
+
+VIEWS: dict[str, tuple[str, str]] = {
+    "open": ("Open", "open"),
+    "week": ("Due this week", "open"),
+    "overdue": ("Overdue", "overdue"),
+    "ended": ("Closed", "ended"),
+    "all": ("All", "all"),
+    "mine": ("Mine", "open"),
+}
+"""View id -> (tab label, the `Store.cases` view it reads)."""
+
+NO_NAME = 'the Mine view needs your name: set [user] name = "Jo Smith" in the config file'
+
+
+def worker_pause(worker: Worker[None], seconds: float) -> bool:
+    """Wait in a thread worker for `seconds`, or until it is cancelled; True if it was cancelled."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if worker.is_cancelled:
+            return True
+        time.sleep(0.02)
+    return worker.is_cancelled
+
+
+def end_of_week(today: dt.date) -> dt.date:
+    """The Sunday that ends `today`'s week (the "Due this week" view includes everything due by then)."""
+    return today + dt.timedelta(days=6 - today.weekday())
+
+
+class CasesScreen(LiveScreen):
+    """The case list with its views, the filter and the status line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter by reference or caseworker",
+            id="caseclock.cases.filter",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            tooltip="Clear the filter",
+            id="caseclock.cases.clear",
+        ),
+        Binding("n", "new_case", "New case", tooltip="Open a new case", id="caseclock.cases.new"),
+        Binding(
+            "c",
+            "app.compliance",
+            "Compliance",
+            tooltip="KPI compliance for a period",
+            id="caseclock.cases.compliance",
+        ),
+        Binding(
+            "a",
+            "app.alerts",
+            "Alerts",
+            tooltip="Pending, sent and failed alerts",
+            id="caseclock.cases.alerts",
+        ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the cases again now",
+            id="caseclock.cases.refresh",
+        ),
+        Binding(
+            "1",
+            "view('open')",
+            "Open cases",
+            show=False,
+            tooltip="View: open cases",
+            id="caseclock.cases.view_open",
+        ),
+        Binding(
+            "2",
+            "view('week')",
+            "Due this week",
+            show=False,
+            tooltip="View: due by Sunday",
+            id="caseclock.cases.view_week",
+        ),
+        Binding(
+            "3",
+            "view('overdue')",
+            "Overdue",
+            show=False,
+            tooltip="View: overdue clocks",
+            id="caseclock.cases.view_overdue",
+        ),
+        Binding(
+            "4",
+            "view('ended')",
+            "Closed",
+            show=False,
+            tooltip="View: closed and withdrawn",
+            id="caseclock.cases.view_closed",
+        ),
+        Binding(
+            "5",
+            "view('all')",
+            "All cases",
+            show=False,
+            tooltip="View: every case",
+            id="caseclock.cases.view_all",
+        ),
+        Binding(
+            "6",
+            "view('mine')",
+            "Mine",
+            show=False,
+            tooltip="View: my open cases",
+            id="caseclock.cases.view_mine",
+        ),
+    ]
+
+    def __init__(self, ctx: TuiContext) -> None:
+        super().__init__(ctx, screen_id="cases-screen")
+        self.view = "open"
+        self.search = ""
+        self._rows: list[CaseSummary] = []
+        self._shown: CaseQuery | None = None
+        self._total: int | None = None
+
+    def compose(self) -> ComposeResult:
+        """Header, view tabs, the (hidden) filter, the table, the status line, the key bar."""
+        yield Header()
+        yield Tabs(*(Tab(label, id=f"view-{view}") for view, (label, _) in VIEWS.items()), id="views")
+        yield Input(placeholder="Filter: part of a reference or a caseworker", id="filter", compact=True)
+        yield CaseTable(table_id="cases")
+        yield StatusLine(line_id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the first page."""
+        self.query_one(CaseTable).focus()
+        self.reload()
+
+    # ------------------------------------------------------------------ reading
+
+    def current_query(self) -> CaseQuery:
+        """The query the screen's view and filter call for, as of today."""
+        today = self.ctx.clock.today()
+        return CaseQuery(
+            view=self.view,
+            store_view=VIEWS[self.view][1],
+            search=self.search.strip() or None,
+            owner=self.ctx.me if self.view == "mine" else None,
+            due_by=end_of_week(today) if self.view == "week" else None,
+            today=today,
+        )
+
+    def reload(self, *, typing: bool = False) -> None:
+        """Read the first page again (a new view or filter; `typing`: the filter is being typed)."""
+        query = self.current_query()
+        if query.view == "mine" and query.owner is None:
+            self._show_rows(query, [])
+            self.query_one(StatusLine).refuse(NO_NAME)
+            return
+        self._load(query, 0, PAGE, COUNT_AFTER_TYPING if typing else 0.0)
+
+    def poll(self) -> None:
+        """Re-read the rows already shown, unless a read is still running."""
+        query = self.current_query()
+        if self._reading() or (query.view == "mine" and query.owner is None):
+            return
+        self._load(query, 0, max(PAGE, len(self._rows)), 0.0)
+
+    def _reading(self) -> bool:
+        return any(
+            w.group == "cases" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.workers
+            if w.node is self
+        )
+
+    @work(thread=True, exclusive=True, group="cases", exit_on_error=False)
+    def _load(self, query: CaseQuery, offset: int, limit: int, count_after: float) -> None:
+        worker = get_current_worker()
+        store = self.ctx.store
+        args = (query.today, query.store_view, query.due_by, query.search, query.owner)
+        try:
+            rows = store.cases(*args, limit=limit, offset=offset)
+            if worker.is_cancelled:
+                return
+            self.post_message(CasesLoaded(query, rows, offset))
+            if offset:
+                return  # a further page: the total is known already
+            # Counting scans every matching row. It waits for a pause in typing (the next keystroke
+            # cancels this worker), so the rows of each keystroke never queue behind a count.
+            if count_after and worker_pause(worker, count_after):
+                return
+            total = store.count_cases(*args)
+        except CaseclockError as error:
+            self.post_message(StoreFailed(error.message))
+            return
+        if not worker.is_cancelled:
+            self.post_message(CasesCounted(query, total))
+
+    def on_cases_loaded(self, message: CasesLoaded) -> None:
+        """Show a page that was read for the current view and filter (late answers are dropped)."""
+        if message.query != self.current_query():
+            return
+        rows = message.rows if message.offset == 0 else self._rows[: message.offset] + message.rows
+        self._show_rows(message.query, rows)
+
+    def _show_rows(self, query: CaseQuery, rows: list[CaseSummary]) -> None:
+        if query == self._shown and rows == self._rows:
+            return  # a poll that found nothing new: leave the table (and the cursor) alone
+        if query != self._shown:
+            self._total = None
+        self._rows, self._shown = rows, query
+        packs = {pack_id: self.ctx.pack_by_id(pack_id) for pack_id in {s.pack for s in rows}}
+        self.query_one(CaseTable).show(rows, query.today, self.ctx.calendar, packs)
+        self._say()
+        self.post_message(CasesShown(len(rows)))
+
+    def on_cases_counted(self, message: CasesCounted) -> None:
+        """Show the total once it is known."""
+        if message.query == self._shown:
+            self._total = message.total
+            self._say()
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        """A read failed: say so where the count would be."""
+        self.query_one(StatusLine).refuse(message.message)
+
+    def _say(self) -> None:
+        label = VIEWS[self.view][0]
+        total = "…" if self._total is None else f"{self._total:,}"
+        shown = len(self._rows)
+        found = f"{shown:,} of {total}" if self._total is None or shown < self._total else f"{shown:,}"
+        search = f' matching "{self.search.strip()}"' if self.search.strip() else ""
+        self.query_one(StatusLine).say(f"{label}{search}: {found} cases   {LEGEND}")
+
+    # ------------------------------------------------------------------ paging and opening
+
+    @on(DataTable.RowHighlighted, "#cases")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        shown = len(self._rows)
+        if self._total is None or shown >= self._total or event.cursor_row < shown - PAGE_AHEAD:
+            return
+        if not self._reading():
+            self._load(self.current_query(), shown, PAGE, 0.0)
+
+    @on(DataTable.RowSelected, "#cases")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_case()
+
+    def action_open_case(self) -> None:
+        """Open the case under the cursor."""
+        ref = self.query_one(CaseTable).current_ref
+        if ref is not None:
+            open_case(self.app, self.ctx, ref)
+
+    # ------------------------------------------------------------------ views and the filter
+
+    @on(Tabs.TabActivated, "#views")
+    def _view_chosen(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        view = (event.tab.id or "view-open").removeprefix("view-")
+        if view != self.view:
+            self.view = view
+            self.reload()
+
+    def action_view(self, view: str) -> None:
+        """Switch to a view by its id."""
+        self.query_one(Tabs).active = f"view-{view}"
+
+    def action_filter(self) -> None:
+        """Show the filter and type into it."""
+        self.add_class("-filtering")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.search = event.value
+        self.reload(typing=True)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(CaseTable).focus()
+
+    def action_clear_filter(self) -> None:
+        """Empty and hide the filter."""
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        self.remove_class("-filtering")
+        self.query_one(CaseTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out "open case" with nothing to open ("Mine" stays: it explains how to set a name)."""
+        if action == "open_case":
+            return bool(self._rows) or None
+        if action == "clear_filter":
+            return bool(self.search) or self.has_class("-filtering")
+        return True
+
+    # ------------------------------------------------------------------ new case
+
+    def action_new_case(self) -> None:
+        """Open the new-case form; a case opened there is shown at once."""
+
+        def opened(ref: str | None) -> None:
+            if ref is not None:
+                open_case(self.app, self.ctx, ref)
+
+        self.app.push_screen(NewCaseScreen(self.ctx), opened)
+
+    def action_refresh(self) -> None:
+        """Read the cases again now."""
+        self._shown = None
+        self.poll()

@@ -1,0 +1,158 @@
+"""The new-case form: a suggested reference, the case type, the date and the pack's case fields.
+
+The reference is the prefix (`[cases] reference_prefix`, else the pack's `reference_prefix`) and the next
+free number, suggested by a worker; the caseworker may type another. Field defaults come from the
+configuration (`[cases.defaults]`). The case is opened with `Store.open_case` in a worker; a refusal (the
+reference is taken, a value is wrong) is shown inline and nothing is written. Dismissed with the reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Input, Label, Select, Static
+
+from tracker.dates import parse_date
+from tracker.errors import CaseclockError, InvalidValue, UnknownCase
+from tui.context import TuiContext
+from tui.messages import EventWritten, ReferenceSuggested, StoreFailed
+from tui.screens.event_form import ON, ON_SPEC, FormScreen
+from tui.widgets.field_input import FieldInput, build_field_inputs
+
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+"""The references the command line accepts (`caseclock open REF`), so every case can be named there too."""
+_DIGITS = 5
+_MAX_PROBES = 1000
+
+
+class NewCaseScreen(FormScreen[str]):
+    """Open a new case.
+
+    Args:
+        ctx: The shared services.
+    """
+
+    def __init__(self, ctx: TuiContext) -> None:
+        super().__init__(ctx)
+        types = ctx.rules.packs.case_types
+        default = ctx.settings.cases.default_type
+        self.case_type = default if default in types else ctx.rules.packs.default_case_type
+        self.pack = ctx.pack_for_type(self.case_type)
+        self._suggested = ""
+
+    def compose(self) -> ComposeResult:
+        """Reference, type, date, then the case fields of the type's pack."""
+        today = self.ctx.clock.today()
+        packs = self.ctx.rules.packs
+        types = [
+            (packs.in_force(packs.pack_for_case_type(t) or "", today).label(t), t) for t in packs.case_types
+        ]
+        with Vertical(id="dialog", classes="dialog form"):
+            yield Label("Open a new case", classes="dialog-title")
+            yield Static("* required", classes="dialog-subtitle")
+            with VerticalScroll(id="form-fields"):
+                with Horizontal(classes="field"):
+                    yield Label("Reference *", classes="field-label")
+                    yield Input(id="reference", placeholder="finding the next number…", compact=True)
+                with Horizontal(classes="field"):
+                    yield Label("Case type *", classes="field-label")
+                    yield Select(types, value=self.case_type, allow_blank=False, compact=True, id="case-type")
+                yield FieldInput(ON, ON_SPEC, "Opened on", value=today.isoformat(), required=True)
+                yield from self._field_rows()
+            yield from self.buttons(save="Open case")
+        yield from self.compose_footer()
+
+    def _field_rows(self) -> list[FieldInput]:
+        return build_field_inputs(
+            self.pack,
+            self.pack.case_fields,
+            values=self.ctx.rules.field_defaults,
+            today=self.ctx.clock.today(),
+        )
+
+    def on_mount(self) -> None:
+        """Suggest a reference, and start in the first case field."""
+        self._suggest(self._prefix())
+        rows = [row for row in self.query(FieldInput) if row.field_name != ON]
+        if rows:
+            rows[0].query_one("Input, Select").focus()
+
+    def _prefix(self) -> str:
+        return self.ctx.settings.cases.reference_prefix or self.pack.reference_prefix
+
+    @work(thread=True, exclusive=True, group="reference", exit_on_error=False)
+    def _suggest(self, prefix: str) -> None:
+        store = self.ctx.store
+        try:
+            number = store.count_cases(self.ctx.clock.today(), "all", search=prefix) + 1
+            for _ in range(_MAX_PROBES):
+                ref = f"{prefix}{number:0{_DIGITS}d}"
+                try:
+                    store.case(ref)
+                except UnknownCase:
+                    self.post_message(ReferenceSuggested(ref))
+                    return
+                number += 1
+        except CaseclockError as error:
+            self.post_message(StoreFailed(error.message))
+
+    def on_reference_suggested(self, message: ReferenceSuggested) -> None:
+        """Fill in the suggestion, unless the caseworker has typed a reference of their own."""
+        box = self.query_one("#reference", Input)
+        if not box.value or box.value == self._suggested:
+            box.value = message.ref
+        self._suggested = message.ref
+
+    @on(Select.Changed, "#case-type")
+    async def _type_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.NULL or event.value == self.case_type:
+            return
+        self.case_type = str(event.value)
+        pack = self.ctx.pack_for_type(self.case_type)
+        if pack.id != self.pack.id:  # another service: its own fields and prefix
+            self.pack = pack
+            for row in [row for row in self.query(FieldInput) if row.field_name != ON]:
+                await row.remove()
+            await self.query_one("#form-fields").mount_all(self._field_rows())
+            self._suggest(self._prefix())
+
+    def action_save(self) -> None:
+        """Check the reference and date here, then open the case in a worker."""
+        if self.saving:
+            return
+        rows = {row.field_name: row for row in self.query(FieldInput)}
+        ref = self.query_one("#reference", Input).value.strip()
+        today = self.ctx.clock.today()
+        try:
+            if not _REF.match(ref):
+                raise InvalidValue(
+                    "reference", ref, "use letters, digits and - . _ / (up to 64), e.g. M-0042"
+                )
+            opened_on = parse_date(rows[ON].raw or "", today, "opened on")
+        except CaseclockError as error:
+            self.refuse(error.message)
+            return
+        fields = {name: row.raw for name, row in rows.items() if name != ON and row.raw is not None}
+        self.saving = True
+        self._write(ref, opened_on, fields)
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False)
+    def _write(self, ref: str, opened_on: dt.date, fields: dict[str, object]) -> None:
+        ctx = self.ctx
+        try:
+            ctx.store.open_case(
+                ref, self.case_type, opened_on, fields, ctx.actor, ctx.clock.now(), ctx.clock.today()
+            )
+        except CaseclockError as error:
+            self.post_message(StoreFailed(error.message))
+            return
+        self.post_message(EventWritten(ref, 1))
+
+    def written(self, message: EventWritten) -> str:
+        """The new case's reference."""
+        return message.ref

@@ -1,0 +1,101 @@
+"""Words and markers the screens show: urgency, working days left, field values, event details.
+
+Pure functions over the domain's values, shared by the screens so a case reads the same everywhere. Urgency
+is carried by a text marker as well as a colour (NO_COLOR, colour-blind users): `!!` breached, `!` due
+within two working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+
+from tracker.calendar import WorkingCalendar
+from tracker.events import REASON, VOIDS, Event
+from tracker.rules import FieldSpec, FieldType, RulePack
+from tracker.workflow import CASE_TYPE_KEY
+
+SOON_WORKING_DAYS = 2
+"""A clock due within this many working days is "due soon"."""
+
+
+class Urgency(StrEnum):
+    """How urgent a case's next clock is; also the CSS class and the style of its row."""
+
+    BREACHED = "breached"
+    SOON = "soon"
+    FINE = "fine"
+    NONE = "none"
+
+
+MARKERS = {Urgency.BREACHED: "!!", Urgency.SOON: "!", Urgency.FINE: "", Urgency.NONE: ""}
+LEGEND = "!! overdue   ! due within 2 working days"
+
+
+def urgency(due_on: dt.date | None, today: dt.date, calendar: WorkingCalendar) -> tuple[Urgency, int | None]:
+    """The urgency of a clock due on `due_on` (None: no open clock) and its working days left."""
+    if due_on is None:
+        return Urgency.NONE, None
+    left = calendar.working_days_between(today, due_on)
+    if today > due_on:
+        return Urgency.BREACHED, left
+    if left <= SOON_WORKING_DAYS:
+        return Urgency.SOON, left
+    return Urgency.FINE, left
+
+
+def days_left(left: int | None, breached: bool = False) -> str:
+    """Working days left in words: "3", "today", "2 late"."""
+    if left is None:
+        return ""
+    if breached or left < 0:
+        late = max(-left, 0)
+        return f"{late} late" if late else "late"
+    if left == 0:
+        return "today"
+    return str(left)
+
+
+def value_words(pack: RulePack, spec: FieldSpec | None, value: object) -> str:
+    """A stored field value as people read it (choice labels, yes/no)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if spec is not None and spec.type in (FieldType.CHOICE, FieldType.CLOCK, FieldType.EXCEPTION_REASON):
+        return pack.label(str(value))
+    return str(value)
+
+
+def event_details(pack: RulePack, event: Event, void_reason: str | None) -> str:
+    """The payload of an event in words, personal fields included (the case screen is the caseworker's)."""
+    fields = pack.event_fields(event.type) if event.type in pack.events else {}
+    parts: list[str] = []
+    correction = pack.event_with_role("void")
+    if event.type == correction and correction is not None:
+        parts.append(f"voids event {event.data.get(VOIDS)}: {event.data.get(REASON, '')}")
+    else:
+        for name, value in event.data.items():
+            if name == CASE_TYPE_KEY:
+                continue
+            spec = fields.get(name)
+            label = spec.label(name) if spec else name
+            parts.append(f"{label}: {value_words(pack, spec, value)}")
+    if void_reason is not None:
+        parts.insert(0, f"VOID ({void_reason})")
+    return "; ".join(parts)
+
+
+def profile_lines(
+    pack: RulePack, fields: Mapping[str, object], personal: Mapping[str, object]
+) -> list[tuple[str, str, str]]:
+    """(group, label, value) for each case field that has a value, in the pack's order."""
+    lines = []
+    for name, spec in pack.case_fields.items():
+        value = personal.get(name) if spec.personal else fields.get(name)
+        if value is None or value == "":
+            continue
+        group = spec.group or ("personal" if spec.personal else "case")
+        lines.append((group, spec.label(name), value_words(pack, spec, value)))
+    return lines
