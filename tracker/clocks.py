@@ -126,9 +126,7 @@ class ClockInstance:
         )
 
 
-def due_date(
-    spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: Mapping[str, object]
-) -> dt.date:
+def due_date(spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: Mapping[str, object]) -> dt.date:
     """The due date of a clock started by an event on `on` carrying `data`."""
     rule = spec.due
     base = on

@@ -5,6 +5,6 @@ Adding a command group is adding a module here and listing it in COMMAND_MODULES
 
 from __future__ import annotations
 
-from tracker.commands import admin, cases
+from tracker.commands import admin, alerts, cases, packs, reports, tui
 
-COMMAND_MODULES = [admin, cases]
+COMMAND_MODULES = [admin, cases, packs, alerts, tui, reports]

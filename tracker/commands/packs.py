@@ -49,7 +49,7 @@ def _field_json(pack: RulePack, name: str, spec: FieldSpec) -> dict[str, Any]:
 
 def run_packs(context: Context, args: argparse.Namespace) -> int:
     """`caseclock packs`."""
-    body = []
+    body: list[dict[str, Any]] = []
     for pack_id in context.packs:
         for pack in context.packs.versions(pack_id):
             body.append(
@@ -60,7 +60,13 @@ def run_packs(context: Context, args: argparse.Namespace) -> int:
                     "title": pack.title,
                     "case_types": list(pack.case_types),
                     "clocks": [
-                        {"clock": cid, "kpi": c.kpi, "title": c.title, "due": c.due.describe(), "target": c.target}
+                        {
+                            "clock": cid,
+                            "kpi": c.kpi,
+                            "title": c.title,
+                            "due": c.due.describe(),
+                            "target": c.target,
+                        }
                         for cid, c in pack.clocks.items()
                     ],
                 }
@@ -68,10 +74,10 @@ def run_packs(context: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(body)
         return 0
-    for pack in body:
-        print(f"{pack['id']} {pack['version']} (from {pack['effective_from']}): {pack['title']}")
-        print(f"  case types: {', '.join(pack['case_types'])}")
-        for clock in pack["clocks"]:
+    for entry in body:
+        print(f"{entry['id']} {entry['version']} (from {entry['effective_from']}): {entry['title']}")
+        print(f"  case types: {', '.join(entry['case_types'])}")
+        for clock in entry["clocks"]:
             target = f", target {clock['target']:g}%" if clock["target"] is not None else ""
             print(f"  {clock['clock']} {clock['kpi']} {clock['title']}: {clock['due']}{target}")
     return 0
@@ -85,7 +91,7 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
     if pack_id is None:
         raise InvalidValue("--type", case_type, f"use one of {', '.join(packs.case_types)}")
     pack = packs.in_force(pack_id, context.as_of)
-    body = []
+    body: list[dict[str, Any]] = []
     for name, spec in pack.events.items():
         if spec.case_types is not None and case_type not in spec.case_types:
             continue
@@ -103,7 +109,9 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(body)
         return 0
-    print(f"{case_type} ({pack.id} {pack.version}): caseclock record REF EVENT [--on DATE] [--NAME VALUE ...]")
+    print(
+        f"{case_type} ({pack.id} {pack.version}): caseclock record REF EVENT [--on DATE] [--NAME VALUE ...]"
+    )
     for event in body:
         print()
         print(f"{event['event']}: {event['title']}")
