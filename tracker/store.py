@@ -26,7 +26,7 @@ from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.errors import ConcurrencyError, EventRefused, StoreUnavailable, UnknownCase
 from tracker.events import VOIDS, Event, upcast
-from tracker.workflow import CaseState, Fact, Rules, decide, decide_open, decide_void, project
+from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
 _REBUILD_BATCH = 2000
 
@@ -222,7 +222,10 @@ class Store:
             state = project(self.rules, ref, history)
             event = decide_next(state, history)
             connection.execute(_INSERT_EVENTS, [_event_row(case_id, event)])
-            new_state = project(self.rules, ref, [*history, event])
+            if event.type == self.rules.pack(state).event_with_role("void"):
+                new_state = project(self.rules, ref, [*history, event])  # a void changes the past: refold
+            else:
+                new_state = apply(self.rules, state, ref, event)  # the incremental path: one more step
             row = {"b_case_id": case_id, "b_expected_seq": last_seq, **_set_values(new_state, now)}
             if connection.execute(_UPDATE_CASE, row).rowcount != 1:
                 raise ConcurrencyError(f"case {ref} changed while recording; nothing was written: try again")
@@ -563,6 +566,48 @@ class Store:
             voided = self._voided(connection, pack)
             rows = connection.execute(query).all()
         return [row for row in rows if (row[0], row[1]) not in voided] if voided else list(rows)
+
+    def report_dated_values(
+        self, types: Iterable[str], pack: str, on_from: dt.date, on_to: dt.date, keys: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
+        """A pack's non-voided events of `types` dated in a range, without payloads (a report's flow, sessions).
+
+        Rows of (ref, type, occurred_on, then each of `keys` of the payload as text or None).
+        """
+        wanted = list(types)
+        if not wanted:
+            return []
+        e, c = schema.events.c, schema.cases.c
+        query = (
+            select(e.case_id, e.seq, c.ref, e.type, e.occurred_on, *(e.data[key].as_string() for key in keys))
+            .join(schema.cases, c.id == e.case_id)
+            .where(e.type.in_(wanted), c.pack == pack, e.occurred_on >= on_from, e.occurred_on <= on_to)
+        )
+        with self._reading() as connection:
+            voided = self._voided(connection, pack)
+            rows = connection.execute(query).all()
+        return [tuple(row[2:]) for row in rows if (row[0], row[1]) not in voided]
+
+    def report_waits(self, pack: str, on_from: dt.date, on_to: dt.date) -> Sequence[Sequence[Any]]:
+        """A pack's clocks stopped in a range or still open at some point of it (a report's waiting times).
+
+        Rows of (clock, starts_on, stopped_on, ended_on): the clocks started by `on_to` that were neither
+        stopped nor ended before `on_from`.
+        """
+        k, c = schema.clocks.c, schema.cases.c
+        query = (
+            select(k.clock, k.starts_on, k.stopped_on, k.ended_on)
+            .select_from(schema.cases)
+            .join(schema.clocks, c.id == k.case_id)
+            .where(
+                c.pack == pack,
+                k.starts_on <= on_to,
+                or_(k.stopped_on.is_(None), k.stopped_on >= on_from),
+                or_(k.ended_on.is_(None), k.ended_on >= on_from),
+            )
+        )
+        with self._reading() as connection:
+            return connection.execute(query).all()
 
     def _voided(self, connection: Connection, pack: str) -> set[tuple[int, int]]:
         """(case id, seq) of every voided event of a pack's cases (corrections are rare: read them all)."""
