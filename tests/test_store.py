@@ -243,3 +243,39 @@ def test_rebuild_after_a_rule_change_moves_due_dates(store: Store, engine: Engin
             select(schema.clocks.c.due_on).where(schema.clocks.c.clock == "kpi2")
         ).scalar_one()
     assert due == D("2026-03-06")
+
+
+def test_record_many_is_one_transaction_all_or_nothing(store: Store, engine: Engine) -> None:
+    open_case(store, "M-1")
+    open_case(store, "M-2")
+    written = store.record_many(
+        [
+            ("M-1", "mediation_requested", D("2026-03-02"), {}),
+            ("M-2", "mediation_requested", D("2026-03-03"), {}),
+            ("M-1", "la_notified", D("2026-03-04"), {}),
+        ],
+        "t",
+        NOW,
+        TODAY,
+    )
+    assert [(e.type, e.seq) for e in written] == [
+        ("mediation_requested", 2),
+        ("mediation_requested", 2),
+        ("la_notified", 3),
+    ]
+    assert store.case("M-1").state.state == "la_notified"
+    before = snapshot(engine)
+    with pytest.raises(Refused, match="M-2"):
+        store.record_many(
+            [
+                ("M-1", "note", D("2026-03-05"), {"note": "x"}),
+                ("M-2", "certificate_issued", D("2026-03-05"), {}),
+            ],
+            "t",
+            NOW,
+            TODAY,
+        )
+    assert snapshot(engine) == before
+    incremental = snapshot(engine)
+    store.rebuild(NOW)
+    assert snapshot(engine) == incremental

@@ -208,29 +208,51 @@ class Store:
         expected_version: int | None,
     ) -> tuple[Event, CaseState]:
         with self._writing() as connection:
-            query = _LOCK_CASE_PG if connection.dialect.name == "postgresql" else _LOCK_CASE
-            found = connection.execute(query, {"ref": ref}).first()
-            if found is None:
-                raise UnknownCase(ref)
-            case_id, last_seq = found
-            if expected_version is not None and last_seq != expected_version:
-                raise ConcurrencyError(
-                    f"case {ref} changed since it was read (version {expected_version}, now {last_seq}); "
-                    "nothing was written: reload it and try again"
-                )
-            history = _load_events(connection, case_id)
-            state = project(self.rules, ref, history)
-            event = decide_next(state, history)
-            connection.execute(_INSERT_EVENTS, [_event_row(case_id, event)])
-            if event.type == self.rules.pack(state).event_with_role("void"):
-                new_state = project(self.rules, ref, [*history, event])  # a void changes the past: refold
-            else:
-                new_state = apply(self.rules, state, ref, event)  # the incremental path: one more step
-            row = {"b_case_id": case_id, "b_expected_seq": last_seq, **_set_values(new_state, now)}
-            if connection.execute(_UPDATE_CASE, row).rowcount != 1:
-                raise ConcurrencyError(f"case {ref} changed while recording; nothing was written: try again")
-            _write_clocks(connection, case_id, new_state, before=state)
-        return event, new_state
+            case = self._open_for_write(connection, ref, expected_version)
+            event = decide_next(case.state, case.history)
+            case.append(self.rules, connection, event)
+            case.save(connection, now)
+        return event, case.state
+
+    def record_many(
+        self,
+        entries: Iterable[tuple[str, str, dt.date, dict[str, object]]],
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> list[Event]:
+        """Append many events, (ref, event type, date, fields) each, in ONE transaction: all or nothing.
+
+        Each event is decided against its case as the earlier entries left it, exactly as one `record` after
+        another would be; the first refusal raises and nothing at all is written. Imports use it, so a file
+        is never half-imported.
+        """
+        written: list[Event] = []
+        with self._writing() as connection:
+            cases: dict[str, _CaseWrite] = {}
+            for ref, event_type, on, fields in entries:
+                case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(connection, ref, None))
+                event = decide(self.rules, case.state, event_type, on, fields, actor, now, today)
+                case.append(self.rules, connection, event)
+                written.append(event)
+            for case in cases.values():
+                case.save(connection, now)
+        return written
+
+    def _open_for_write(self, connection: Connection, ref: str, expected_version: int | None) -> _CaseWrite:
+        query = _LOCK_CASE_PG if connection.dialect.name == "postgresql" else _LOCK_CASE
+        found = connection.execute(query, {"ref": ref}).first()
+        if found is None:
+            raise UnknownCase(ref)
+        case_id, last_seq = found
+        if expected_version is not None and last_seq != expected_version:
+            raise ConcurrencyError(
+                f"case {ref} changed since it was read (version {expected_version}, now {last_seq}); "
+                "nothing was written: reload it and try again"
+            )
+        history = _load_events(connection, case_id)
+        state = project(self.rules, ref, history)
+        return _CaseWrite(case_id, last_seq, history, state, state)
 
     def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
         """Write whole, already-decided histories of new cases in one transaction (demo data, imports)."""
@@ -570,7 +592,7 @@ class Store:
     def report_dated_values(
         self, types: Iterable[str], pack: str, on_from: dt.date, on_to: dt.date, keys: Sequence[str] = ()
     ) -> list[tuple[Any, ...]]:
-        """A pack's non-voided events of `types` dated in a range, without payloads (a report's flow, sessions).
+        """A pack's non-voided events of `types` dated in a range, without payloads (flow, sessions).
 
         Rows of (ref, type, occurred_on, then each of `keys` of the payload as text or None).
         """
@@ -627,6 +649,37 @@ class Store:
             .where(e.type.in_(voiding), c.pack == pack)
         )
         return {(case_id, seq) for case_id, seq in connection.execute(query)}
+
+
+class _CaseWrite:
+    """A case being written inside one transaction: its history so far and its state before and now."""
+
+    def __init__(
+        self, case_id: int, read_seq: int, history: list[Event], before: CaseState, state: CaseState
+    ) -> None:
+        self.case_id = case_id
+        self.read_seq = read_seq
+        self.history = history
+        self.before = before
+        self.state = state
+
+    def append(self, rules: Rules, connection: Connection, event: Event) -> None:
+        """Insert the event and advance the state: one fold step, or a refold after a void."""
+        connection.execute(_INSERT_EVENTS, [_event_row(self.case_id, event)])
+        if event.type == rules.pack(self.state).event_with_role("void"):
+            self.state = project(rules, self.state.ref, [*self.history, event])  # a void changes the past
+        else:
+            self.state = apply(rules, self.state, self.state.ref, event)  # the incremental path
+        self.history.append(event)
+
+    def save(self, connection: Connection, now: dt.datetime) -> None:
+        """Write the projection, guarded by the version read: a concurrent writer makes it a conflict."""
+        row = {"b_case_id": self.case_id, "b_expected_seq": self.read_seq, **_set_values(self.state, now)}
+        if connection.execute(_UPDATE_CASE, row).rowcount != 1:
+            raise ConcurrencyError(
+                f"case {self.state.ref} changed while recording; nothing was written: try again"
+            )
+        _write_clocks(connection, self.case_id, self.state, before=self.before)
 
 
 # ---------------------------------------------------------------------------------------------- rows

@@ -119,10 +119,11 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
     written = 0
     if checked.cases:
         written += store.import_histories(checked.cases, now)
-    for _line, ref, on, fields in checked.surveys:
-        # One transaction per survey: every row was checked first, and a re-run skips those written.
-        store.record(ref, event, on, fields, actor, now, today)
-        written += 1
+    if checked.surveys:
+        # One transaction for the whole file: a row refused at write time (a case changed meanwhile)
+        # leaves nothing half-imported.
+        entries = [(ref, event, on, fields) for _line, ref, on, fields in checked.surveys]
+        written += len(store.record_many(entries, actor, now, today))
     _report(args, checked, written)
     return 0
 
