@@ -26,7 +26,7 @@ from tracker.compliance import (
     shown,
 )
 from tracker.compliance.counting import one_decimal
-from tracker.compliance.facts import case_facts
+from tracker.compliance.facts import case_facts, report_from_facts
 from tracker.events import Event
 from tracker.periods import parse_period
 from tracker.rules import discover_packs
@@ -135,16 +135,7 @@ def report_of(
     period = parse_period(period_text)
     pack = RULES.packs.in_force(PACK_ID, period.end)
     facts = [case_facts(pack, c.state, c.events) for c in cases]
-    return compute(
-        pack,
-        period,
-        D(as_of),
-        [k for f in facts for k in f.clocks],
-        [s for f in facts for s in f.surveys],
-        [f.referral for f in facts],
-        [b for f in facts for b in f.feedback],
-        suppress=suppress,
-    )
+    return report_from_facts(pack, period, D(as_of), facts, suppress=suppress)
 
 
 @pytest.fixture(scope="module")
@@ -493,16 +484,7 @@ def test_voided_events_are_not_counted(store, cases: list[Case]) -> None:
     records = [store.case(c.ref) for c in cases]
     pack = RULES.packs.in_force(PACK_ID, H1.end)
     facts = [case_facts(pack, r.state, r.events) for r in records]
-    by_fold = compute(
-        pack,
-        H1,
-        TODAY,
-        [k for f in facts for k in f.clocks],
-        [s for f in facts for s in f.surveys],
-        [f.referral for f in facts],
-        [b for f in facts for b in f.feedback],
-        suppress=False,
-    )
+    by_fold = report_from_facts(pack, H1, TODAY, facts, suppress=False)
     assert report == by_fold
 
 
@@ -583,15 +565,7 @@ def test_the_store_path_reads_each_survey_group(engine) -> None:
     store.import_histories([(state.ref, events) for state, events in cases], NOW)
     pack = BOTH.packs.in_force("adoption-support", H1.end)
     facts = [case_facts(pack, state, events) for state, events in cases]
-    by_fold = compute(
-        pack,
-        H1,
-        TODAY,
-        [k for f in facts for k in f.clocks],
-        [s for f in facts for s in f.surveys],
-        [f.referral for f in facts],
-        [b for f in facts for b in f.feedback],
-    )
+    by_fold = report_from_facts(pack, H1, TODAY, facts)
     from_store = compliance_report(store, "adoption-support", H1, TODAY)
     assert from_store == by_fold
     assert [g.responses for g in from_store.satisfaction_groups] == [0, 2, 1]

@@ -154,6 +154,7 @@ def test_the_workbook_shows_the_json_figures(cli, cases, tmp_path: Path) -> None
         "KPI 5",
         "Breaches and exceptions",
         "Referrals",
+        "Flow and waiting times",
         "Profile",
         "Satisfaction",
         "Feedback",
@@ -228,11 +229,12 @@ def test_the_csv_zip_has_one_file_per_sheet(cli, cases, tmp_path: Path) -> None:
         "05-kpi-5.csv",
         "06-breaches-and-exceptions.csv",
         "07-referrals.csv",
-        "08-profile.csv",
-        "09-satisfaction.csv",
-        "10-service-feedback.csv",
-        "11-monthly-trend.csv",
-        "12-notes.csv",
+        "08-flow-and-waiting-times.csv",
+        "09-profile.csv",
+        "10-satisfaction.csv",
+        "11-service-feedback.csv",
+        "12-monthly-trend.csv",
+        "13-notes.csv",
     ]
     summary = list(csv.DictReader(io.StringIO(archive.read("01-summary.csv").decode("utf-8-sig"))))
     kpi2 = next(row for row in summary if row["KPI"] == "KPI 2")

@@ -15,11 +15,14 @@ from __future__ import annotations
 import datetime as dt
 
 from tracker.compliance import (
+    ActivityFact,
     ClockFact,
     ComplianceReport,
     FeedbackFact,
+    FlowFact,
     ReferralFact,
     SurveyFact,
+    WaitFact,
     breakdown_fields,
     compute,
     feedback_events,
@@ -72,8 +75,53 @@ def compliance_report(
     referrals = _referrals(store, pack, period)
     surveys = _surveys(store, pack, period)
     feedback = _feedback(store, pack, period)
+    flow = [
+        FlowFact(*row)
+        for row in store.report_dated_values(pack.reporting.flow, pack.id, period.start, period.end)
+    ]
+    activities = _activities(store, pack, period)
+    waits = list(map(WaitFact._make, store.report_waits(pack.id, period.start, period.end)))
     clocks = _clocks(store, pack, period)
-    return compute(pack, period, as_of, clocks, surveys, referrals, feedback, suppress=suppress)
+    return compute(
+        pack,
+        period,
+        as_of,
+        clocks,
+        surveys,
+        referrals,
+        feedback,
+        suppress=suppress,
+        flow=flow,
+        activities=activities,
+        waits=waits,
+        calendar=store.rules.calendar,
+    )
+
+
+def _activities(store: Store, pack: RulePack, period: Period) -> list[ActivityFact]:
+    spec = pack.reporting.activity
+    if spec is None:
+        return []
+    keys = [spec.type_field]
+    keys += [name for name in (spec.length_field, spec.mode_field) if name is not None]
+    facts = []
+    for ref, _type, on, activity, *rest in store.report_dated_values(
+        [spec.event], pack.id, period.start, period.end, keys
+    ):
+        minutes = _integer(rest.pop(0)) if spec.length_field is not None else None
+        mode = rest.pop(0) if spec.mode_field is not None else None
+        facts.append(ActivityFact(ref, on, activity, minutes, mode))
+    return facts
+
+
+def _integer(text: str | None) -> int | None:
+    """An integer field's value as the database gives it back as text ("45"), None when missing."""
+    if text is None:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
 
 
 def _clocks(store: Store, pack: RulePack, period: Period) -> list[ClockFact]:

@@ -18,7 +18,7 @@ import datetime as dt
 import difflib
 import tomllib
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -206,6 +206,26 @@ class SatisfactionSpec(_Strict):
     the target."""
 
 
+class ActivitySpec(_Strict):
+    """The event that records a piece of work delivered (a session), and which of its fields to report."""
+
+    event: _ID
+    type_field: _ID
+    """A choice field of the event: the type of activity."""
+    length_field: _ID | None = None
+    """An integer field of the event: the length, in minutes."""
+    mode_field: _ID | None = None
+    """A choice field of the event: how it was delivered (in person, online, ...)."""
+
+
+class ReportingSpec(_Strict):
+    """What a report counts besides the KPIs: the flow of cases through the service and the work done."""
+
+    flow: list[_ID] = []
+    """Milestone events counted per period: the cases with one dated in it (referred, assessed, exited)."""
+    activity: ActivitySpec | None = None
+
+
 class RulePack(_Strict):
     """One version of a rule pack, validated."""
 
@@ -229,6 +249,7 @@ class RulePack(_Strict):
     events: dict[_ID, EventSpec]
     clocks: dict[_ID, ClockSpec] = {}
     satisfaction: SatisfactionSpec | None = None
+    reporting: ReportingSpec = ReportingSpec()
 
     @model_validator(mode="after")
     def _references(self) -> RulePack:
@@ -358,6 +379,31 @@ def _check_pack(pack: RulePack) -> None:
             by = pack.case_fields.get(sat.by_field)
             if by is None or by.type is not FieldType.CHOICE:
                 raise ValueError(f"satisfaction.by_field: {sat.by_field!r} must be a choice case field")
+    _check_reporting(pack, known)
+
+
+def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], str, str], None]) -> None:
+    """The `[reporting]` table names events and fields of the pack, of the right types."""
+    known(pack.reporting.flow, set(pack.events), "reporting.flow", "event")
+    activity = pack.reporting.activity
+    if activity is None:
+        return
+    known([activity.event], set(pack.events), "reporting.activity.event", "event")
+    fields = pack.event_fields(activity.event)
+    wanted = {
+        "type_field": (activity.type_field, FieldType.CHOICE),
+        "length_field": (activity.length_field, FieldType.INTEGER),
+        "mode_field": (activity.mode_field, FieldType.CHOICE),
+    }
+    for key, (name, kind) in wanted.items():
+        if name is None:
+            continue
+        spec = fields.get(name)
+        if spec is None or spec.type is not kind:
+            raise ValueError(
+                f"reporting.activity.{key}: {name!r} must be a field of event {activity.event!r} "
+                f"of type {kind.value}"
+            )
 
 
 def _did_you_mean(name: str, universe: Iterable[str]) -> str:

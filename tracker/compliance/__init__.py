@@ -23,11 +23,24 @@ The counting rules (also printed in every export, see `COUNTING_RULES`):
   fields of its own (compliments, complaints, impact stories), by date in period.
 * A satisfaction KPI with `by_field` is also reported for each value of that case field (each group of
   service users), each against the target.
+* Flow, activities and waiting times: see `tracker.compliance.flow` (from the pack's `[reporting]` table
+  and its clocks).
 * Small numbers: a count of 1-4 in a breakdown of people becomes "<5" when `suppress` is on; totals and
   KPI counts stay exact.
 """
 
 from tracker.compliance.counting import compute, percent, rate, shown
+from tracker.compliance.flow import (
+    Activities,
+    ActivityFact,
+    ActivityType,
+    FlowCount,
+    FlowFact,
+    Spread,
+    WaitFact,
+    WaitingTime,
+    nearest_rank,
+)
 from tracker.compliance.model import (
     AMBER_BAND,
     NOT_RECORDED,
@@ -66,6 +79,9 @@ __all__ = [
     "NOT_RECORDED",
     "REFERRAL_GROUP",
     "SUPPRESSED",
+    "Activities",
+    "ActivityFact",
+    "ActivityType",
     "Breakdown",
     "ClockFact",
     "ClockKpi",
@@ -74,18 +90,24 @@ __all__ = [
     "Count",
     "FeedbackFact",
     "FeedbackSummary",
+    "FlowCount",
+    "FlowFact",
     "MonthTrend",
     "Rag",
     "ReferralFact",
     "Referrals",
+    "Spread",
     "StepTime",
     "SurveyFact",
     "SurveyResult",
+    "WaitFact",
+    "WaitingTime",
     "breakdown_fields",
     "compute",
     "definitions",
     "feedback_events",
     "labels",
+    "nearest_rank",
     "outcome_fields",
     "percent",
     "rate",

@@ -14,7 +14,16 @@ from fractions import Fraction
 from operator import attrgetter
 from statistics import median
 
+from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockStatus
+from tracker.compliance.flow import (
+    ActivityFact,
+    FlowFact,
+    WaitFact,
+    activity_summary,
+    flow_counts,
+    waiting_times,
+)
 from tracker.compliance.model import (
     AMBER_BAND,
     NOT_RECORDED,
@@ -125,6 +134,10 @@ def compute(
     feedback: Iterable[FeedbackFact] = (),
     *,
     suppress: bool = True,
+    flow: Iterable[FlowFact] = (),
+    activities: Iterable[ActivityFact] = (),
+    waits: Iterable[WaitFact] = (),
+    calendar: WorkingCalendar | None = None,
 ) -> ComplianceReport:
     """The compliance report of one pack for `period`, as of `as_of`.
 
@@ -137,6 +150,10 @@ def compute(
         referrals: Cases; those opened in the period are counted.
         feedback: Feedback events; those dated in the period are listed.
         suppress: Show counts of 1-4 people in breakdowns as "<5".
+        flow: Events of the pack's `[reporting] flow` types; those dated in the period are counted.
+        activities: Sessions (`[reporting.activity]`); those dated in the period are counted.
+        waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
+        calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
     month_periods = months(period)
     month_of = {(m.start.year, m.start.month): i for i, m in enumerate(month_periods)}
@@ -198,6 +215,9 @@ def compute(
         trend=tuple(trend),
         definitions=definitions(pack),
         labels=labels(pack),
+        flow=flow_counts(pack, period, flow),
+        activities=activity_summary(pack, period, activities),
+        waiting_times=waiting_times(pack, period, as_of, waits, calendar or WorkingCalendar()),
     )
 
 

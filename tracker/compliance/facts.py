@@ -11,11 +11,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockStatus
-from tracker.compliance.model import ClockFact, FeedbackFact, ReferralFact, SurveyFact
+from tracker.compliance.counting import compute
+from tracker.compliance.flow import ActivityFact, FlowFact, WaitFact
+from tracker.compliance.model import ClockFact, ComplianceReport, FeedbackFact, ReferralFact, SurveyFact
 from tracker.compliance.selection import feedback_events, outcome_fields, step_events
 from tracker.events import Event
 from tracker.fields import JsonValue
+from tracker.periods import Period
 from tracker.rules import FieldType, RulePack
 from tracker.workflow import CaseState
 
@@ -28,6 +32,9 @@ class CaseFacts:
     surveys: tuple[SurveyFact, ...]
     referral: ReferralFact
     feedback: tuple[FeedbackFact, ...]
+    flow: tuple[FlowFact, ...] = ()
+    activities: tuple[ActivityFact, ...] = ()
+    waits: tuple[WaitFact, ...] = ()
 
 
 def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> CaseFacts:
@@ -83,7 +90,59 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
         for e in live
         if e.type in set(feedback_events(pack))
     )
-    return CaseFacts(clocks, surveys, referral, feedback)
+    flow_types = set(pack.reporting.flow)
+    flow = tuple(FlowFact(state.ref, e.type, e.on) for e in live if e.type in flow_types)
+    spec = pack.reporting.activity
+    activities: tuple[ActivityFact, ...] = ()
+    if spec is not None:
+        activities = tuple(
+            ActivityFact(
+                state.ref,
+                e.on,
+                _text(e.data.get(spec.type_field)),
+                _int(e.data.get(spec.length_field)) if spec.length_field else None,
+                _text(e.data.get(spec.mode_field)) if spec.mode_field else None,
+            )
+            for e in live
+            if e.type == spec.event
+        )
+    waits = tuple(WaitFact(c.clock, c.starts_on, c.stopped_on, c.ended_on) for c in state.clocks)
+    return CaseFacts(clocks, surveys, referral, feedback, flow, activities, waits)
+
+
+def report_from_facts(
+    pack: RulePack,
+    period: Period,
+    as_of: dt.date,
+    facts: Iterable[CaseFacts],
+    *,
+    suppress: bool = True,
+    calendar: WorkingCalendar | None = None,
+) -> ComplianceReport:
+    """`compute` over the facts of many cases: the report the store path must equal."""
+    every = list(facts)
+    return compute(
+        pack,
+        period,
+        as_of,
+        [k for f in every for k in f.clocks],
+        [s for f in every for s in f.surveys],
+        [f.referral for f in every],
+        [b for f in every for b in f.feedback],
+        suppress=suppress,
+        flow=[x for f in every for x in f.flow],
+        activities=[x for f in every for x in f.activities],
+        waits=[x for f in every for x in f.waits],
+        calendar=calendar,
+    )
+
+
+def _text(value: JsonValue) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: JsonValue) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _in_date_order(events: Iterable[Event]) -> list[Event]:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from tracker.clocks import ClockStatus
+from tracker.compliance.flow import Activities, FlowCount, WaitingTime
 from tracker.fields import JsonValue
 from tracker.periods import Period
 
@@ -261,6 +262,12 @@ class ComplianceReport:
     """(KPI label, how it is counted) for each KPI, from the pack: the Notes of every export."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Words for the ids that appear in the report (clocks, events, exception reasons, choice values)."""
+    flow: tuple[FlowCount, ...] = ()
+    """The cases reaching each `[reporting] flow` step in the period."""
+    activities: Activities | None = None
+    """The sessions delivered in the period (when the pack declares `[reporting.activity]`)."""
+    waiting_times: tuple[WaitingTime, ...] = ()
+    """Each clock's start-to-stop times in the period, and those still waiting."""
 
     def label(self, value: str | None) -> str:
         """The words for an id of the report ("" for None)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tracker.compliance.flow import Spread
 from tracker.compliance.model import AMBER_BAND, SUPPRESSED, Breakdown, ComplianceReport, SurveyResult
 
 COUNTING_RULES: tuple[tuple[str, str], ...] = (
@@ -47,6 +48,26 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
         "Referrals and profile",
         "The cases opened in the period. Time from referral: calendar days from the case being opened "
         "to the first time each step was recorded. Outcomes: the last outcome recorded on each case.",
+    ),
+    (
+        "Flow",
+        "For each step the rule pack lists (referral received, assessed, ...): the cases with that step "
+        "dated in the period.",
+    ),
+    (
+        "Activities",
+        "The sessions dated in the period, by type of activity: sessions, total and mean length in "
+        "minutes, and sessions by mode. Frequency: sessions per case that had at least one session in the "
+        "period (mean and median).",
+    ),
+    (
+        "Waiting times",
+        "For each clock: the clocks stopped in the period, from the day the clock started to the day it "
+        "stopped, in calendar days and in working days (the working days after the start, up to and "
+        "including the stop day). Median; 90th percentile by the nearest-rank method (the value at rank "
+        "ceil(0.9 x n) when the n waits are sorted in ascending order); longest. Still waiting: the clocks "
+        "started but neither stopped nor ended on the period's last day (or the as-of date, if earlier), "
+        "with the longest wait so far.",
     ),
     (
         "Small numbers",
@@ -194,6 +215,7 @@ def report_json(report: ComplianceReport) -> dict[str, Any]:
             }
             for f in report.feedback
         },
+        **_inputs_outputs(report),
         "trend": [
             {
                 "month": m.period.name,
@@ -204,4 +226,51 @@ def report_json(report: ComplianceReport) -> dict[str, Any]:
             }
             for m in report.trend
         ],
+    }
+
+
+def _spread(spread: Spread | None) -> dict[str, Any] | None:
+    return None if spread is None else {"median": spread.median, "p90": spread.p90, "longest": spread.longest}
+
+
+def _inputs_outputs(report: ComplianceReport) -> dict[str, Any]:
+    """The `flow`, `activities` and `waiting_times` keys."""
+    activities: dict[str, Any] | None = None
+    if (a := report.activities) is not None:
+        activities = {
+            "title": a.title,
+            "sessions": a.sessions,
+            "cases": a.cases,
+            "minutes": a.minutes,
+            "mean_minutes": a.mean_minutes,
+            "sessions_per_case": {"mean": a.per_case_mean, "median": a.per_case_median},
+            "by_type": {
+                t.key: {
+                    "title": t.title,
+                    "sessions": t.sessions,
+                    "minutes": t.minutes,
+                    "mean_minutes": t.mean_minutes,
+                    "by_mode": {mode: n for mode, _label, n in t.by_mode},
+                }
+                for t in a.types
+            },
+        }
+    return {
+        "flow": {f.event: {"title": f.title, "cases": f.cases} for f in report.flow},
+        "activities": activities,
+        "waiting_times": {
+            w.clock: {
+                "kpi": w.kpi,
+                "title": w.title,
+                "stopped": w.stopped,
+                "calendar_days": _spread(w.calendar_days),
+                "working_days": _spread(w.working_days),
+                "waiting": w.waiting,
+                "longest_waiting": {
+                    "calendar_days": w.longest_waiting_days,
+                    "working_days": w.longest_waiting_working_days,
+                },
+            }
+            for w in report.waiting_times
+        },
     }

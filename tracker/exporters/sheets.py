@@ -86,12 +86,18 @@ def rag_word(rag: Rag | None) -> str:
 
 def sheets(report: ComplianceReport) -> list[Sheet]:
     """Every sheet of the export, in workbook order: Summary first, Notes last."""
+    # Imported here: those sheets are built from this module's types (a top-level import would be circular).
+    from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
+
     kpi_sheets = [_kpi_sheet(report, key) for key in (k.key for k in report.kpis)]
+    activities = activities_sheet(report)
     layout = [
         _summary(report),
         *kpi_sheets,
         _breaches(report),
         _referrals(report),
+        flow_sheet(report),
+        *([activities] if activities is not None else []),
         _profile(report),
         _satisfaction(report),
         _feedback(report),

@@ -1,0 +1,310 @@
+"""The adoption support pack's report: flow, activities, waiting times and groups, on hand-built data.
+
+May 2026 has two bank holidays (4 and 25 May), so working-day waits differ from calendar ones. Every figure
+below is counted by hand. The same cases go through the store (SQLite and PostgreSQL) and must give the same
+report as the fold; a database holding both packs keeps each pack's export and alerts apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from tracker.calendar import WorkingCalendar
+from tracker.compliance import ComplianceReport, Spread, nearest_rank, report_json
+from tracker.compliance.facts import case_facts, report_from_facts
+from tracker.errors import PackError
+from tracker.events import Event
+from tracker.periods import parse_period
+from tracker.rules import discover_packs, load_pack, parse_pack, shipped_pack_dir
+from tracker.workflow import CaseState, Rules, decide, decide_open, project
+
+from .alert_servers import HttpServer, write_config
+
+D = dt.date.fromisoformat
+NOW = dt.datetime(2026, 6, 30, 9, tzinfo=dt.UTC)
+TODAY = D("2026-06-30")
+MAY = parse_period("2026-05")
+PACK = "adoption-support"
+BOTH = Rules(discover_packs(enabled=["send-mediation", PACK]), WorkingCalendar())
+
+
+class Case:
+    """An adoption case built through the real decide/fold."""
+
+    def __init__(self, ref: str, opened: str, group: str) -> None:
+        self.ref = ref
+        fields = {"service_user": group, "caseworker": "Sam Patel", "name": "Private Person"}
+        self.events: list[Event] = [
+            decide_open(BOTH, ref, "adoption_support", D(opened), fields, "t", NOW, TODAY)
+        ]
+        self.state: CaseState = project(BOTH, ref, self.events)
+
+    def rec(self, event_type: str, on: str, **fields: object) -> Case:
+        self.events.append(decide(BOTH, self.state, event_type, D(on), fields, "t", NOW, TODAY))
+        self.state = project(BOTH, self.ref, self.events)
+        return self
+
+    def session(self, on: str, activity: str, minutes: int, mode: str) -> Case:
+        return self.rec("session_delivered", on, activity=activity, minutes=minutes, mode=mode)
+
+
+def may_cases() -> list[Case]:
+    return [
+        # assessed 8 calendar / 5 working days after referral (4 May is a bank holiday); supported 6 / 4 later
+        Case("A-1", "2026-04-27", "adopter")
+        .rec("assessed", "2026-05-05")
+        .rec("support_started", "2026-05-11")
+        .session("2026-05-12", "one_to_one", 60, "in_person")
+        .session("2026-05-19", "one_to_one", 90, "online")
+        .session("2026-06-02", "group_session", 120, "group")  # June: not in May's figures
+        .rec("survey", "2026-05-20", support_and_advice="agree")
+        .rec("exited", "2026-06-10", reason="goals_met"),
+        # assessed 28 / 18 (4 and 25 May), supported the same day
+        Case("A-2", "2026-05-01", "birth_parent")
+        .rec("assessed", "2026-05-29")
+        .rec("support_started", "2026-05-29")
+        .session("2026-05-29", "advice_line", 30, "phone")
+        .rec("exited", "2026-05-31", reason="withdrew")
+        .rec("survey", "2026-05-30", support_and_advice="disagree"),
+        # still waiting for assessment on 31 May: 25 calendar / 16 working days
+        Case("A-3", "2026-05-06", "adopted_adult").rec(
+            "survey", "2026-05-15", support_and_advice="strongly_agree"
+        ),
+        # assessed in March, still waiting for support on 31 May: 76 / 50 (Good Friday, Easter Monday, 4 and
+        # 25 May)
+        Case("A-4", "2026-03-02", "adopter").rec("assessed", "2026-03-16"),
+        # left before being assessed: its clock is cancelled, so it is not waiting
+        Case("A-5", "2026-05-11", "adopter")
+        .rec("exited", "2026-05-20", reason="moved_away")
+        .rec("survey", "2026-05-21", support_and_advice="neutral"),
+    ]
+
+
+def may_report(cases: list[Case], suppress: bool = True) -> ComplianceReport:
+    pack = BOTH.packs.in_force(PACK, MAY.end)
+    facts = [case_facts(pack, c.state, c.events) for c in cases]
+    return report_from_facts(pack, MAY, TODAY, facts, suppress=suppress, calendar=BOTH.calendar)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 9), ([5, 1, 3], 5), (list(range(1, 21)), 18), ([7], 7), ([4, 2], 4)],
+)
+def test_the_90th_percentile_is_the_nearest_rank(values: list[int], expected: int) -> None:
+    assert nearest_rank(values, 90) == expected
+
+
+def test_flow_counts_the_cases_reaching_each_step_in_the_period() -> None:
+    report = may_report(may_cases())
+    assert [(f.event, f.cases) for f in report.flow] == [
+        ("referral_received", 3),  # A-2, A-3, A-5 (A-1 was referred in April, A-4 in March)
+        ("assessed", 2),  # A-1, A-2
+        ("support_started", 2),
+        ("exited", 2),  # A-2, A-5 (A-1 left in June)
+    ]
+    assert report_json(report)["flow"]["referral_received"] == {"title": "Referral received", "cases": 3}
+
+
+def test_activities_by_type_length_mode_and_frequency() -> None:
+    activities = may_report(may_cases()).activities
+    assert activities is not None
+    assert (activities.sessions, activities.cases, activities.minutes, activities.mean_minutes) == (
+        3,
+        2,
+        180,
+        60.0,
+    )
+    assert (activities.per_case_mean, activities.per_case_median) == (1.5, 1.5)
+    assert [m for m, _ in activities.modes] == ["in_person", "online", "phone", "group"]
+    types = {t.key: t for t in activities.types}
+    one = types["one_to_one"]
+    assert (one.sessions, one.minutes, one.mean_minutes) == (2, 150, 75.0)
+    assert dict((m, n) for m, _, n in one.by_mode) == {"in_person": 1, "online": 1, "phone": 0, "group": 0}
+    assert (types["advice_line"].sessions, types["advice_line"].minutes) == (1, 30)
+    assert types["group_session"].sessions == 0  # its only session was in June
+    body = report_json(may_report(may_cases()))["activities"]
+    assert body["by_type"]["advice_line"]["by_mode"]["phone"] == 1
+    assert body["sessions_per_case"] == {"mean": 1.5, "median": 1.5}
+
+
+def test_waiting_times_in_calendar_and_working_days_with_bank_holidays() -> None:
+    waits = {w.clock: w for w in may_report(may_cases()).waiting_times}
+    assessment, support = waits["assessment"], waits["support"]
+    assert assessment.stopped == 2
+    assert assessment.calendar_days == Spread(18.0, 28, 28)
+    assert assessment.working_days == Spread(11.5, 18, 18)
+    assert (assessment.waiting, assessment.longest_waiting_days, assessment.longest_waiting_working_days) == (
+        1,
+        25,
+        16,
+    )
+    assert support.calendar_days == Spread(3.0, 6, 6)
+    assert support.working_days == Spread(2.0, 4, 4)
+    assert (support.waiting, support.longest_waiting_days, support.longest_waiting_working_days) == (
+        1,
+        76,
+        50,
+    )
+    body = report_json(may_report(may_cases()))["waiting_times"]["assessment"]
+    assert body["working_days"] == {"median": 11.5, "p90": 18, "longest": 18}
+    assert body["longest_waiting"] == {"calendar_days": 25, "working_days": 16}
+
+
+def test_an_as_of_date_inside_the_period_measures_the_waits_to_that_day() -> None:
+    pack = BOTH.packs.in_force(PACK, MAY.end)
+    facts = [case_facts(pack, c.state, c.events) for c in may_cases()]
+    report = report_from_facts(pack, MAY, D("2026-05-10"), facts, calendar=BOTH.calendar)
+    assessment = next(w for w in report.waiting_times if w.clock == "assessment")
+    # waiting on 10 May: A-2 (since 1 May: 9 days, 4 working) and A-3 (since 6 May: 4 days, 2 working)
+    assert (assessment.waiting, assessment.longest_waiting_days, assessment.longest_waiting_working_days) == (
+        2,
+        9,
+        4,
+    )
+
+
+def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_groups() -> None:
+    report = may_report(may_cases())
+    groups = {g.key: (g.responses, g.agree, g.percent, g.met_target) for g in report.satisfaction_groups}
+    assert groups == {
+        "adopted_adult": (1, 1, 100.0, True),
+        "adopter": (2, 1, 50.0, False),
+        "birth_parent": (1, 0, 0.0, False),
+    }
+    assert {g.target for g in report.satisfaction_groups} == {75.0}
+    profile = next(b for b in report.profile if b.key == "service_user")
+    assert profile.as_dict() == {"adopted_adult": "<5", "adopter": "<5", "birth_parent": "<5"}
+    assert profile.total == 3
+    exact = next(b for b in may_report(may_cases(), suppress=False).profile if b.key == "service_user")
+    assert exact.as_dict() == {"adopted_adult": 1, "adopter": 1, "birth_parent": 1}
+    assert "Private Person" not in json.dumps(report_json(report))
+
+
+def test_the_reporting_table_is_checked_against_the_pack() -> None:
+    raw = load_pack(shipped_pack_dir() / "adoption-support.toml").model_dump(mode="python")
+    raw["reporting"]["flow"] = ["referral_received", "asessed"]
+    with pytest.raises(
+        PackError, match=r"reporting\.flow: unknown event 'asessed' \(did you mean 'assessed'\?\)"
+    ):
+        parse_pack(raw, "x.toml")
+    raw["reporting"]["flow"] = []
+    raw["reporting"]["activity"]["length_field"] = "mode"
+    with pytest.raises(
+        PackError,
+        match=r"reporting\.activity\.length_field: 'mode' must be a field of event 'session_delivered' "
+        r"of type integer",
+    ):
+        parse_pack(raw, "x.toml")
+
+
+def test_the_store_reads_the_same_report_as_the_fold(engine) -> None:
+    from tracker.reporting import compliance_report
+    from tracker.store import Store
+
+    store = Store(engine, BOTH)
+    cases = may_cases()
+    store.import_histories([(c.ref, c.events) for c in cases], NOW)
+    assert compliance_report(store, PACK, MAY, TODAY) == may_report(cases)
+    # a voided session is not counted
+    session = next(e.seq for e in cases[1].events if e.type == "session_delivered")
+    store.void("A-2", session, "recorded on the wrong case", "jo", NOW, TODAY)
+    activities = compliance_report(store, PACK, MAY, TODAY).activities
+    assert activities is not None
+    assert (activities.sessions, activities.cases, activities.minutes) == (2, 1, 150)
+
+
+# ------------------------------------------------------------------------------- a database with both packs
+
+
+def test_a_mixed_database_keeps_each_packs_export_and_alerts_apart(cli, tmp_path: Path) -> None:
+    web = HttpServer()
+    try:
+        config = str(
+            write_config(
+                tmp_path / "c.toml",
+                f'[packs]\nenabled = ["send-mediation", "adoption-support"]\n\n'
+                f'[[webhooks]]\nname = "ops"\nurl = "{web.url()}"\n',
+            )
+        )
+
+        def run(*args: str) -> str:
+            result = cli("--config", config, "--as-of", "2026-06-03", *args)
+            assert result.code == 0, result.err
+            return result.out
+
+        run("open", "M-1", "--on", "2026-05-06")
+        run("record", "M-1", "mediation_requested", "--on", "2026-06-01")  # kpi2 due 4 June
+        run(
+            "open",
+            "A-1",
+            "--type",
+            "adoption_support",
+            "--on",
+            "2026-05-06",
+            "--field",
+            "service_user=adopter",
+        )
+        run(
+            "open",
+            "A-2",
+            "--type",
+            "adoption_support",
+            "--on",
+            "2026-05-07",
+            "--field",
+            "service_user=adopter",
+        )
+        run("record", "A-2", "assessed", "--on", "2026-05-12")
+        run("record", "A-2", "support_started", "--on", "2026-05-13")
+        session = ["--field", "activity=training", "--field", "minutes=45", "--field", "mode=online"]
+        run("record", "A-2", "session_delivered", "--on", "2026-05-14", *session)
+
+        adoption = json.loads(run("export", "--period", "2026-05", "--format", "json", "--pack", PACK))
+        mediation = json.loads(
+            run("export", "--period", "2026-05", "--format", "json", "--pack", "send-mediation")
+        )
+        assert adoption["pack"]["id"] == PACK
+        assert {k: v["cases"] for k, v in adoption["flow"].items()} == {
+            "referral_received": 2,
+            "assessed": 1,
+            "support_started": 1,
+            "exited": 0,
+        }
+        assert adoption["activities"]["by_type"]["training"]["minutes"] == 45
+        assert set(adoption["waiting_times"]) == {"assessment", "support"}
+        assert adoption["waiting_times"]["assessment"]["working_days"] == {
+            "median": 3.0,
+            "p90": 3,
+            "longest": 3,
+        }
+        assert {k: v["cases"] for k, v in mediation["flow"].items()} == {
+            "opened": 1,
+            "mediation_requested": 0,  # requested in June
+            "meeting_held": 0,
+            "certificate_issued": 0,
+            "closed": 0,
+        }
+        assert mediation["activities"] is None
+        assert set(mediation["waiting_times"]) == {"kpi2", "kpi3", "kpi4", "kpi5"}
+        assert {c["ref"] for c in adoption["clocks"]} <= {"A-1", "A-2"}
+
+        # A-1's assessment is due 20 working days after 6 May (25 May is a bank holiday): 4 June
+        would = json.loads(run("check", "--dry-run", "--json"))["would_queue"]
+        assert sorted((w["ref"], w["clock"], w["due_on"]) for w in would) == [
+            ("A-1", "assessment", "2026-06-04"),
+            ("M-1", "kpi2", "2026-06-04"),
+        ]
+        run("check")
+        sent = {r.json()["ref"]: r.json() for r in web.take(2)}
+    finally:
+        web.stop()
+    assert (sent["A-1"]["kpi"], sent["A-1"]["title"]) == (
+        "Waiting time: assessment",
+        "Assessed (placeholder: 20 working days)",
+    )
+    assert sent["A-1"]["action"] == "Complete the needs assessment"
+    assert (sent["M-1"]["clock"], sent["M-1"]["kpi"]) == ("kpi2", "KPI 2")

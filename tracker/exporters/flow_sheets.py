@@ -1,0 +1,72 @@
+"""The inputs and outputs sheets: "Flow and waiting times" and "Activities".
+
+Pure layout, like `tracker.exporters.sheets` (which places these sheets in the workbook): the figures come
+from the report's `flow`, `waiting_times` and `activities` (`tracker.compliance.flow`), so every format
+shows the same cells as the JSON.
+"""
+
+from __future__ import annotations
+
+from tracker.compliance import ComplianceReport, Spread
+from tracker.exporters.sheets import Cell, Column, Kind, Sheet
+
+_FLOW_COLUMNS = (
+    Column("Measure"),
+    Column("Step or clock"),
+    Column("Cases", Kind.INT),
+    Column("Median", Kind.NUMBER),
+    Column("90th percentile", Kind.INT),
+    Column("Longest", Kind.INT),
+)
+
+
+def _spread_row(measure: str, title: str, count: int, spread: Spread | None) -> list[Cell]:
+    if spread is None:
+        return [measure, title, count, None, None, None]
+    return [measure, title, count, spread.median, spread.p90, spread.longest]
+
+
+def flow_sheet(report: ComplianceReport) -> Sheet:
+    """Cases reaching each step in the period, then each clock's waiting times (stopped, still waiting)."""
+    at = min(report.period.end, report.as_of)
+    rows: list[list[Cell]] = [
+        ["Cases in the period", f.title, f.cases, None, None, None] for f in report.flow
+    ]
+    for w in report.waiting_times:
+        rows.append(_spread_row("Waiting time (calendar days)", w.title, w.stopped, w.calendar_days))
+        rows.append(_spread_row("Waiting time (working days)", w.title, w.stopped, w.working_days))
+    for w in report.waiting_times:
+        still = f"Still waiting on {at.isoformat()}"
+        rows.append([f"{still} (calendar days)", w.title, w.waiting, None, None, w.longest_waiting_days])
+        rows.append(
+            [f"{still} (working days)", w.title, w.waiting, None, None, w.longest_waiting_working_days]
+        )
+    return Sheet("Flow and waiting times", "flow-and-waiting-times", _FLOW_COLUMNS, rows)
+
+
+def activities_sheet(report: ComplianceReport) -> Sheet | None:
+    """Sessions by type of activity: count, total and mean length, by mode; None if the pack has none."""
+    a = report.activities
+    if a is None:
+        return None
+    columns: tuple[Column, ...] = (
+        Column("Type of activity"),
+        Column("Sessions", Kind.INT),
+        Column("Total minutes", Kind.INT),
+        Column("Mean minutes", Kind.NUMBER),
+    )
+    columns += tuple(Column(f"{label} (sessions)", Kind.INT) for _mode, label in a.modes)
+    rows: list[list[Cell]] = [
+        [t.title, t.sessions, t.minutes, t.mean_minutes, *(n for _mode, _label, n in t.by_mode)]
+        for t in a.types
+    ]
+    totals = [sum(t.by_mode[i][2] for t in a.types) for i in range(len(a.modes))]
+    rows.append(["All", a.sessions, a.minutes, a.mean_minutes, *totals])
+    about: tuple[tuple[str, Cell], ...] = (
+        ("Activity", a.title),
+        ("Sessions in the period", a.sessions),
+        ("Cases with a session", a.cases),
+        ("Sessions per case: mean", a.per_case_mean if a.per_case_mean is not None else "no data"),
+        ("Sessions per case: median", a.per_case_median if a.per_case_median is not None else "no data"),
+    )
+    return Sheet("Activities", "activities", columns, rows, about)
