@@ -24,7 +24,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p demo
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	printf '[user]\nname = "Jo Smith"\n\n[packs]\nenabled = ["send-mediation", "adoption-support"]\n' > $(DEMO_CONFIG)
+	printf '[user]\nname = "Jo Smith"\n\n[packs]\nenabled = ["send-mediation", "adoption-support"]\n\n[[webhooks]]\nname = "team"\nurl = "https://example.invalid/hook"\n' > $(DEMO_CONFIG)
 	$(DEMO) init
 	$(DEMO) demo --cases 400 --seed 7
 	$(DEMO) cases --due-within 5

@@ -36,6 +36,19 @@ class ClockStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+def clock_status(
+    due_on: dt.date, stopped_on: dt.date | None, ended_on: dt.date | None, excepted: bool, as_of: dt.date
+) -> ClockStatus:
+    """DOMAIN.md's status rule, for a clock instance or a clock row read back for a report."""
+    if excepted:
+        return ClockStatus.EXCEPTED
+    if stopped_on is not None:
+        return ClockStatus.MET if stopped_on <= due_on else ClockStatus.BREACHED
+    if ended_on is not None:
+        return ClockStatus.CANCELLED if ended_on <= due_on else ClockStatus.BREACHED
+    return ClockStatus.BREACHED if as_of > due_on else ClockStatus.RUNNING
+
+
 @dataclass(frozen=True, slots=True)
 class ClockException:
     """An agreed exception to a clock: an allowed reason, an optional revised date and a note."""
@@ -77,13 +90,7 @@ class ClockInstance:
 
     def status(self, as_of: dt.date) -> ClockStatus:
         """The status as of `as_of`."""
-        if self.exception is not None:
-            return ClockStatus.EXCEPTED
-        if self.stopped_on is not None:
-            return ClockStatus.MET if self.stopped_on <= self.due_on else ClockStatus.BREACHED
-        if self.ended_on is not None:
-            return ClockStatus.CANCELLED if self.ended_on <= self.due_on else ClockStatus.BREACHED
-        return ClockStatus.BREACHED if as_of > self.due_on else ClockStatus.RUNNING
+        return clock_status(self.due_on, self.stopped_on, self.ended_on, self.exception is not None, as_of)
 
     @property
     def final_status(self) -> ClockStatus | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from tracker.clocks import ClockStatus
+from tracker.clocks import ClockStatus, clock_status
 from tracker.compliance.flow import Activities, FlowCount, WaitingTime
 from tracker.fields import JsonValue
 from tracker.periods import Period
@@ -69,13 +69,8 @@ class ClockFact(NamedTuple):
         """The status as of `as_of` (the same rule as `ClockInstance.status`)."""
         if self.final_status is not None:
             return _STATUSES[self.final_status]  # a dict look-up: the enum's constructor is slow
-        if self.exception_reason is not None:
-            return ClockStatus.EXCEPTED
-        if self.stopped_on is not None:
-            return ClockStatus.MET if self.stopped_on <= self.due_on else ClockStatus.BREACHED
-        if self.ended_on is not None:
-            return ClockStatus.CANCELLED if self.ended_on <= self.due_on else ClockStatus.BREACHED
-        return ClockStatus.BREACHED if as_of > self.due_on else ClockStatus.RUNNING
+        excepted = self.exception_reason is not None
+        return clock_status(self.due_on, self.stopped_on, self.ended_on, excepted, as_of)
 
 
 class SurveyFact(NamedTuple):
