@@ -36,7 +36,10 @@ _REBUILD_BATCH = 2000
 _C = schema.cases.c
 _FIND_CASE = select(_C.id).where(_C.ref == bindparam("ref"))
 _LOCK_CASE = select(_C.id, _C.last_seq).where(_C.ref == bindparam("ref"))
-_LOCK_CASE_PG = _LOCK_CASE.with_for_update()  # same-case writers queue here instead of conflicting
+# Same-case writers queue on the case row here instead of conflicting. The history is read by a separate,
+# later statement on purpose: under READ COMMITTED a statement that waited for the lock still returns rows
+# of its own snapshot, so a joined read would miss the event the other writer just committed.
+_LOCK_CASE_PG = _LOCK_CASE.with_for_update()
 _INSERT_CASE = insert(schema.cases).returning(_C.id, sort_by_parameter_order=True)
 _CASE_VALUES: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in schema.cases.c if c.name != "id"}
 _UPDATE_CASE = (
@@ -50,6 +53,16 @@ _CASE_EVENTS = (
     select(schema.events).where(schema.events.c.case_id == bindparam("case_id")).order_by(schema.events.c.seq)
 )
 _INSERT_CLOCKS = insert(schema.clocks)
+_CLOCK_KEY = ("case_id", "clock", "number")
+_UPDATE_CLOCK = (
+    update(schema.clocks)
+    .where(
+        schema.clocks.c.case_id == bindparam("b_case_id"),
+        schema.clocks.c.clock == bindparam("b_clock"),
+        schema.clocks.c.number == bindparam("b_number"),
+    )
+    .values({c.name: bindparam(f"v_{c.name}") for c in schema.clocks.c if c.name not in _CLOCK_KEY})
+)
 _DELETE_CLOCK = delete(schema.clocks).where(
     schema.clocks.c.case_id == bindparam("case_id"),
     schema.clocks.c.clock == bindparam("b_clock"),
@@ -774,13 +787,26 @@ def _write_clocks(
     rows = {(row["clock"], row["number"]): row for row in _clock_rows(case_id, state)}
     old = {} if before is None else {(r["clock"], r["number"]): r for r in _clock_rows(case_id, before)}
     gone = [key for key in old if key not in rows]
-    changed = [key for key, row in rows.items() if key in old and old[key] != row]
-    if gone or changed:
+    changed = [row for key, row in rows.items() if key in old and old[key] != row]
+    fresh = [row for key, row in rows.items() if key not in old]
+    if gone:  # a void can take a clock instance away
         connection.execute(
             _DELETE_CLOCK,
-            [{"case_id": case_id, "b_clock": clock, "b_number": number} for clock, number in gone + changed],
+            [{"case_id": case_id, "b_clock": clock, "b_number": number} for clock, number in gone],
         )
-    fresh = [row for key, row in rows.items() if key not in old or key in changed]
+    if changed:
+        connection.execute(
+            _UPDATE_CLOCK,
+            [
+                {
+                    "b_case_id": case_id,
+                    "b_clock": row["clock"],
+                    "b_number": row["number"],
+                    **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
+                }
+                for row in changed
+            ],
+        )
     if fresh:
         connection.execute(_INSERT_CLOCKS, fresh)
 
