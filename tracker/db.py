@@ -15,6 +15,8 @@ start-up check every other command makes.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from tracker.errors import InvalidValue, StoreUnavailable
 from tracker.schema import SCHEMA_HEAD
 
-WRITE = {"caseclock_write": True}
-"""Execution options of a connection that will write: SQLite takes the write lock at BEGIN."""
+_WRITE_OPTION = "caseclock_write"
+"""Execution option of a connection that will write: SQLite takes the write lock at BEGIN."""
 
 
 def default_url() -> str:
@@ -70,7 +72,7 @@ def _sqlite_engine(database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writing = connection.get_execution_options().get("caseclock_write", False)
+        writing = connection.get_execution_options().get(_WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
@@ -89,6 +91,22 @@ def _create_private_file(path: Path) -> None:
     except OSError as error:
         raise StoreUnavailable(f"--db {path}: cannot create the database file ({error.strerror})") from None
     os.close(descriptor)
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """One transaction on a fresh connection; a writer takes SQLite's write lock at BEGIN.
+
+    An unreachable or locked database becomes StoreUnavailable (exit 1) with its first line of detail.
+    """
+    try:
+        connection = engine.connect()
+        if write:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+        with connection, connection.begin():
+            yield connection
+    except OperationalError as error:
+        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
 
 
 def upgrade(engine: Engine) -> str | None:
@@ -114,7 +132,7 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as error:
-        raise StoreUnavailable(f"database unreachable: {_first_line(error)}") from None
+        raise StoreUnavailable(f"database unreachable: {error_summary(error)}") from None
     except ProgrammingError:
         return None
 
@@ -133,6 +151,7 @@ def check_schema(engine: Engine) -> None:
     )
 
 
-def _first_line(error: Exception) -> str:
+def error_summary(error: Exception) -> str:
+    """The first line of a database error's own message, for one-line reports."""
     message = str(getattr(error, "orig", error)) or type(error).__name__
     return message.strip().splitlines()[0]

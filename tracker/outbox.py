@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from tracker import schema
 from tracker.alerting import Alert, OpenClock
-from tracker.errors import StoreUnavailable
+from tracker.db import transaction
 from tracker.notify import (
     BACKOFF_MAX_SECONDS,
     AlertStatus,
@@ -113,18 +111,6 @@ class Delivered:
     """The last error of each channel that had one in this pass."""
 
 
-@contextmanager
-def _transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
-    try:
-        connection = engine.connect()
-        if write:
-            connection = connection.execution_options(caseclock_write=True)
-        with connection, connection.begin():
-            yield connection
-    except OperationalError as error:
-        raise StoreUnavailable(f"database unavailable: {_first_line(error)}") from None
-
-
 def open_clocks(
     connection: Connection, packs: PackRegistry, due_to: dt.date
 ) -> tuple[list[OpenClock], dict[str, int], set[str]]:
@@ -193,7 +179,7 @@ def enqueue(
         now: When the rows are created.
         dry_run: Only report what would be recorded.
     """
-    with _transaction(engine, write=not dry_run) as connection:
+    with transaction(engine, write=not dry_run) as connection:
         clocks, case_ids, unknown = open_clocks(connection, packs, due_to)
         alerts = decide(clocks)
         known = _existing_ids(connection, [a.id for a in alerts])
@@ -296,7 +282,7 @@ def deliver(
     report = Delivered()
     after_id = 0
     while stop is None or not stop.is_set():
-        with _transaction(engine, write=True) as connection:
+        with transaction(engine, write=True) as connection:
             query = select(schema.alert_outbox).where(
                 _O.status == AlertStatus.PENDING.value, _O.id > after_id
             )
@@ -388,7 +374,7 @@ def _alert(row: Row[Any]) -> Alert:
 
 def pending_count(engine: Engine) -> int:
     """How many alerts are recorded but not yet delivered."""
-    with _transaction(engine, write=False) as connection:
+    with transaction(engine, write=False) as connection:
         query = select(func.count()).select_from(schema.alert_outbox)
         return int(connection.execute(query.where(_O.status == AlertStatus.PENDING.value)).scalar_one())
 
@@ -400,7 +386,7 @@ def list_alerts(engine: Engine, status: str | None = None, limit: int | None = 2
         query = query.where(_O.status == AlertStatus(status).value)
     if limit is not None:
         query = query.limit(limit)
-    with _transaction(engine, write=False) as connection:
+    with transaction(engine, write=False) as connection:
         return [
             AlertRow(
                 r.alert_id,
@@ -426,8 +412,3 @@ def list_alerts(engine: Engine, status: str | None = None, limit: int | None = 2
 
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _first_line(error: Exception) -> str:
-    message = str(getattr(error, "orig", error)) or type(error).__name__
-    return message.strip().splitlines()[0]

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, and_, bindparam, delete, func, insert, null, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
-from tracker.errors import ConcurrencyError, EventRefused, StoreUnavailable, UnknownCase
+from tracker.db import transaction
+from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
 from tracker.events import VOIDS, Event, upcast
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
@@ -132,23 +133,15 @@ class Store:
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         try:
-            connection = self.engine.connect().execution_options(caseclock_write=True)
-            with connection, connection.begin():
+            with transaction(self.engine, write=True) as connection:
                 yield connection
         except IntegrityError as error:
             raise ConcurrencyError(
                 "another writer changed this case at the same moment; nothing was written: run it again"
             ) from error
-        except OperationalError as error:
-            raise StoreUnavailable(f"database unavailable: {_first_line(error)}") from None
 
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                yield connection
-        except OperationalError as error:
-            raise StoreUnavailable(f"database unavailable: {_first_line(error)}") from None
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, write=False)
 
     # ------------------------------------------------------------------ writes
 
@@ -809,8 +802,3 @@ def _write_clocks(
         )
     if fresh:
         connection.execute(_INSERT_CLOCKS, fresh)
-
-
-def _first_line(error: Exception) -> str:
-    message = str(getattr(error, "orig", error)) or type(error).__name__
-    return message.strip().splitlines()[0]
