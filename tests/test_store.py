@@ -5,19 +5,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import sqlite3
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import NOW, POSTGRES_URL, reset_postgres, shared_rules
 from tracker import schema
 from tracker.db import make_engine, upgrade
-from tracker.errors import ConcurrencyError, Refused
+from tracker.errors import ConcurrencyError, Refused, StoreUnavailable
 from tracker.rules import FieldType
 from tracker.store import Store
 from tracker.workflow import CaseState, allowed_events
@@ -70,6 +71,67 @@ def test_a_stale_expected_version_is_a_conflict(store: Store, engine: Engine) ->
             "M-1", "la_notified", D("2026-03-03"), {}, "b", NOW, TODAY, expected_version=state.last_seq
         )
     assert snapshot(engine) == before
+
+
+def test_a_write_by_another_connection_is_seen_by_the_next_write(
+    store: Store, engine: Engine, db_url: str
+) -> None:
+    open_case(store)
+    store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY)
+    other_engine = make_engine(db_url)
+    try:
+        other = Store(other_engine, shared_rules())
+        other.record("M-1", "la_notified", D("2026-03-03"), {}, "b", NOW, TODAY)
+    finally:
+        other_engine.dispose()
+    # The first store folded the case at seq 2 when it wrote it; the case is at seq 3 now.
+    appended, state = store.record("M-1", "note", D("2026-03-04"), {"note": "called"}, "a", NOW, TODAY)
+    assert (appended.seq, state.state, state.last_seq) == (4, "la_notified", 4)
+    with pytest.raises(Refused, match="la_notified"):
+        store.record("M-1", "la_notified", D("2026-03-05"), {}, "a", NOW, TODAY)
+    incremental = snapshot(engine)
+    store.rebuild(NOW)
+    assert snapshot(engine) == incremental
+
+
+def test_a_refused_or_conflicting_write_leaves_the_next_one_right(store: Store, engine: Engine) -> None:
+    state = open_case(store)
+    with pytest.raises(Refused):
+        store.record("M-1", "la_notified", D("2026-03-03"), {}, "a", NOW, TODAY)
+    with pytest.raises(ConcurrencyError):
+        store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY, expected_version=9)
+    with pytest.raises(Refused, match="M-2"):
+        store.record_many(
+            [("M-1", "mediation_requested", D("2026-03-02"), {}), ("M-2", "note", D("2026-03-02"), {})],
+            "a",
+            NOW,
+            TODAY,
+        )
+    _, after = store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY)
+    assert (after.state, after.last_seq) == ("mediation_requested", state.last_seq + 1)
+    incremental = snapshot(engine)
+    store.rebuild(NOW)
+    assert snapshot(engine) == incremental
+
+
+def test_a_locked_sqlite_database_is_unavailable_and_nothing_is_written(store: Store, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock; PostgreSQL writers queue on the case row instead")
+    open_case(store)
+    # Give up on a busy database at once instead of after the configured 30 seconds.
+    event.listen(
+        store.engine, "connect", lambda dbapi_connection, _: dbapi_connection.execute("PRAGMA busy_timeout=0")
+    )
+    store.engine.dispose()
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="database unavailable: database is locked"):
+            store.record("M-1", "mediation_requested", D("2026-03-02"), {}, "a", NOW, TODAY)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [e.seq for e in store.case("M-1").events] == [1]
 
 
 def test_events_are_append_only_in_the_database(store: Store, engine: Engine) -> None:

@@ -73,7 +73,11 @@ def _sqlite_engine(database: str | None) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         writing = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        # Straight on the DBAPI cursor: every write pays for this statement, and SQLAlchemy's execution
+        # machinery would cost more than SQLite takes to run it.
+        cursor = connection.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if writing else "BEGIN")
+        cursor.close()
 
     return engine
 
@@ -107,6 +111,42 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
             yield connection
     except OperationalError as error:
         raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+
+
+@contextmanager
+def dbapi_transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
+    """One transaction straight on a pooled DBAPI connection, for statements run by `tracker.prepared`.
+
+    The store's per-event writes use it: a SQLAlchemy Connection and its transaction objects cost more per
+    write than SQLite's own work. It behaves as `transaction` does: SQLite's write lock at BEGIN, commit on
+    success, rollback on any error, and an unreachable or locked database as StoreUnavailable.
+    """
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        connection = engine.raw_connection()
+    except OperationalError as error:
+        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+    try:
+        if engine.dialect.name == "sqlite":  # PostgreSQL begins implicitly with the first statement
+            connection.cursor().execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        yield connection
+        connection.commit()
+    except (dbapi.OperationalError, OperationalError) as error:
+        _roll_back(connection)
+        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+    except BaseException:
+        _roll_back(connection)
+        raise
+    finally:
+        connection.close()  # back to the pool
+
+
+def _roll_back(connection: Any) -> None:
+    """Roll back, keeping the error that brought us here even if the connection is gone by now."""
+    try:
+        connection.rollback()
+    except Exception:  # the pool discards a broken connection; the first error is the news
+        connection.invalidate()
 
 
 def upgrade(engine: Engine) -> str | None:

@@ -13,23 +13,28 @@ fold as the incremental path. Called by the CLI, the TUI's workers and the demo 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, and_, bindparam, delete, func, insert, null, or_, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
-from tracker.db import transaction
+from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
 from tracker.events import VOIDS, Event, upcast
+from tracker.prepared import Prepared
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
 _REBUILD_BATCH = 2000
+_RECENT_CASES = 512
+"""How many recently written cases a Store keeps folded in memory, so the next write skips the refold."""
 
 
 # Statements built once: constructing SQLAlchemy expressions costs more than running them on SQLite,
@@ -43,11 +48,6 @@ _LOCK_CASE = select(_C.id, _C.last_seq).where(_C.ref == bindparam("ref"))
 _LOCK_CASE_PG = _LOCK_CASE.with_for_update()
 _INSERT_CASE = insert(schema.cases).returning(_C.id, sort_by_parameter_order=True)
 _CASE_VALUES: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in schema.cases.c if c.name != "id"}
-_UPDATE_CASE = (
-    update(schema.cases)
-    .where(_C.id == bindparam("b_case_id"), _C.last_seq == bindparam("b_expected_seq"))
-    .values(_CASE_VALUES)
-)
 _REPLACE_CASE = update(schema.cases).where(_C.id == bindparam("b_case_id")).values(_CASE_VALUES)
 _INSERT_EVENTS = insert(schema.events)
 _CASE_EVENTS = (
@@ -69,6 +69,54 @@ _DELETE_CLOCK = delete(schema.clocks).where(
     schema.clocks.c.clock == bindparam("b_clock"),
     schema.clocks.c.number == bindparam("b_number"),
 )
+_EVENT_COLUMNS = tuple(c.name for c in schema.events.c if c.name != "id")
+_CLOCK_COLUMNS = tuple(c.name for c in schema.clocks.c)
+_CASE_COLUMNS = tuple(_CASE_VALUES)
+# An append sets only the columns of the case row that it changed (the version and time always change):
+# each column left out is an index entry SQLite need not rewrite and a JSON document not encoded again.
+_ALWAYS_SET = ("last_seq", "updated_at")
+_HISTORY = (
+    select(
+        schema.events.c.seq,
+        schema.events.c.type,
+        schema.events.c.occurred_on,
+        schema.events.c.data,
+        schema.events.c.actor,
+        schema.events.c.recorded_at,
+        schema.events.c.schema_version,
+    )
+    .where(schema.events.c.case_id == bindparam("case_id"))
+    .order_by(schema.events.c.seq)
+)
+
+
+class _WriteStatements:
+    """The statements of one event's write, compiled for the engine's dialect and run on the DBAPI cursor
+    (`tracker.prepared`): SQLAlchemy's per-statement overhead would otherwise set the pace of appends."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.find_case = Prepared(_FIND_CASE, dialect)
+        self.insert_case = Prepared(insert(schema.cases).returning(_C.id), dialect, _CASE_COLUMNS)
+        self.lock_case = Prepared(_LOCK_CASE_PG if dialect.name == "postgresql" else _LOCK_CASE, dialect)
+        self.history = Prepared(_HISTORY, dialect)
+        self.insert_event = Prepared(_INSERT_EVENTS.inline(), dialect, _EVENT_COLUMNS)
+        self._dialect = dialect
+        self._update_case: dict[tuple[str, ...], Prepared] = {}
+        self.insert_clock = Prepared(_INSERT_CLOCKS.inline(), dialect, _CLOCK_COLUMNS)
+        self.update_clock = Prepared(_UPDATE_CLOCK, dialect)
+        self.delete_clock = Prepared(_DELETE_CLOCK, dialect)
+
+    def update_case(self, columns: tuple[str, ...]) -> Prepared:
+        """The guarded UPDATE of a case row that sets `columns` (a handful of combinations occur)."""
+        prepared = self._update_case.get(columns)
+        if prepared is None:
+            statement = (
+                update(schema.cases)
+                .where(_C.id == bindparam("b_case_id"), _C.last_seq == bindparam("b_expected_seq"))
+                .values({name: _CASE_VALUES[name] for name in columns})
+            )
+            prepared = self._update_case[columns] = Prepared(statement, self._dialect)
+        return prepared
 
 
 class _Fact(NamedTuple):
@@ -127,18 +175,45 @@ class Store:
     def __init__(self, engine: Engine, rules: Rules) -> None:
         self.engine = engine
         self.rules = rules
+        self._statements: _WriteStatements | None = None
+        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state) by case
+        # id. Events are append-only and every write bumps `last_seq`, so an entry whose seq equals the
+        # locked row's is exactly the case's history, and the next write on it needs no read and refold.
+        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    @property
+    def _sql(self) -> _WriteStatements:
+        if self._statements is None:
+            self._statements = _WriteStatements(self.engine.dialect)
+        return self._statements
+
+    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState) -> None:
+        with self._recent_lock:
+            self._recent[case_id] = (state.last_seq, tuple(history), state)
+            self._recent.move_to_end(case_id)
+            while len(self._recent) > _RECENT_CASES:
+                self._recent.popitem(last=False)
+
+    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState] | None:
+        with self._recent_lock:
+            entry = self._recent.get(case_id)
+        if entry is None or entry[0] != last_seq:
+            return None
+        return list(entry[1]), entry[2]
 
     # ------------------------------------------------------------------ transactions
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        try:
-            with transaction(self.engine, write=True) as connection:
-                yield connection
-        except IntegrityError as error:
-            raise ConcurrencyError(
-                "another writer changed this case at the same moment; nothing was written: run it again"
-            ) from error
+        with _conflict_is_concurrency(), transaction(self.engine, write=True) as connection:
+            yield connection
+
+    @contextmanager
+    def _writing_events(self) -> Iterator[Any]:
+        """A write transaction on the DBAPI connection, for the `_WriteStatements` of one or more events."""
+        with _conflict_is_concurrency(), dbapi_transaction(self.engine, write=True) as connection:
+            yield connection
 
     def _reading(self) -> AbstractContextManager[Connection]:
         return transaction(self.engine, write=False)
@@ -158,15 +233,18 @@ class Store:
         """Open a new case with reference `ref`; refused if the reference is taken."""
         event = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
         state = project(self.rules, ref, [event])
-        with self._writing() as connection:
-            taken = connection.execute(_FIND_CASE, {"ref": ref}).first()
-            if taken is not None:
+        sql = self._sql
+        with self._writing_events() as connection:
+            if sql.find_case.first(connection, {"ref": ref}) is not None:
                 raise EventRefused(
                     f"case {ref}: the reference is already used; choose another or `caseclock show {ref}`"
                 )
-            case_id = connection.execute(_INSERT_CASE, [_case_row(state, now)]).scalar_one()
-            connection.execute(_INSERT_EVENTS, [_event_row(case_id, event)])
-            _write_clocks(connection, case_id, state)
+            inserted = sql.insert_case.first(connection, _case_row(state, now))
+            assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
+            case_id = int(inserted[0])
+            sql.insert_event.run(connection, _event_row(case_id, event))
+            _write_clocks(self._sql, connection, case_id, state)
+        self._remember(case_id, [event], state)
         return state
 
     def record(
@@ -213,11 +291,12 @@ class Store:
         now: dt.datetime,
         expected_version: int | None,
     ) -> tuple[Event, CaseState]:
-        with self._writing() as connection:
+        with self._writing_events() as connection:
             case = self._open_for_write(connection, ref, expected_version)
             event = decide_next(case.state, case.history)
-            case.append(self.rules, connection, event)
-            case.save(connection, now)
+            case.append(self.rules, self._sql, connection, event)
+            case.save(self._sql, connection, now)
+        self._remember(case.case_id, case.history, case.state)
         return event, case.state
 
     def record_many(
@@ -234,20 +313,21 @@ class Store:
         is never half-imported.
         """
         written: list[Event] = []
-        with self._writing() as connection:
+        with self._writing_events() as connection:
             cases: dict[str, _CaseWrite] = {}
             for ref, event_type, on, fields in entries:
                 case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(connection, ref, None))
                 event = decide(self.rules, case.state, event_type, on, fields, actor, now, today)
-                case.append(self.rules, connection, event)
+                case.append(self.rules, self._sql, connection, event)
                 written.append(event)
             for case in cases.values():
-                case.save(connection, now)
+                case.save(self._sql, connection, now)
+        for case in cases.values():
+            self._remember(case.case_id, case.history, case.state)
         return written
 
-    def _open_for_write(self, connection: Connection, ref: str, expected_version: int | None) -> _CaseWrite:
-        query = _LOCK_CASE_PG if connection.dialect.name == "postgresql" else _LOCK_CASE
-        found = connection.execute(query, {"ref": ref}).first()
+    def _open_for_write(self, connection: Any, ref: str, expected_version: int | None) -> _CaseWrite:
+        found = self._sql.lock_case.first(connection, {"ref": ref})
         if found is None:
             raise UnknownCase(ref)
         case_id, last_seq = found
@@ -256,8 +336,14 @@ class Store:
                 f"case {ref} changed since it was read (version {expected_version}, now {last_seq}); "
                 "nothing was written: reload it and try again"
             )
-        history = _load_events(connection, case_id)
-        state = project(self.rules, ref, history)
+        recalled = self._recalled(case_id, last_seq)
+        if recalled is not None:
+            history, state = recalled
+        else:
+            history = [
+                _event_from_values(*row) for row in self._sql.history.all(connection, {"case_id": case_id})
+            ]
+            state = project(self.rules, ref, history)
         return _CaseWrite(case_id, last_seq, history, state, state)
 
     def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
@@ -657,6 +743,17 @@ class Store:
         return {(case_id, seq) for case_id, seq in connection.execute(query)}
 
 
+@contextmanager
+def _conflict_is_concurrency() -> Iterator[None]:
+    """A unique-key clash (two writers took the same seq or reference) as a ConcurrencyError."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ConcurrencyError(
+            "another writer changed this case at the same moment; nothing was written: run it again"
+        ) from error
+
+
 class _CaseWrite:
     """A case being written inside one transaction: its history so far and its state before and now."""
 
@@ -669,23 +766,26 @@ class _CaseWrite:
         self.before = before
         self.state = state
 
-    def append(self, rules: Rules, connection: Connection, event: Event) -> None:
+    def append(self, rules: Rules, sql: _WriteStatements, connection: Any, event: Event) -> None:
         """Insert the event and advance the state: one fold step, or a refold after a void."""
-        connection.execute(_INSERT_EVENTS, [_event_row(self.case_id, event)])
+        sql.insert_event.run(connection, _event_row(self.case_id, event))
         if event.type == rules.pack(self.state).event_with_role("void"):
             self.state = project(rules, self.state.ref, [*self.history, event])  # a void changes the past
         else:
             self.state = apply(rules, self.state, self.state.ref, event)  # the incremental path
         self.history.append(event)
 
-    def save(self, connection: Connection, now: dt.datetime) -> None:
+    def save(self, sql: _WriteStatements, connection: Any, now: dt.datetime) -> None:
         """Write the projection, guarded by the version read: a concurrent writer makes it a conflict."""
-        row = {"b_case_id": self.case_id, "b_expected_seq": self.read_seq, **_set_values(self.state, now)}
-        if connection.execute(_UPDATE_CASE, row).rowcount != 1:
+        old, new = _case_row(self.before, now), _case_row(self.state, now)
+        columns = tuple(name for name, value in new.items() if name in _ALWAYS_SET or old[name] != value)
+        row = {f"v_{name}": new[name] for name in columns}
+        row.update(b_case_id=self.case_id, b_expected_seq=self.read_seq)
+        if sql.update_case(columns).run(connection, row) != 1:
             raise ConcurrencyError(
                 f"case {self.state.ref} changed while recording; nothing was written: try again"
             )
-        _write_clocks(connection, self.case_id, self.state, before=self.before)
+        _write_clocks(sql, connection, self.case_id, self.state, before=self.before)
 
 
 # ---------------------------------------------------------------------------------------------- rows
@@ -697,15 +797,29 @@ def _load_events(connection: Connection, case_id: int) -> list[Event]:
 
 
 def _event_from_row(row: Row[Any]) -> Event:
+    return _event_from_values(
+        row.seq, row.type, row.occurred_on, row.data, row.actor, row.recorded_at, row.schema_version
+    )
+
+
+def _event_from_values(
+    seq: int,
+    event_type: str,
+    on: dt.date,
+    data: dict[str, Any],
+    actor: str,
+    recorded_at: dt.datetime,
+    schema_version: int,
+) -> Event:
     # Rows were validated when they were written: construct without validating again (rebuild speed).
     return Event.model_construct(
-        seq=row.seq,
-        type=row.type,
-        on=row.occurred_on,
-        data=upcast(row.data),
-        actor=row.actor,
-        recorded_at=row.recorded_at,
-        schema_version=row.schema_version,
+        seq=seq,
+        type=event_type,
+        on=on,
+        data=upcast(data),
+        actor=actor,
+        recorded_at=recorded_at,
+        schema_version=schema_version,
     )
 
 
@@ -743,7 +857,7 @@ def _case_row(state: CaseState, now: dt.datetime) -> dict[str, Any]:
 
 
 def _set_values(state: CaseState, now: dt.datetime) -> dict[str, Any]:
-    """The case row as the parameters of _UPDATE_CASE/_REPLACE_CASE (prefixed: SQLAlchemy reserves the
+    """The case row as the parameters of _REPLACE_CASE (prefixed: SQLAlchemy reserves the
     column names themselves for its own SET parameters)."""
     return {f"v_{name}": value for name, value in _case_row(state, now).items()}
 
@@ -774,7 +888,11 @@ def _clock_row(case_id: int, clock: ClockInstance) -> dict[str, Any]:
 
 
 def _write_clocks(
-    connection: Connection, case_id: int, state: CaseState, before: CaseState | None = None
+    sql: _WriteStatements,
+    connection: Any,
+    case_id: int,
+    state: CaseState,
+    before: CaseState | None = None,
 ) -> None:
     """Bring the case's clock rows in line with `state`, touching only the rows that changed."""
     rows = {(row["clock"], row["number"]): row for row in _clock_rows(case_id, state)}
@@ -783,13 +901,13 @@ def _write_clocks(
     changed = [row for key, row in rows.items() if key in old and old[key] != row]
     fresh = [row for key, row in rows.items() if key not in old]
     if gone:  # a void can take a clock instance away
-        connection.execute(
-            _DELETE_CLOCK,
+        sql.delete_clock.run_many(
+            connection,
             [{"case_id": case_id, "b_clock": clock, "b_number": number} for clock, number in gone],
         )
     if changed:
-        connection.execute(
-            _UPDATE_CLOCK,
+        sql.update_clock.run_many(
+            connection,
             [
                 {
                     "b_case_id": case_id,
@@ -800,5 +918,4 @@ def _write_clocks(
                 for row in changed
             ],
         )
-    if fresh:
-        connection.execute(_INSERT_CLOCKS, fresh)
+    sql.insert_clock.run_many(connection, fresh)
