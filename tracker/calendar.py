@@ -24,6 +24,7 @@ import os
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from itertools import accumulate, compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,17 +120,19 @@ class WorkingCalendar:
     @cached_property
     def _index(self) -> tuple[array[int], array[int]]:
         """(working-day ordinals, working days on or before each calendar day) over the supported range."""
-        closed = {day.toordinal() for day in self.holidays} | {d.toordinal() for d in self.extra_closures}
-        working = array("l")
-        count_through = array("l", bytes(array("l").itemsize * _SPAN))
-        count = 0
-        for offset in range(_SPAN):
-            ordinal = _FIRST_ORDINAL + offset
-            # date.fromordinal(n).weekday() == (n - 1) % 7, avoided here for speed over 36,890 days.
-            if (ordinal - 1) % 7 < 5 and ordinal not in closed:
-                working.append(ordinal)
-                count += 1
-            count_through[offset] = count
+        # One byte a day, 1 for a working day, filled by slices and folded by C loops: every command that
+        # counts a working day builds this, so it must not cost a Python step per day (~39,000 of them).
+        is_working = bytearray(_SPAN)
+        monday = -(_FIRST_ORDINAL - 1) % 7  # date.fromordinal(n).weekday() == (n - 1) % 7
+        for weekday in range(5):
+            first = (monday + weekday) % 7
+            is_working[first::7] = b"\x01" * len(range(first, _SPAN, 7))
+        for day in (*self.holidays, *self.extra_closures):
+            offset = day.toordinal() - _FIRST_ORDINAL
+            if 0 <= offset < _SPAN:
+                is_working[offset] = 0
+        working = array("l", compress(range(_FIRST_ORDINAL, _FIRST_ORDINAL + _SPAN), is_working))
+        count_through = array("l", accumulate(is_working))
         return working, count_through
 
     # ------------------------------------------------------------------ single dates

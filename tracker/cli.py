@@ -53,7 +53,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--as-of", metavar="DATE", help="'today' for statuses, reports and alerts (env CASECLOCK_AS_OF)"
     )
-    parser.add_argument("--version", action="version", version=f"caseclock {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
     for module in COMMAND_MODULES:
@@ -94,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if context is not None:
             context.close()
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the installed version is looked up only when asked for (the metadata scan is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"caseclock {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -17,13 +17,11 @@ Every problem raises `ConfigError` with one line, `<file>: <dotted.key>: <what i
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -59,6 +57,8 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _email_address(value: str) -> str:
+    from email.utils import parseaddr  # here, not at the top: the email package is slow to import
+
     address = parseaddr(value)[1]
     local, _, domain = address.rpartition("@")
     if address.count("@") != 1 or not local or "." not in domain.strip(".") or re.search(r"\s", address):
@@ -381,6 +381,8 @@ def _describe(error: Mapping[str, Any]) -> str:
     loc: tuple[str | int, ...] = tuple(part for part in error["loc"] if part != "[key]")
     kind, given = error["type"], error.get("input")
     if kind == "extra_forbidden":
+        import difflib
+
         known = _known_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean {close[0]}?" if close else f"valid keys here: {', '.join(known)}"

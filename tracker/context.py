@@ -20,7 +20,7 @@ from tracker.config import Settings, load_config
 from tracker.dates import parse_date
 from tracker.errors import ConfigError
 from tracker.rules import PackRegistry, discover_packs
-from tracker.workflow import Rules
+from tracker.workflow import CaseRecord, Rules, project
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from tracker.store import Store
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def default_url() -> str:
+    """`caseclock.db` in the user data directory (platformdirs)."""
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('caseclock')) / 'caseclock.db'}"
 
 
 def london_today() -> dt.date:
@@ -122,8 +129,6 @@ class Context:
     @cached_property
     def db_url(self) -> str:
         """The SQLAlchemy URL in use."""
-        from tracker.db import default_url
-
         return self._db or default_url()
 
     @cached_property
@@ -138,6 +143,20 @@ class Context:
         engine = self.__dict__.get("engine")
         if engine is not None:
             engine.dispose()
+
+    def case(self, ref: str) -> CaseRecord:
+        """One case and its history, for reading (`show`); raises UnknownCase.
+
+        Straight from the SQLite file when `tracker.sqlite_read` can answer, which spares the command the
+        import of SQLAlchemy; through the store otherwise.
+        """
+        if "store" not in self.__dict__:
+            from tracker.sqlite_read import read_history
+
+            history = read_history(self.db_url, ref)
+            if history is not None:
+                return CaseRecord(project(self.rules, ref, history), tuple(history))
+        return self.store.case(ref)
 
     @cached_property
     def store(self) -> Store:

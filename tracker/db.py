@@ -25,17 +25,10 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from tracker.errors import InvalidValue, StoreUnavailable
-from tracker.schema import SCHEMA_HEAD
+from tracker.revision import SCHEMA_HEAD
 
 _WRITE_OPTION = "caseclock_write"
 """Execution option of a connection that will write: SQLite takes the write lock at BEGIN."""
-
-
-def default_url() -> str:
-    """`caseclock.db` in the user data directory (platformdirs)."""
-    from platformdirs import user_data_dir
-
-    return f"sqlite:///{Path(user_data_dir('caseclock')) / 'caseclock.db'}"
 
 
 def make_engine(url: str) -> Engine:

@@ -15,7 +15,6 @@ Called by the CLI and the store (through `PackRegistry`), and by the tests that 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import tomllib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -407,6 +406,8 @@ def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], s
 
 
 def _did_you_mean(name: str, universe: Iterable[str]) -> str:
+    import difflib  # only when a pack is wrong: start-up skips its import
+
     close = difflib.get_close_matches(name, list(universe), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

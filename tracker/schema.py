@@ -37,8 +37,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_HEAD = "0002"
-"""The Alembic revision this release's code reads and writes."""
+from tracker.revision import SCHEMA_HEAD as SCHEMA_HEAD  # re-exported beside the tables
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

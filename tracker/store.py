@@ -30,6 +30,7 @@ from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
 from tracker.events import VOIDS, Event, upcast
 from tracker.prepared import Prepared
+from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
 _REBUILD_BATCH = 2000
@@ -154,14 +155,6 @@ class CaseSummary:
     closed_on: dt.date | None
     next_clock: str | None
     next_due_on: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRecord:
-    """A whole case: its folded state and its full history (voided events included)."""
-
-    state: CaseState
-    events: tuple[Event, ...]
 
 
 class Store:

@@ -7,13 +7,15 @@ show the same words. Personal fields are left out unless asked for: they never r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockInstance
 from tracker.events import Event
-from tracker.store import CaseRecord, CaseSummary
-from tracker.workflow import CASE_TYPE_KEY, CaseState, Rules
+from tracker.workflow import CASE_TYPE_KEY, CaseRecord, CaseState, Rules
+
+if TYPE_CHECKING:  # the store (and SQLAlchemy) stays unimported for `show`, which reads without it
+    from tracker.store import CaseSummary
 
 
 def clock_json(clock: ClockInstance, as_of: dt.date, calendar: WorkingCalendar) -> dict[str, Any]:

@@ -79,6 +79,14 @@ class CaseState:
         return self.closed_on is not None
 
 
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A whole case: its folded state and its full history (voided events included)."""
+
+    state: CaseState
+    events: tuple[Event, ...]
+
+
 # ---------------------------------------------------------------------------------------------- fold
 
 

@@ -49,7 +49,7 @@ def _safe_url(context: Context) -> str:
 def run_init(context: Context, args: argparse.Namespace) -> int:
     """`caseclock init`."""
     from tracker.db import upgrade
-    from tracker.schema import SCHEMA_HEAD
+    from tracker.revision import SCHEMA_HEAD
 
     before = upgrade(context.engine)
     result = {"database": _safe_url(context), "schema": SCHEMA_HEAD, "was": before}

@@ -195,8 +195,7 @@ def _report(context: Context, ref: str, as_json: bool, headline: str) -> int:
 
 def run_show(context: Context, args: argparse.Namespace) -> int:
     """`caseclock show`."""
-    store = context.store
-    record = store.case(args.ref)
+    record = context.case(args.ref)
     rules = context.rules
     body = case_json(record, rules, context.as_of, include_personal=args.personal)
     if args.json:
