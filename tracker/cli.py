@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -84,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as error:  # a bug: one line for the user, the traceback on request
         if os.environ.get("CASECLOCK_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         print(
             f"caseclock: internal error: {type(error).__name__}: {error} "

@@ -14,7 +14,6 @@ set them in production.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import threading
 from collections.abc import Mapping
@@ -266,6 +265,8 @@ def _when(row: Any) -> str | None:
 
 def run_watch(context: Context, args: argparse.Namespace) -> int:
     """`caseclock watch`."""
+    import logging
+
     from tracker import scheduler
 
     store = context.store
