@@ -368,3 +368,11 @@ def test_range_edges_are_accepted() -> None:
 def test_calendar_days_after_outside_the_range_is_refused() -> None:
     with pytest.raises(InvalidValue):
         CAL.calendar_days_after(D("1999-12-31"), 1)
+
+
+def test_the_holiday_cache_is_keyed_by_the_installed_holidays_release() -> None:
+    from importlib.metadata import version
+
+    from tracker.calendar import _holidays_release
+
+    assert _holidays_release() == version("holidays")

@@ -79,15 +79,33 @@ def statutory_holidays(first_year: int, last_year: int) -> dict[dt.date, str]:
 def _holiday_cache_path(first_year: int, last_year: int) -> Path | None:
     if os.environ.get("CASECLOCK_NO_HOLIDAY_CACHE"):
         return None
+    release = _holidays_release()
+    if release is None:  # no metadata (a vendored copy): do without the cache
+        return None
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("caseclock")) / f"holidays-gb-eng-{release}-{first_year}-{last_year}.json"
+
+
+def _holidays_release() -> str | None:
+    """The installed `holidays` version, from its dist-info folder's name where one is beside the package.
+
+    `importlib.metadata.version` parses the package's METADATA file with the email parser, which costs more
+    than the rest of a `show`'s calendar work; the folder's name says the same.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("holidays")
+    if spec is not None and spec.origin:
+        found = sorted(Path(spec.origin).parent.parent.glob("holidays-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name.removeprefix("holidays-").removesuffix(".dist-info")
     try:
         from importlib.metadata import version
 
-        from platformdirs import user_cache_dir
-
-        release = version("holidays")
-    except Exception:  # no metadata (a vendored copy): do without the cache
+        return version("holidays")
+    except Exception:
         return None
-    return Path(user_cache_dir("caseclock")) / f"holidays-gb-eng-{release}-{first_year}-{last_year}.json"
 
 
 def _write_cache(path: Path, content: dict[str, str]) -> None:
