@@ -108,7 +108,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
 
 @contextmanager
 def dbapi_transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
-    """One transaction straight on a pooled DBAPI connection, for statements run by `tracker.prepared`.
+    """One transaction straight on a pooled DBAPI connection; yields its cursor, for `tracker.prepared`.
 
     The store's per-event writes use it: a SQLAlchemy Connection and its transaction objects cost more per
     write than SQLite's own work. It behaves as `transaction` does: SQLite's write lock at BEGIN, commit on
@@ -120,9 +120,11 @@ def dbapi_transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
     except OperationalError as error:
         raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
     try:
+        cursor = connection.cursor()
         if engine.dialect.name == "sqlite":  # PostgreSQL begins implicitly with the first statement
-            connection.cursor().execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        yield connection
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        yield cursor
+        cursor.close()
         connection.commit()
     except (dbapi.OperationalError, OperationalError) as error:
         _roll_back(connection)

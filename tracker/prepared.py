@@ -6,8 +6,8 @@ dispatch) costs several times that on a slow machine, so it would set the pace o
 `Prepared` statement is a SQLAlchemy construct compiled once for the engine's dialect: its SQL text, its
 parameter order, and the bind and result processors of its types (the same functions SQLAlchemy itself
 applies: dates and JSON as text on SQLite, `::JSONB` casts on PostgreSQL) are kept, and each execution is
-one `cursor.execute` inside a `tracker.db.dbapi_transaction`. A driver error is re-raised as SQLAlchemy's
-own exception class, so callers handle one family of errors whichever path ran the statement.
+one `cursor.execute` on the cursor of a `tracker.db.dbapi_transaction`. A driver error is re-raised as
+SQLAlchemy's own exception class, so callers handle one family of errors whichever path ran the statement.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _Processor = Callable[[Any], Any]
 
 
 class Prepared:
-    """One statement for one dialect, run on a DBAPI connection inside a transaction.
+    """One statement for one dialect, run on the DBAPI cursor of a transaction (`dbapi_transaction`).
 
     Args:
         statement: A Core statement with named bind parameters (`bindparam("x")`, or an INSERT's columns).
@@ -55,13 +55,10 @@ class Prepared:
             )
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
-    def all(self, connection: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def all(self, cursor: Any, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a query with one parameter set; its rows, with the column types' result processing."""
-        cursor = self._execute(connection, values)
-        try:
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        self._execute(cursor, values)
+        rows = cursor.fetchall()
         results = self._results
         if not any(results):
             return [tuple(row) for row in rows]
@@ -73,30 +70,25 @@ class Prepared:
             for row in rows
         ]
 
-    def first(self, connection: Any, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, cursor: Any, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run a query with one parameter set; its first row, or None."""
-        rows = self.all(connection, values)
+        rows = self.all(cursor, values)
         return rows[0] if rows else None
 
-    def run(self, connection: Any, values: Mapping[str, Any]) -> int:
+    def run(self, cursor: Any, values: Mapping[str, Any]) -> int:
         """Run a statement with one parameter set; returns the number of rows it changed."""
-        cursor = self._execute(connection, values)
-        count = int(cursor.rowcount)
-        cursor.close()
-        return count
+        self._execute(cursor, values)
+        return int(cursor.rowcount)
 
-    def run_many(self, connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a statement once per parameter set (`executemany`)."""
         if not rows:
             return
         parameters = [self._parameters(values) for values in rows]
-        cursor = connection.cursor()
         try:
             cursor.executemany(self.sql, parameters)
         except self._dbapi_error as error:
             raise DBAPIError.instance(self.sql, parameters, error, self._dbapi_error) from error
-        finally:
-            cursor.close()
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self._positional:
@@ -107,12 +99,9 @@ class Prepared:
             name: values[name] if process is None else process(values[name]) for name, process in self._binds
         }
 
-    def _execute(self, connection: Any, values: Mapping[str, Any]) -> Any:
+    def _execute(self, cursor: Any, values: Mapping[str, Any]) -> None:
         parameters = self._parameters(values)
-        cursor = connection.cursor()
         try:
             cursor.execute(self.sql, parameters)
         except self._dbapi_error as error:
-            cursor.close()
             raise DBAPIError.instance(self.sql, parameters, error, self._dbapi_error) from error
-        return cursor

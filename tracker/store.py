@@ -204,9 +204,9 @@ class Store:
 
     @contextmanager
     def _writing_events(self) -> Iterator[Any]:
-        """A write transaction on the DBAPI connection, for the `_WriteStatements` of one or more events."""
-        with _conflict_is_concurrency(), dbapi_transaction(self.engine, write=True) as connection:
-            yield connection
+        """A write transaction's DBAPI cursor, for the `_WriteStatements` of one or more events."""
+        with _conflict_is_concurrency(), dbapi_transaction(self.engine, write=True) as cursor:
+            yield cursor
 
     def _reading(self) -> AbstractContextManager[Connection]:
         return transaction(self.engine, write=False)
@@ -227,16 +227,16 @@ class Store:
         event = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
         state = project(self.rules, ref, [event])
         sql = self._sql
-        with self._writing_events() as connection:
-            if sql.find_case.first(connection, {"ref": ref}) is not None:
+        with self._writing_events() as cursor:
+            if sql.find_case.first(cursor, {"ref": ref}) is not None:
                 raise EventRefused(
                     f"case {ref}: the reference is already used; choose another or `caseclock show {ref}`"
                 )
-            inserted = sql.insert_case.first(connection, _case_row(state, now))
+            inserted = sql.insert_case.first(cursor, _case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
             case_id = int(inserted[0])
-            sql.insert_event.run(connection, _event_row(case_id, event))
-            _write_clocks(self._sql, connection, case_id, state)
+            sql.insert_event.run(cursor, _event_row(case_id, event))
+            _write_clocks(self._sql, cursor, case_id, state)
         self._remember(case_id, [event], state)
         return state
 
@@ -284,11 +284,11 @@ class Store:
         now: dt.datetime,
         expected_version: int | None,
     ) -> tuple[Event, CaseState]:
-        with self._writing_events() as connection:
-            case = self._open_for_write(connection, ref, expected_version)
+        with self._writing_events() as cursor:
+            case = self._open_for_write(cursor, ref, expected_version)
             event = decide_next(case.state, case.history)
-            case.append(self.rules, self._sql, connection, event)
-            case.save(self._sql, connection, now)
+            case.append(self.rules, self._sql, cursor, event)
+            case.save(self._sql, cursor, now)
         self._remember(case.case_id, case.history, case.state)
         return event, case.state
 
@@ -306,21 +306,21 @@ class Store:
         is never half-imported.
         """
         written: list[Event] = []
-        with self._writing_events() as connection:
+        with self._writing_events() as cursor:
             cases: dict[str, _CaseWrite] = {}
             for ref, event_type, on, fields in entries:
-                case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(connection, ref, None))
+                case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(cursor, ref, None))
                 event = decide(self.rules, case.state, event_type, on, fields, actor, now, today)
-                case.append(self.rules, self._sql, connection, event)
+                case.append(self.rules, self._sql, cursor, event)
                 written.append(event)
             for case in cases.values():
-                case.save(self._sql, connection, now)
+                case.save(self._sql, cursor, now)
         for case in cases.values():
             self._remember(case.case_id, case.history, case.state)
         return written
 
-    def _open_for_write(self, connection: Any, ref: str, expected_version: int | None) -> _CaseWrite:
-        found = self._sql.lock_case.first(connection, {"ref": ref})
+    def _open_for_write(self, cursor: Any, ref: str, expected_version: int | None) -> _CaseWrite:
+        found = self._sql.lock_case.first(cursor, {"ref": ref})
         if found is None:
             raise UnknownCase(ref)
         case_id, last_seq = found
@@ -334,7 +334,7 @@ class Store:
             history, state = recalled
         else:
             history = [
-                _event_from_values(*row) for row in self._sql.history.all(connection, {"case_id": case_id})
+                _event_from_values(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})
             ]
             state = project(self.rules, ref, history)
         return _CaseWrite(case_id, last_seq, history, state, state)
@@ -759,26 +759,26 @@ class _CaseWrite:
         self.before = before
         self.state = state
 
-    def append(self, rules: Rules, sql: _WriteStatements, connection: Any, event: Event) -> None:
+    def append(self, rules: Rules, sql: _WriteStatements, cursor: Any, event: Event) -> None:
         """Insert the event and advance the state: one fold step, or a refold after a void."""
-        sql.insert_event.run(connection, _event_row(self.case_id, event))
+        sql.insert_event.run(cursor, _event_row(self.case_id, event))
         if event.type == rules.pack(self.state).event_with_role("void"):
             self.state = project(rules, self.state.ref, [*self.history, event])  # a void changes the past
         else:
             self.state = apply(rules, self.state, self.state.ref, event)  # the incremental path
         self.history.append(event)
 
-    def save(self, sql: _WriteStatements, connection: Any, now: dt.datetime) -> None:
+    def save(self, sql: _WriteStatements, cursor: Any, now: dt.datetime) -> None:
         """Write the projection, guarded by the version read: a concurrent writer makes it a conflict."""
         old, new = _case_row(self.before, now), _case_row(self.state, now)
         columns = tuple(name for name, value in new.items() if name in _ALWAYS_SET or old[name] != value)
         row = {f"v_{name}": new[name] for name in columns}
         row.update(b_case_id=self.case_id, b_expected_seq=self.read_seq)
-        if sql.update_case(columns).run(connection, row) != 1:
+        if sql.update_case(columns).run(cursor, row) != 1:
             raise ConcurrencyError(
                 f"case {self.state.ref} changed while recording; nothing was written: try again"
             )
-        _write_clocks(sql, connection, self.case_id, self.state, before=self.before)
+        _write_clocks(sql, cursor, self.case_id, self.state, before=self.before)
 
 
 # ---------------------------------------------------------------------------------------------- rows
@@ -882,7 +882,7 @@ def _clock_row(case_id: int, clock: ClockInstance) -> dict[str, Any]:
 
 def _write_clocks(
     sql: _WriteStatements,
-    connection: Any,
+    cursor: Any,
     case_id: int,
     state: CaseState,
     before: CaseState | None = None,
@@ -895,12 +895,12 @@ def _write_clocks(
     fresh = [row for key, row in rows.items() if key not in old]
     if gone:  # a void can take a clock instance away
         sql.delete_clock.run_many(
-            connection,
+            cursor,
             [{"case_id": case_id, "b_clock": clock, "b_number": number} for clock, number in gone],
         )
     if changed:
         sql.update_clock.run_many(
-            connection,
+            cursor,
             [
                 {
                     "b_case_id": case_id,
@@ -911,4 +911,4 @@ def _write_clocks(
                 for row in changed
             ],
         )
-    sql.insert_clock.run_many(connection, fresh)
+    sql.insert_clock.run_many(cursor, fresh)
