@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
+from textual.widgets import Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracker.errors import CaseclockError
@@ -26,6 +26,7 @@ from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
 from tui.screens.new_case import NewCaseScreen
 from tui.widgets.case_table import CaseTable
+from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.words import LEGEND
 
@@ -275,17 +276,17 @@ class CasesScreen(LiveScreen):
 
     # ------------------------------------------------------------------ paging and opening
 
-    @on(DataTable.RowHighlighted, "#cases")
-    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.Highlighted, "#cases")
+    def _near_the_end(self, event: RowTable.Highlighted) -> None:
         event.stop()
         shown = len(self._rows)
-        if self._total is None or shown >= self._total or event.cursor_row < shown - PAGE_AHEAD:
+        if self._total is None or shown >= self._total or event.row < shown - PAGE_AHEAD:
             return
         if not self._reading():
             self._load(self.current_query(), shown, PAGE, 0.0)
 
-    @on(DataTable.RowSelected, "#cases")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.Selected, "#cases")
+    def _row_selected(self, event: RowTable.Selected) -> None:
         event.stop()
         self.action_open_case()
 
