@@ -198,12 +198,16 @@ class RowTable(ScrollView, can_focus=True):
         """The key of the row under the cursor."""
         return self._rows[self._cursor].key if self._rows else None
 
-    def get_row(self, key: str) -> tuple[str, ...]:
-        """The cells of the row with this key; raises KeyError."""
+    def row(self, key: str) -> Row:
+        """The row with this key; raises KeyError."""
         for row in self._rows:
             if row.key == key:
-                return row.cells
+                return row
         raise KeyError(key)
+
+    def get_row(self, key: str) -> tuple[str, ...]:
+        """The cells of the row with this key; raises KeyError."""
+        return self.row(key).cells
 
     def cell(self, row: int, column: str) -> str:
         """The text of one cell, by row index and column key."""
