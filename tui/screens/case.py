@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracker.errors import CaseclockError
@@ -31,6 +31,7 @@ from tui.screens.base import LiveScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.case_tables import ClockTable, Timeline
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
 from tui.words import profile_lines
 
@@ -122,7 +123,7 @@ class CaseScreen(LiveScreen):
                 with VerticalScroll(id="profile"):
                     yield Static(id="profile-text", markup=False)
         yield StatusLine(line_id="case-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Set up the panels and read the case."""
@@ -305,9 +306,12 @@ class CaseScreen(LiveScreen):
         self.poll()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out voiding without a voidable event, and step keys beyond the allowed steps."""
+        """Grey out voiding without a voidable event, and step keys beyond the allowed steps.
+
+        While a case is being read, voiding stays as it was (a case always has an event to void once read):
+        greying it out for those few milliseconds would only make the key bar rebuild itself twice."""
         if action == "void":
-            return self._event_under_cursor() is not None or None
+            return self.record is None or self._event_under_cursor() is not None or None
         if action == "step":
             index = parameters[0] if parameters else 0
             return isinstance(index, int) and index < len(self.allowed)

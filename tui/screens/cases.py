@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input, Tab, Tabs
+from textual.widgets import Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracker.errors import CaseclockError
@@ -26,6 +26,7 @@ from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
 from tui.screens.new_case import NewCaseScreen
 from tui.widgets.case_table import CaseTable
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.words import LEGEND
@@ -171,7 +172,7 @@ class CasesScreen(LiveScreen):
         yield Input(placeholder="Filter: part of a reference or a caseworker", id="filter", compact=True)
         yield CaseTable(table_id="cases")
         yield StatusLine(line_id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Read the first page."""
