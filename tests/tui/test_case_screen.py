@@ -9,6 +9,7 @@ from textual.widgets import Input, OptionList
 from tests.tui.conftest import AS_OF, ME, NOW, settle
 from tracker.workflow import allowed_events
 from tui.screens.case import CaseScreen
+from tui.screens.case import open_case as open_case_screen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.row_table import RowTable
@@ -235,3 +236,67 @@ async def test_the_palette_offers_each_allowed_step(app) -> None:
         titles = {c.title for c in app.get_system_commands(screen)}
         assert {"Record: LA/ICB notified", "Record: Meeting scheduled", "Void event", "Back"} <= titles
         assert not any(t.startswith("Step ") for t in titles)
+
+
+async def test_the_case_screen_is_reused_and_comes_up_with_the_next_case_drawn(app, tui_store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, CaseScreen)
+        first.query_one(StatusLine).say("Recorded as event 9.")
+        await pilot.press("escape")
+        open_case_screen(app, app.ctx, "M-0003")
+        # the screen stays down until the case is drawn in it
+        assert app.screen is not first
+        await settle(pilot)
+        assert app.screen is first
+        assert first.ref == "M-0003"
+        summary = str(first.query_one("#case-summary").render())
+        assert summary.startswith("M-0003 · ")
+        assert "reading" not in summary
+        timeline = first.query_one("#timeline", RowTable)
+        assert timeline.row_count == len(tui_store.case("M-0003").events)
+        assert str(first.query_one(StatusLine).render()) == ""
+
+
+async def test_a_slow_read_brings_the_case_screen_up_saying_so(app, monkeypatch) -> None:
+    import threading
+
+    import tui.screens.case as case_module
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        await pilot.press("escape")
+        gate = threading.Event()
+        read = app.ctx.store.case
+        monkeypatch.setattr(app.ctx.store, "case", lambda ref: gate.wait(30) and read(ref))
+        monkeypatch.setattr(case_module, "SHOW_READING_AFTER", 0.001)
+        try:
+            open_case_screen(app, app.ctx, "M-0003")
+            for _ in range(10_000):  # until the screen's timer brings it up, the read still held
+                if isinstance(app.screen, CaseScreen):
+                    break
+                await pilot.pause()
+            assert str(app.screen.query_one("#case-summary").render()) == "M-0003: reading…"
+        finally:
+            gate.set()
+        await settle(pilot)
+        assert str(app.screen.query_one("#case-summary").render()).startswith("M-0003 · ")
+
+
+async def test_an_unknown_case_brings_the_case_screen_up_with_the_reason(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        await pilot.press("escape")
+        open_case_screen(app, app.ctx, "M-9999")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        line = app.screen.query_one(StatusLine)
+        assert line.error
+        assert "M-9999: no case has this reference" in str(line.render())

@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -40,6 +41,9 @@ _INSTALLED = "case"
 """Name of the one case screen kept installed, so opening a case shows an already-built screen."""
 _NARROW = 100
 """Below this many columns the side panel narrows (the `-narrow` class) so the clocks still fit."""
+SHOW_READING_AFTER = 0.1
+"""Seconds a case may take to read before its screen comes up saying "reading…" (a quick read comes up
+drawn)."""
 
 
 class CaseScreen(LiveScreen):
@@ -109,6 +113,9 @@ class CaseScreen(LiveScreen):
         self.record: CaseRecord | None = None
         self.allowed: list[str] = []
         self._shown: tuple[int, object] | None = None
+        self._waiting = False
+        """Whether `show_case` is reading a case before coming to the top."""
+        self._wait_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Summary, clocks and timeline on the left; next steps and profile on the right."""
@@ -134,7 +141,11 @@ class CaseScreen(LiveScreen):
         self.poll()
 
     def show_case(self, ref: str) -> None:
-        """Empty the screen for another case and start reading it."""
+        """Read another case into this screen while it is not shown (it is installed, and reused).
+
+        The screen comes to the top once the case is drawn, so it is composed on the terminal once, with
+        the case, rather than first empty and again when the case arrives; if the read takes longer than
+        `SHOW_READING_AFTER`, or fails, it comes to the top at once, saying so."""
         self.ref = ref
         self.record, self.allowed, self._shown = None, [], None
         self.query_one("#case-summary", Static).update(f"{ref}: reading…")
@@ -144,9 +155,22 @@ class CaseScreen(LiveScreen):
         self.query_one("#profile-text", Static).update("")
         self.query_one(StatusLine).say("")
         self.query_one("#steps").focus()
-        # Read now, while Textual switches screens, rather than when the switch is done.
-        self._first_resume = True
+        self._first_resume = True  # the case is being read: no need to read it again on arrival
+        self._waiting = True
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+        self._wait_timer = self.set_timer(SHOW_READING_AFTER, self._come_to_the_top, name="show-reading")
         self.poll()
+
+    def _come_to_the_top(self) -> None:
+        """Push this screen, if `show_case` is waiting to."""
+        if not self._waiting:
+            return
+        self._waiting = False
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        self.app.push_screen(self)
 
     # ------------------------------------------------------------------ reading
 
@@ -166,19 +190,21 @@ class CaseScreen(LiveScreen):
         )
 
     def on_case_loaded(self, message: CaseLoaded) -> None:
-        """Draw the case, unless nothing changed since it was last drawn."""
+        """Draw the case, unless nothing changed since it was last drawn (or another case is asked for)."""
         key = (message.record.state.last_seq, self.ctx.clock.today())
-        if key == self._shown:
+        if message.record.state.ref != self.ref or key == self._shown:
             return
         self._shown = key
         self.record, self.allowed = message.record, message.allowed
         self._draw()
         self.refresh_bindings()
-        self.post_message(CaseShown(self.ref))
+        self._come_to_the_top()
+        self.post_message(CaseShown(self.ref))  # handled after the screen's arrival on top, if it was pushed
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """A read failed (the case is unknown, the database is down): say so."""
         self.query_one(StatusLine).refuse(message.message)
+        self._come_to_the_top()
 
     # ------------------------------------------------------------------ drawing
 
@@ -319,13 +345,13 @@ class CaseScreen(LiveScreen):
 
 
 def open_case(app: App[Any], ctx: TuiContext, ref: str) -> None:
-    """Show a case: the installed case screen is reused (building a screen costs more than reading a case),
-    unless it is already open further down the stack, in which case a new one is pushed."""
+    """Show a case: the installed case screen is reused (building a screen costs more than reading a case;
+    it comes to the top once the case is drawn), unless it is already open further down the stack, in
+    which case a new one is pushed."""
     if app.is_screen_installed(_INSTALLED):
         screen = app.get_screen(_INSTALLED)
         if isinstance(screen, CaseScreen) and screen not in app.screen_stack:
             screen.show_case(ref)
-            app.push_screen(screen)
             return
         app.push_screen(CaseScreen(ctx, ref))
         return
