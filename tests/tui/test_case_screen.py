@@ -14,6 +14,7 @@ from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
+from tui.widgets.text_panel import TextPanel
 
 D = dt.date.fromisoformat
 
@@ -58,7 +59,7 @@ async def test_a_case_shows_its_profile_clocks_timeline_and_exactly_the_allowed_
         assert "M-0003" in summary
         assert "Meeting scheduled" in summary
         assert ME in summary
-        profile = str(screen.query_one("#profile-text").render())
+        profile = screen.query_one("#profile", TextPanel).text.plain
         assert "Name: Person M-0003" in profile  # personal fields: this is the caseworker's own screen
         clocks = screen.query_one("#clocks", RowTable)
         assert clocks.row_count == 3

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Header, OptionList, Static
@@ -34,6 +34,7 @@ from tui.screens.void import VoidScreen
 from tui.widgets.case_tables import ClockTable, Timeline
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
+from tui.widgets.text_panel import TextPanel
 from tui.words import profile_lines
 
 _STEP_KEYS = "123456789"
@@ -127,8 +128,7 @@ class CaseScreen(LiveScreen):
                 yield Timeline(table_id="timeline")
             with Vertical(id="case-side"):
                 yield OptionList(id="steps")
-                with VerticalScroll(id="profile"):
-                    yield Static(id="profile-text", markup=False)
+                yield TextPanel(panel_id="profile")
         yield StatusLine(line_id="case-status")
         yield KeyBar()
 
@@ -152,7 +152,7 @@ class CaseScreen(LiveScreen):
         self.query_one(ClockTable).clear()
         self.query_one(Timeline).forget()
         self.query_one("#steps", OptionList).clear_options()
-        self.query_one("#profile-text", Static).update("")
+        self.query_one("#profile", TextPanel).update("")
         self.query_one(StatusLine).say("")
         self.query_one("#steps").focus()
         self._first_resume = True  # the case is being read: no need to read it again on arrival
@@ -241,7 +241,7 @@ class CaseScreen(LiveScreen):
                 group = field_group
                 profile.append(("\n" if profile else "") + field_group.capitalize() + "\n", style="bold")
             profile.append(f"{label}: {value}\n")
-        self.query_one("#profile-text", Static).update(profile or "No details recorded")
+        self.query_one("#profile", TextPanel).update(profile or "No details recorded")
 
     # ------------------------------------------------------------------ steps
 
