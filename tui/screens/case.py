@@ -8,6 +8,7 @@ is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
@@ -189,7 +190,7 @@ class CaseScreen(LiveScreen):
             CaseLoaded(record, allowed_events(self.ctx.rules, record.state, self.ctx.clock.today()))
         )
 
-    def on_case_loaded(self, message: CaseLoaded) -> None:
+    async def on_case_loaded(self, message: CaseLoaded) -> None:
         """Draw the case, unless nothing changed since it was last drawn (or another case is asked for)."""
         key = (message.record.state.last_seq, self.ctx.clock.today())
         if message.record.state.ref != self.ref or key == self._shown:
@@ -198,6 +199,10 @@ class CaseScreen(LiveScreen):
         self.record, self.allowed = message.record, message.allowed
         self._draw()
         self.refresh_bindings()
+        if self._waiting:
+            # Let the widgets send the screen their requests for a new layout before it comes to the top,
+            # so it is laid out and drawn once on arrival rather than a second time as they come in.
+            await asyncio.sleep(0)
         self._come_to_the_top()
         self.post_message(CaseShown(self.ref))  # handled after the screen's arrival on top, if it was pushed
 

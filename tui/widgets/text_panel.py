@@ -46,7 +46,11 @@ class TextPanel(ScrollView, can_focus=True):
     def update(self, text: Text | str) -> None:
         """Show another text."""
         self._text = Text(text) if isinstance(text, str) else text
-        self._wrap(self.scrollable_content_region.width)
+        # Wrap for the width the text will have: the whole panel, less the scroll bar if it will not fit.
+        width, height = self.content_region.size
+        self._wrap(width)
+        if len(self._lines) > height and self.styles.overflow_y != "hidden":
+            self._wrap(width - self.styles.scrollbar_size_vertical)
         self.scroll_to(y=0, animate=False)
         self.refresh()
 
