@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tracker.errors import CaseclockError
 from tracker.store import CaseSummary
 from tui.context import TuiContext
+from tui.memory import freeze_startup_objects
 from tui.messages import CaseQuery, CasesCounted, CasesLoaded, CasesShown, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
@@ -251,11 +252,14 @@ class CasesScreen(LiveScreen):
             return  # a poll that found nothing new: leave the table (and the cursor) alone
         if query != self._shown:
             self._total = None
+        first = self._shown is None and not self._rows
         self._rows, self._shown = rows, query
         packs = {pack_id: self.ctx.pack_by_id(pack_id) for pack_id in {s.pack for s in rows}}
         self.query_one(CaseTable).show(rows, query.today, self.ctx.calendar, packs)
         self._say()
         self.post_message(CasesShown(len(rows)))
+        if first:
+            self.call_after_refresh(freeze_startup_objects)  # once the first cases are on the screen
 
     def on_cases_counted(self, message: CasesCounted) -> None:
         """Show the total once it is known."""
