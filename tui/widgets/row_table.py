@@ -127,32 +127,30 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
 
+    @dataclass
     class Highlighted(Message):
         """The cursor moved to another row (or new rows came under it)."""
 
-        def __init__(self, table: RowTable, row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-            """The row's index."""
-            self.key = key
-            """The row's key."""
+        table: RowTable
+        row: int
+        """The row's index."""
+        key: str
+        """The row's key."""
 
         @property
         def control(self) -> RowTable:
             """The table, so that a handler can be picked by a selector: `@on(..., "#cases")`."""
             return self.table
 
+    @dataclass
     class Selected(Message):
         """A row was chosen: Enter on it, or a click."""
 
-        def __init__(self, table: RowTable, row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-            """The row's index."""
-            self.key = key
-            """The row's key."""
+        table: RowTable
+        row: int
+        """The row's index."""
+        key: str
+        """The row's key."""
 
         @property
         def control(self) -> RowTable:
