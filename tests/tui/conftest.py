@@ -149,5 +149,4 @@ def cell(app: CaseclockApp, row: int, column: str) -> str:
     """The text of one cell of the case table."""
     from tui.widgets.case_table import CaseTable
 
-    table = app.screen.query_one(CaseTable)
-    return str(table.get_cell_at((row, list(table.columns).index(column))))
+    return app.screen.query_one(CaseTable).cell(row, column)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.text import Text
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import Input, OptionList
 
 from tests.tui.conftest import AS_OF, ME, NOW, settle
 from tracker.workflow import allowed_events
 from tui.screens.case import CaseScreen
+from tui.screens.case import open_case as open_case_screen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
+from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
+from tui.widgets.text_panel import TextPanel
 
 D = dt.date.fromisoformat
 
@@ -57,13 +59,13 @@ async def test_a_case_shows_its_profile_clocks_timeline_and_exactly_the_allowed_
         assert "M-0003" in summary
         assert "Meeting scheduled" in summary
         assert ME in summary
-        profile = str(screen.query_one("#profile-text").render())
+        profile = screen.query_one("#profile", TextPanel).text.plain
         assert "Name: Person M-0003" in profile  # personal fields: this is the caseworker's own screen
-        clocks = screen.query_one("#clocks", DataTable)
+        clocks = screen.query_one("#clocks", RowTable)
         assert clocks.row_count == 3
         kpi3 = [str(c) for c in clocks.get_row("kpi3-1")]
         assert kpi3[:4] == ["KPI 3 Meeting confirmation circulated", "2026-03-23", "running", "9"]
-        timeline = screen.query_one("#timeline", DataTable)
+        timeline = screen.query_one("#timeline", RowTable)
         assert [str(timeline.get_row(str(seq))[2]) for seq in range(1, 5)] == [
             "Case opened",
             "Mediation requested",
@@ -159,9 +161,9 @@ async def test_voiding_an_event_strikes_it_through_with_the_reason(app, other_st
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
-        row = screen.query_one("#timeline", DataTable).get_row("4")
-        assert all(isinstance(c, Text) and "strike" in str(c.style) for c in row)
-        assert str(row[4]).startswith("VOID (wrong date)")
+        row = screen.query_one("#timeline", RowTable).row("4")
+        assert "strike" in row.style
+        assert row.cells[4].startswith("VOID (wrong date)")
         assert "LA/ICB notified" in str(screen.query_one("#case-summary").render())
     state = other_store.case("M-0003").state
     assert (state.voided, state.state) == ({4: "wrong date"}, "la_notified")
@@ -235,3 +237,67 @@ async def test_the_palette_offers_each_allowed_step(app) -> None:
         titles = {c.title for c in app.get_system_commands(screen)}
         assert {"Record: LA/ICB notified", "Record: Meeting scheduled", "Void event", "Back"} <= titles
         assert not any(t.startswith("Step ") for t in titles)
+
+
+async def test_the_case_screen_is_reused_and_comes_up_with_the_next_case_drawn(app, tui_store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, CaseScreen)
+        first.query_one(StatusLine).say("Recorded as event 9.")
+        await pilot.press("escape")
+        open_case_screen(app, app.ctx, "M-0003")
+        # the screen stays down until the case is drawn in it
+        assert app.screen is not first
+        await settle(pilot)
+        assert app.screen is first
+        assert first.ref == "M-0003"
+        summary = str(first.query_one("#case-summary").render())
+        assert summary.startswith("M-0003 · ")
+        assert "reading" not in summary
+        timeline = first.query_one("#timeline", RowTable)
+        assert timeline.row_count == len(tui_store.case("M-0003").events)
+        assert str(first.query_one(StatusLine).render()) == ""
+
+
+async def test_a_slow_read_brings_the_case_screen_up_saying_so(app, monkeypatch) -> None:
+    import threading
+
+    import tui.screens.case as case_module
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        await pilot.press("escape")
+        gate = threading.Event()
+        read = app.ctx.store.case
+        monkeypatch.setattr(app.ctx.store, "case", lambda ref: gate.wait(30) and read(ref))
+        monkeypatch.setattr(case_module, "SHOW_READING_AFTER", 0.001)
+        try:
+            open_case_screen(app, app.ctx, "M-0003")
+            for _ in range(10_000):  # until the screen's timer brings it up, the read still held
+                if isinstance(app.screen, CaseScreen):
+                    break
+                await pilot.pause()
+            assert str(app.screen.query_one("#case-summary").render()) == "M-0003: reading…"
+        finally:
+            gate.set()
+        await settle(pilot)
+        assert str(app.screen.query_one("#case-summary").render()).startswith("M-0003 · ")
+
+
+async def test_an_unknown_case_brings_the_case_screen_up_with_the_reason(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        open_case_screen(app, app.ctx, "M-0002")
+        await settle(pilot)
+        await pilot.press("escape")
+        open_case_screen(app, app.ctx, "M-9999")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        line = app.screen.query_one(StatusLine)
+        assert line.error
+        assert "M-9999: no case has this reference" in str(line.render())

@@ -217,3 +217,17 @@ async def test_a_taken_reference_is_refused_in_the_form(app, tui_store) -> None:
         assert error.error
         assert "already used" in str(error.render())
     assert tui_store.count_cases(AS_OF, "all") == 6
+
+
+async def test_the_objects_made_at_start_up_are_left_out_of_later_collections(app, monkeypatch) -> None:
+    import gc
+
+    from tui import memory
+
+    gc.unfreeze()
+    monkeypatch.setattr(memory, "_frozen", False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert refs(app)
+        assert memory._frozen
+        assert gc.get_freeze_count() > 0

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Tab, Tabs
+from textual.widgets import DataTable, Header, Tab, Tabs
 
 from tracker.errors import CaseclockError
 from tracker.outbox import AlertRow, list_alerts, pending_count
@@ -21,6 +21,7 @@ from tui.context import TuiContext
 from tui.messages import AlertsLoaded, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
 
 SHOWN = 500
@@ -58,7 +59,7 @@ class AlertsScreen(LiveScreen):
         yield Tabs(*(Tab(label, id=f"alerts-{key}") for key, label in TABS.items()), id="alert-tabs")
         yield DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
         yield StatusLine(line_id="alerts-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the first read."""

@@ -8,6 +8,7 @@ is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
@@ -16,9 +17,10 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.timer import Timer
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracker.errors import CaseclockError
@@ -31,7 +33,9 @@ from tui.screens.base import LiveScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.case_tables import ClockTable, Timeline
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
+from tui.widgets.text_panel import TextPanel
 from tui.words import profile_lines
 
 _STEP_KEYS = "123456789"
@@ -39,6 +43,9 @@ _INSTALLED = "case"
 """Name of the one case screen kept installed, so opening a case shows an already-built screen."""
 _NARROW = 100
 """Below this many columns the side panel narrows (the `-narrow` class) so the clocks still fit."""
+SHOW_READING_AFTER = 0.1
+"""Seconds a case may take to read before its screen comes up saying "reading…" (a quick read comes up
+drawn)."""
 
 
 class CaseScreen(LiveScreen):
@@ -108,6 +115,9 @@ class CaseScreen(LiveScreen):
         self.record: CaseRecord | None = None
         self.allowed: list[str] = []
         self._shown: tuple[int, object] | None = None
+        self._waiting = False
+        """Whether `show_case` is reading a case before coming to the top."""
+        self._wait_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Summary, clocks and timeline on the left; next steps and profile on the right."""
@@ -119,10 +129,9 @@ class CaseScreen(LiveScreen):
                 yield Timeline(table_id="timeline")
             with Vertical(id="case-side"):
                 yield OptionList(id="steps")
-                with VerticalScroll(id="profile"):
-                    yield Static(id="profile-text", markup=False)
+                yield TextPanel(panel_id="profile")
         yield StatusLine(line_id="case-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Set up the panels and read the case."""
@@ -133,19 +142,36 @@ class CaseScreen(LiveScreen):
         self.poll()
 
     def show_case(self, ref: str) -> None:
-        """Empty the screen for another case and start reading it."""
+        """Read another case into this screen while it is not shown (it is installed, and reused).
+
+        The screen comes to the top once the case is drawn, so it is composed on the terminal once, with
+        the case, rather than first empty and again when the case arrives; if the read takes longer than
+        `SHOW_READING_AFTER`, or fails, it comes to the top at once, saying so."""
         self.ref = ref
         self.record, self.allowed, self._shown = None, [], None
         self.query_one("#case-summary", Static).update(f"{ref}: reading…")
         self.query_one(ClockTable).clear()
         self.query_one(Timeline).forget()
         self.query_one("#steps", OptionList).clear_options()
-        self.query_one("#profile-text", Static).update("")
+        self.query_one("#profile", TextPanel).update("")
         self.query_one(StatusLine).say("")
         self.query_one("#steps").focus()
-        # Read now, while Textual switches screens, rather than when the switch is done.
-        self._first_resume = True
+        self._first_resume = True  # the case is being read: no need to read it again on arrival
+        self._waiting = True
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+        self._wait_timer = self.set_timer(SHOW_READING_AFTER, self._come_to_the_top, name="show-reading")
         self.poll()
+
+    def _come_to_the_top(self) -> None:
+        """Push this screen, if `show_case` is waiting to."""
+        if not self._waiting:
+            return
+        self._waiting = False
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        self.app.push_screen(self)
 
     # ------------------------------------------------------------------ reading
 
@@ -164,20 +190,26 @@ class CaseScreen(LiveScreen):
             CaseLoaded(record, allowed_events(self.ctx.rules, record.state, self.ctx.clock.today()))
         )
 
-    def on_case_loaded(self, message: CaseLoaded) -> None:
-        """Draw the case, unless nothing changed since it was last drawn."""
+    async def on_case_loaded(self, message: CaseLoaded) -> None:
+        """Draw the case, unless nothing changed since it was last drawn (or another case is asked for)."""
         key = (message.record.state.last_seq, self.ctx.clock.today())
-        if key == self._shown:
+        if message.record.state.ref != self.ref or key == self._shown:
             return
         self._shown = key
         self.record, self.allowed = message.record, message.allowed
         self._draw()
         self.refresh_bindings()
-        self.post_message(CaseShown(self.ref))
+        if self._waiting:
+            # Let the widgets send the screen their requests for a new layout before it comes to the top,
+            # so it is laid out and drawn once on arrival rather than a second time as they come in.
+            await asyncio.sleep(0)
+        self._come_to_the_top()
+        self.post_message(CaseShown(self.ref))  # handled after the screen's arrival on top, if it was pushed
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """A read failed (the case is unknown, the database is down): say so."""
         self.query_one(StatusLine).refuse(message.message)
+        self._come_to_the_top()
 
     # ------------------------------------------------------------------ drawing
 
@@ -214,7 +246,7 @@ class CaseScreen(LiveScreen):
                 group = field_group
                 profile.append(("\n" if profile else "") + field_group.capitalize() + "\n", style="bold")
             profile.append(f"{label}: {value}\n")
-        self.query_one("#profile-text", Static).update(profile or "No details recorded")
+        self.query_one("#profile", TextPanel).update(profile or "No details recorded")
 
     # ------------------------------------------------------------------ steps
 
@@ -305,9 +337,12 @@ class CaseScreen(LiveScreen):
         self.poll()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out voiding without a voidable event, and step keys beyond the allowed steps."""
+        """Grey out voiding without a voidable event, and step keys beyond the allowed steps.
+
+        While a case is being read, voiding stays as it was (a case always has an event to void once read):
+        greying it out for those few milliseconds would only make the key bar rebuild itself twice."""
         if action == "void":
-            return self._event_under_cursor() is not None or None
+            return self.record is None or self._event_under_cursor() is not None or None
         if action == "step":
             index = parameters[0] if parameters else 0
             return isinstance(index, int) and index < len(self.allowed)
@@ -315,13 +350,13 @@ class CaseScreen(LiveScreen):
 
 
 def open_case(app: App[Any], ctx: TuiContext, ref: str) -> None:
-    """Show a case: the installed case screen is reused (building a screen costs more than reading a case),
-    unless it is already open further down the stack, in which case a new one is pushed."""
+    """Show a case: the installed case screen is reused (building a screen costs more than reading a case;
+    it comes to the top once the case is drawn), unless it is already open further down the stack, in
+    which case a new one is pushed."""
     if app.is_screen_installed(_INSTALLED):
         screen = app.get_screen(_INSTALLED)
         if isinstance(screen, CaseScreen) and screen not in app.screen_stack:
             screen.show_case(ref)
-            app.push_screen(screen)
             return
         app.push_screen(CaseScreen(ctx, ref))
         return

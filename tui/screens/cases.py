@@ -15,17 +15,20 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
+from textual.widgets import Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracker.errors import CaseclockError
 from tracker.store import CaseSummary
 from tui.context import TuiContext
+from tui.memory import freeze_startup_objects
 from tui.messages import CaseQuery, CasesCounted, CasesLoaded, CasesShown, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
 from tui.screens.new_case import NewCaseScreen
 from tui.widgets.case_table import CaseTable
+from tui.widgets.key_bar import KeyBar
+from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.words import LEGEND
 
@@ -170,7 +173,7 @@ class CasesScreen(LiveScreen):
         yield Input(placeholder="Filter: part of a reference or a caseworker", id="filter", compact=True)
         yield CaseTable(table_id="cases")
         yield StatusLine(line_id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Read the first page."""
@@ -249,11 +252,14 @@ class CasesScreen(LiveScreen):
             return  # a poll that found nothing new: leave the table (and the cursor) alone
         if query != self._shown:
             self._total = None
+        first = self._shown is None and not self._rows
         self._rows, self._shown = rows, query
         packs = {pack_id: self.ctx.pack_by_id(pack_id) for pack_id in {s.pack for s in rows}}
         self.query_one(CaseTable).show(rows, query.today, self.ctx.calendar, packs)
         self._say()
         self.post_message(CasesShown(len(rows)))
+        if first:
+            self.call_after_refresh(freeze_startup_objects)  # once the first cases are on the screen
 
     def on_cases_counted(self, message: CasesCounted) -> None:
         """Show the total once it is known."""
@@ -275,17 +281,17 @@ class CasesScreen(LiveScreen):
 
     # ------------------------------------------------------------------ paging and opening
 
-    @on(DataTable.RowHighlighted, "#cases")
-    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.Highlighted, "#cases")
+    def _near_the_end(self, event: RowTable.Highlighted) -> None:
         event.stop()
         shown = len(self._rows)
-        if self._total is None or shown >= self._total or event.cursor_row < shown - PAGE_AHEAD:
+        if self._total is None or shown >= self._total or event.row < shown - PAGE_AHEAD:
             return
         if not self._reading():
             self._load(self.current_query(), shown, PAGE, 0.0)
 
-    @on(DataTable.RowSelected, "#cases")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.Selected, "#cases")
+    def _row_selected(self, event: RowTable.Selected) -> None:
         event.stop()
         self.action_open_case()
 

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input, Select, Sparkline
+from textual.widgets import DataTable, Header, Input, Select, Sparkline
 
 from tracker.clocks import ClockStatus
 from tracker.compliance import ComplianceReport
@@ -38,6 +38,7 @@ from tui.messages import ReportLoaded, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
 from tui.widgets.case_table import urgency_style
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.kpi_tile import KpiTile
 from tui.widgets.status_line import StatusLine
 from tui.words import Urgency
@@ -123,7 +124,7 @@ class ComplianceScreen(LiveScreen):
             yield Sparkline([], id="chart")
         yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
         yield StatusLine(line_id="compliance-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Set up the findings table and compute the default period."""

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from tracker.dates import parse_date
@@ -27,6 +27,7 @@ from tui.context import TuiContext
 from tui.messages import EventWritten, StoreFailed
 from tui.screens.error import show_worker_failure
 from tui.widgets.field_input import FieldInput, build_field_inputs
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
 
 ON = "on"
@@ -67,7 +68,7 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def compose_footer(self) -> ComposeResult:
         """The form's own keys (Save, Cancel) at the bottom of the terminal."""
-        yield Footer()
+        yield KeyBar()
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self, event: Button.Pressed) -> None:

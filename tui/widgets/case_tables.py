@@ -9,38 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.text import Text
-from textual.widgets import DataTable
-
 from tracker.calendar import WorkingCalendar
 from tracker.events import Event
 from tracker.rules import RulePack
 from tracker.store import CaseRecord
 from tracker.views import clock_json
 from tui.widgets.case_table import urgency_style
+from tui.widgets.row_table import Column, Row, RowTable
 from tui.words import MARKERS, Urgency, days_left, event_details, urgency
 
 CLOCK_WIDTH = {True: 18, False: 30}
 """Width of the clock names in narrow and wide terminals."""
+_CLOCK_TITLES = ("Due", "Status", "Left", "Stopped", "Exception")
 
 
-class ClockTable(DataTable[Text]):
+class ClockTable(RowTable):
     """Every clock a case has had, superseded ones included."""
 
     def __init__(self, *, table_id: str | None = None) -> None:
-        super().__init__(id=table_id, cursor_type="row", zebra_stripes=True)
+        super().__init__(table_id=table_id)
         self.border_title = "Clocks"
 
     def fit(self, narrow: bool) -> None:
         """(Re)create the columns for a narrow or a wide terminal."""
-        self.clear(columns=True)
-        self.add_column("Clock", key="clock", width=CLOCK_WIDTH[narrow])
-        for title in ("Due", "Status", "Left", "Stopped", "Exception"):
-            self.add_column(title, key=title.lower())
+        self.set_columns(
+            [
+                Column("clock", "Clock", CLOCK_WIDTH[narrow], ellipsis=True),
+                *(Column(title.lower(), title, ellipsis=True) for title in _CLOCK_TITLES),
+            ]
+        )
 
     def show(self, record: CaseRecord, pack: RulePack, today: dt.date, calendar: WorkingCalendar) -> None:
         """Replace the rows with the case's clocks as of `today`."""
-        self.clear()
+        colours = self.app.theme_variables
+        rows = []
         for clock in record.state.clocks:
             view = clock_json(clock, today, calendar)
             level, left = urgency(clock.due_on, today, calendar) if clock.open else (Urgency.NONE, None)
@@ -49,7 +51,6 @@ class ClockTable(DataTable[Text]):
                 f"{pack.label(view['ended_by'])} {view['ended_on']}" if view["ended_on"] else ""
             )
             exception = view["exception"]
-            style = urgency_style(self.app.theme_variables, level)
             cells = (
                 f"{clock.spec.kpi} {clock.spec.title}" + (f" #{clock.number}" if clock.number > 1 else ""),
                 view["due_on"],
@@ -58,30 +59,29 @@ class ClockTable(DataTable[Text]):
                 stopped,
                 pack.label(exception["reason"]) if exception else "",
             )
-            self.add_row(
-                *(Text(str(c), style=style, overflow="ellipsis", no_wrap=True) for c in cells),
-                key=f"{clock.clock}-{clock.number}",
+            rows.append(
+                Row(f"{clock.clock}-{clock.number}", tuple(map(str, cells)), urgency_style(colours, level))
             )
+        self.set_rows(rows)
 
 
-class Timeline(DataTable[Text]):
+class Timeline(RowTable):
     """Every event of a case in order, voided ones struck through with the reason."""
 
     def __init__(self, *, table_id: str | None = None) -> None:
-        super().__init__(id=table_id, cursor_type="row", zebra_stripes=True)
+        super().__init__(table_id=table_id)
         self.border_title = "Timeline"
         self._events: tuple[Event, ...] = ()
-
-    def on_mount(self) -> None:
-        """The columns; details last, as they are the longest."""
-        for title, key in (
-            ("#", "seq"),
-            ("On", "on"),
-            ("Event", "event"),
-            ("By", "by"),
-            ("Details", "details"),
-        ):
-            self.add_column(title, key=key)
+        # the columns; details last, as they are the longest
+        self.set_columns(
+            [
+                Column("seq", "#"),
+                Column("on", "On"),
+                Column("event", "Event"),
+                Column("by", "By"),
+                Column("details", "Details"),
+            ]
+        )
 
     @property
     def current_event(self) -> Event | None:
@@ -92,12 +92,11 @@ class Timeline(DataTable[Text]):
 
     def show(self, record: CaseRecord, pack: RulePack) -> None:
         """Replace the rows; the cursor stays where it was, or starts on the latest event."""
-        keep = self.cursor_row if self._events else -1
+        keep = self.cursor_row if self._events else len(record.events) - 1
         self._events = record.events
-        self.clear()
+        rows = []
         for event in record.events:
             reason = record.state.voided.get(event.seq)
-            style = "strike dim" if reason is not None else ""
             cells = (
                 str(event.seq),
                 event.on.isoformat(),
@@ -105,10 +104,8 @@ class Timeline(DataTable[Text]):
                 event.actor,
                 event_details(pack, event, reason),
             )
-            self.add_row(*(Text(c, style=style, no_wrap=True) for c in cells), key=str(event.seq))
-        if record.events:
-            last = len(record.events) - 1
-            self.move_cursor(row=min(keep, last) if keep >= 0 else last, animate=False)
+            rows.append(Row(str(event.seq), cells, "strike dim" if reason is not None else ""))
+        self.set_rows(rows, cursor=keep)
 
     def forget(self) -> None:
         """Empty the table (another case is about to be shown)."""
