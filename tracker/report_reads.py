@@ -1,0 +1,591 @@
+"""The SQL side of a compliance report: a period's tallies and its clock lines, read from the store.
+
+`tracker.reporting.compliance_report` calls `read_tallies` and `clock_lines`; `tracker.compliance` applies
+every counting rule to what they return. The queries only *gather*: they group rows that agree on
+everything a rule reads (the clocks by KPI, due date and final status; the waits by their dates), count
+cases (by field value, last outcome, days to a step, flow step) and leave out voided events, so a year of a
+large service (~200,000 clocks, ~300,000 events) reaches Python as a few thousand rows instead of half a
+million. `tests/test_report_reads.py` holds every tally to the one `tracker.compliance.tally` makes from
+the fold's facts, on SQLite and PostgreSQL.
+
+Clocks are read from `report_clocks` (migration 0003: the clock rows with their case's pack, reference and
+caseworker, in report order); referrals and events from `cases` and `events`. Rows are fetched from the
+driver's cursor without SQLAlchemy's per-value processing (dates arrive as ISO text from SQLite), and
+converted here once per distinct value.
+
+Each read is its own read transaction unless a `snapshot` is open, in which case all share its one view of
+the database (the export reads the figures and then the clock lines inside one snapshot, so the sheets list
+exactly the clocks the Summary counts). An adapter: SQLAlchemy; knows no rule pack by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql import Executable
+
+from tracker import schema
+from tracker.compliance import (
+    LISTED,
+    ActivityFact,
+    ClockCount,
+    ClockLine,
+    ClockLines,
+    FeedbackFact,
+    ReferralTally,
+    SurveyFact,
+    Tallies,
+    WaitFact,
+    breakdown_fields,
+    fact_status,
+    feedback_events,
+    outcome_fields,
+    step_events,
+    text_fields,
+)
+from tracker.db import error_summary, transaction
+from tracker.errors import StoreUnavailable
+from tracker.events import VOIDS, upcast
+from tracker.fields import JsonValue
+from tracker.periods import Period
+from tracker.rules import FieldType, PackRegistry, RulePack
+
+_pinned: ContextVar[Connection | None] = ContextVar("caseclock_report_snapshot", default=None)
+
+_R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c
+
+
+# ---------------------------------------------------------------------------------------------- transactions
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[None]:
+    """Make every report read inside the block (in this thread) share one read transaction.
+
+    SQLite's read transaction sees one snapshot (WAL: writers carry on meanwhile); PostgreSQL's is
+    REPEATABLE READ for the same effect. Nested use shares the outer snapshot.
+    """
+    if _pinned.get() is not None:
+        yield
+        return
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                token = _pinned.set(connection)
+                try:
+                    yield
+                finally:
+                    _pinned.reset(token)
+    except OperationalError as error:
+        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    pinned = _pinned.get()
+    if pinned is not None:
+        yield pinned
+        return
+    with transaction(engine, write=False) as connection:
+        yield connection
+
+
+def _rows(connection: Connection, query: Executable) -> list[Sequence[Any]]:
+    """Every row, as the driver returns it (no per-value processing: see `_Values`)."""
+    result = connection.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _stream(connection: Connection, query: Executable, size: int = 5000) -> Iterator[Sequence[Any]]:
+    """Rows as the driver returns them, a batch at a time."""
+    result = connection.execute(query)
+    try:
+        while batch := result.cursor.fetchmany(size):
+            yield from batch
+    finally:
+        result.close()
+
+
+class _Values:
+    """Driver values into Python ones: SQLite gives dates as ISO text and yes/no as 1/0.
+
+    `dates[value]` is the date of a value (or None), parsed once per distinct value: a dict look-up, the
+    cheapest call there is, for the ~1 million dates of a year's clock lines.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.dates: dict[Any, Any] = _ParsedDates() if connection.dialect.name == "sqlite" else _SameDates()
+
+    def date(self, value: Any) -> Any:
+        """A date (or None)."""
+        return self.dates[value]
+
+    def flag(self, value: Any) -> bool | None:
+        """A yes/no field's value (or None)."""
+        return None if value is None else bool(value)
+
+
+class _ParsedDates(dict[Any, "dt.date | None"]):
+    def __missing__(self, value: str | None) -> dt.date | None:
+        day = self[value] = None if value is None else dt.date.fromisoformat(value)
+        return day
+
+
+class _SameDates(dict[Any, "dt.date | None"]):
+    def __missing__(self, value: dt.date | None) -> dt.date | None:
+        self[value] = value
+        return value
+
+
+# ---------------------------------------------------------------------------------------------- tallies
+
+
+def read_tallies(
+    engine: Engine, packs: PackRegistry, pack: RulePack, period: Period, as_of: dt.date
+) -> Tallies:
+    """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`)."""
+    voided = _voided(packs, pack.id)
+    with _reading(engine) as connection:
+        values = _Values(connection)
+        return Tallies(
+            clocks=_clock_counts(connection, values, pack, period),
+            surveys=_surveys(connection, values, pack, period, voided),
+            referrals=_referrals(connection, values, pack, period, voided),
+            feedback=_feedback(connection, values, pack, period, voided),
+            flow=_flow(connection, pack, period, voided),
+            activities=_activities(connection, values, pack, period, voided),
+            waits=_waits(connection, values, pack, period, as_of),
+        )
+
+
+def _clock_counts(
+    connection: Connection, values: _Values, pack: RulePack, period: Period
+) -> tuple[ClockCount, ...]:
+    """The clocks due in the period, grouped as `ClockCount.key_of` groups them."""
+    still_open = _R.final_status.is_(None)
+    keys = [
+        _R.clock,
+        _R.kpi,
+        _R.pack_version,
+        _R.due_on,
+        _R.final_status,
+        case((still_open, _R.stopped_on)),
+        case((still_open, _R.ended_on)),
+        case((and_(still_open, _R.exception_reason.is_not(None)), 1), else_=0),
+    ]
+    query = (
+        select(*keys, func.count())
+        .where(_R.pack == pack.id, _R.due_on >= period.start, _R.due_on <= period.end)
+        .group_by(*keys)
+    )
+    date = values.date
+    return tuple(
+        ClockCount(clock, kpi, version, date(due), final, date(stopped), date(ended), bool(excepted), count)
+        for clock, kpi, version, due, final, stopped, ended, excepted, count in _rows(connection, query)
+    )
+
+
+def _waits(
+    connection: Connection, values: _Values, pack: RulePack, period: Period, as_of: dt.date
+) -> tuple[WaitFact, ...]:
+    """The clocks that stopped in the period or were waiting at its end (or the as-of date), grouped."""
+    at = min(period.end, as_of)
+    keys = [_R.clock, _R.starts_on, _R.stopped_on, _R.ended_on]
+    query = (
+        select(*keys, func.count())
+        .where(
+            _R.pack == pack.id,
+            or_(
+                and_(_R.stopped_on >= period.start, _R.stopped_on <= period.end),
+                and_(
+                    _R.starts_on <= at,
+                    or_(_R.stopped_on.is_(None), _R.stopped_on > at),
+                    or_(_R.ended_on.is_(None), _R.ended_on > at),
+                ),
+            ),
+        )
+        .group_by(*keys)
+    )
+    date = values.date
+    return tuple(
+        WaitFact(clock, date(starts), date(stopped), date(ended), count)
+        for clock, starts, stopped, ended, count in _rows(connection, query)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- clock lines
+
+
+class StoreClockLines(ClockLines):
+    """A report's clock lines, read from `report_clocks` each time they are iterated (in key order).
+
+    Each pass is one range read of the primary key; inside a `snapshot` every pass sees the rows the
+    report's figures were counted from.
+    """
+
+    def __init__(
+        self, engine: Engine, pack_id: str, period: Period, as_of: dt.date, *, owner: bool, total: int
+    ) -> None:
+        self.engine, self.pack_id, self.period, self.as_of = engine, pack_id, period, as_of
+        self.owner, self.total = owner, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[ClockLine]:
+        return self._lines()
+
+    def of_clock(self, clock: str) -> Iterator[ClockLine]:
+        return self._lines(_R.clock == clock)
+
+    def listed(self) -> Iterator[ClockLine]:
+        # A final status alone decides the status (`fact_status`): only breached or excepted final statuses,
+        # and clocks still open, can be listed. The status itself is judged below, row by row.
+        maybe = or_(_R.final_status.in_(["breached", "excepted"]), _R.final_status.is_(None))
+        return (line for line in self._lines(maybe) if line.status in LISTED)
+
+    def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
+        owner = _R.owner if self.owner else null()
+        query = (
+            select(
+                _R.ref,
+                _R.clock,
+                _R.kpi,
+                _R.number,
+                _R.pack_version,
+                _R.starts_on,
+                _R.due_on,
+                _R.stopped_on,
+                _R.ended_on,
+                _R.ended_by,
+                _R.final_status,
+                _R.exception_reason,
+                _R.exception_until,
+                owner,
+            )
+            .where(_R.pack == self.pack_id, _R.due_on >= self.period.start, _R.due_on <= self.period.end)
+            .where(*where)
+            .order_by(_R.due_on, _R.ref, _R.clock, _R.number)
+        )
+        as_of = self.as_of
+        with _reading(self.engine) as connection:
+            date = _Values(connection).dates
+            for (
+                ref,
+                clock,
+                kpi,
+                number,
+                version,
+                starts,
+                due,
+                stopped,
+                ended,
+                by,
+                final,
+                reason,
+                until,
+                who,
+            ) in _stream(connection, query):
+                due, stopped, ended = date[due], date[stopped], date[ended]
+                status = fact_status(final, due, stopped, ended, reason is not None, as_of)
+                yield ClockLine(
+                    ref,
+                    clock,
+                    kpi,
+                    number,
+                    version,
+                    date[starts],
+                    due,
+                    stopped,
+                    ended,
+                    by,
+                    final,
+                    reason,
+                    date[until],
+                    who,
+                    status,
+                )
+
+
+def clock_lines(
+    engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int
+) -> StoreClockLines:
+    """The clock lines of `pack` due in `period` (`total` of them), read when iterated.
+
+    The caseworker is shown only where the pack's owner field may leave the provider.
+    """
+    owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
+    exportable = owner_spec is not None and owner_spec.exportable
+    return StoreClockLines(engine, pack.id, period, as_of, owner=exportable, total=total)
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+def _voided(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
+    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be)."""
+    corrections = sorted(
+        {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
+    )
+    if not corrections:
+        return None
+    voids = _E.data[VOIDS].as_integer()
+    return select(_E.case_id, voids).where(_E.pack == pack_id, _E.type.in_(corrections), voids.is_not(None))
+
+
+def _live(voided: Select[Any] | None) -> list[ColumnElement[bool]]:
+    """The condition that leaves voided events out (the few corrections are read once, then looked up)."""
+    return [] if voided is None else [tuple_(_E.case_id, _E.seq).not_in(voided)]
+
+
+def _dated(pack: RulePack, types: Sequence[str], period: Period) -> list[ColumnElement[bool]]:
+    return [
+        _E.pack == pack.id,
+        _E.type.in_(types),
+        _E.occurred_on >= period.start,
+        _E.occurred_on <= period.end,
+    ]
+
+
+def _flow(
+    connection: Connection, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> dict[str, int]:
+    """For each `[reporting] flow` step, the cases with a (live) one dated in the period."""
+    steps = list(pack.reporting.flow)
+    if not steps:
+        return {}
+    query = (
+        select(_E.type, func.count(_E.case_id.distinct()))
+        .where(*_dated(pack, steps, period), *_live(voided))
+        .group_by(_E.type)
+    )
+    found: dict[str, int] = {kind: cases for kind, cases in _rows(connection, query)}
+    return {step: int(found.get(step, 0)) for step in steps}
+
+
+def _surveys(
+    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> tuple[SurveyFact, ...]:
+    """The surveys dated in the period: the answers the report reads, and the case's group."""
+    spec = pack.satisfaction
+    if spec is None:
+        return ()
+    keys = list(dict.fromkeys([spec.question, *spec.other_questions, *text_fields(pack, spec.event)]))
+    # The group is a case field, which can change after the survey: read it from the case.
+    group = _C.fields[spec.by_field].as_string() if spec.by_field else null()
+    query = select(_E.ref, _E.occurred_on, group, *(_E.data[key].as_string() for key in keys)).where(
+        *_dated(pack, [spec.event], period), *_live(voided)
+    )
+    if spec.by_field:
+        query = query.join(schema.cases, _C.id == _E.case_id)
+    date = values.date
+    return tuple(
+        SurveyFact(
+            ref,
+            date(on),
+            {key: value for key, value in zip(keys, answers, strict=True) if value is not None},
+            by,
+        )
+        for ref, on, by, *answers in _rows(connection, query)
+    )
+
+
+def _feedback(
+    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> tuple[FeedbackFact, ...]:
+    """The feedback events dated in the period, with their exportable choice and yes/no values."""
+    kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
+    events = feedback_events(pack)
+    if not events:
+        return ()
+    query = (
+        select(_E.ref, _E.type, _E.occurred_on, _E.seq, _E.data)
+        .where(*_dated(pack, events, period), *_live(voided))
+        .order_by(_E.occurred_on, _E.ref, _E.seq)
+    )
+    facts = []
+    for ref, kind, on, _seq, data in connection.execute(query):  # a few hundred a year: processed rows
+        fields = pack.events[kind].fields
+        choices = {
+            name: value
+            for name, value in upcast(data).items()
+            if name in fields and fields[name].exportable and fields[name].type in kinds
+        }
+        facts.append(FeedbackFact(ref, kind, on, choices))
+    return tuple(facts)
+
+
+def _activities(
+    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> tuple[ActivityFact, ...]:
+    """The sessions dated in the period: type, length (minutes) and mode."""
+    spec = pack.reporting.activity
+    if spec is None:
+        return ()
+    length = _E.data[spec.length_field].as_string() if spec.length_field else null()
+    mode = _E.data[spec.mode_field].as_string() if spec.mode_field else null()
+    query = select(_E.ref, _E.occurred_on, _E.data[spec.type_field].as_string(), length, mode).where(
+        *_dated(pack, [spec.event], period), *_live(voided)
+    )
+    date = values.date
+    return tuple(
+        ActivityFact(ref, date(on), activity, _integer(minutes) if spec.length_field else None, kind)
+        for ref, on, activity, minutes, kind in _rows(connection, query)
+    )
+
+
+def _integer(text: str | None) -> int | None:
+    """An integer field's value as the database gives it back as text ("45"), None when missing."""
+    if text is None:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- referrals
+
+
+def _referrals(
+    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> ReferralTally:
+    """The cases opened in the period: by day, type and breakdown field; their outcomes and steps."""
+    opened = and_(_C.pack == pack.id, _C.opened_on >= period.start, _C.opened_on <= period.end)
+    fields = breakdown_fields(pack)
+    columns = [
+        _C.fields[name].as_boolean() if spec.type is FieldType.BOOLEAN else _C.fields[name].as_string()
+        for name, spec in fields
+    ]
+    rows = _rows(connection, select(_C.opened_on, _C.case_type, *columns).where(opened))
+    by_column: list[Counter[Any]] = [Counter(column) for column in zip(*rows, strict=True)] or [
+        Counter() for _ in range(2 + len(fields))
+    ]
+    days = Counter({values.date(day): n for day, n in by_column[0].items()})
+    field_counts: dict[str, Counter[JsonValue]] = {}
+    for (name, spec), counts in zip(fields, by_column[2:], strict=True):
+        convert: Callable[[Any], JsonValue] = values.flag if spec.type is FieldType.BOOLEAN else _same
+        field_counts[name] = Counter()
+        for value, n in counts.items():
+            field_counts[name][convert(value)] += n
+    outcomes, steps = _outcomes_and_steps(connection, pack, period, voided)
+    return ReferralTally(days, dict(by_column[1]), field_counts, outcomes, steps)
+
+
+def _same(value: Any) -> JsonValue:
+    return value  # type: ignore[no-any-return]
+
+
+def _outcomes_and_steps(
+    connection: Connection, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> tuple[dict[str, Counter[JsonValue]], dict[str, Counter[int]]]:
+    """Each outcome field's last value per case, and the days from referral to each step's first date.
+
+    One pass over the events of the cases opened: per case, the first date of each step and, for each
+    outcome field, the value of the last event (by date, then sequence) that carries it; then counted.
+    """
+    steps = step_events(pack)
+    carriers = {
+        name: sorted({event for event, _spec in specs}) for name, specs in outcome_fields(pack).items()
+    }
+    types = sorted(set(steps).union(*carriers.values()))
+    outcomes: dict[str, Counter[JsonValue]] = {name: Counter() for name in carriers}
+    found_steps: dict[str, Counter[int]] = {event: Counter() for event in steps}
+    if not types:
+        return outcomes, found_steps
+    dialect = connection.dialect.name
+    columns = [_E.opened_on.label("opened_on")]
+    columns += [
+        func.min(case((_E.type == event, _E.occurred_on))).label(f"s{i}") for i, event in enumerate(steps)
+    ]
+    columns += [
+        func.max(case((_E.type.in_(events), _last_key(dialect, _E.data[name].as_string())))).label(f"o{i}")
+        for i, (name, events) in enumerate(carriers.items())
+    ]
+    per_case = (
+        select(*columns)
+        # One range of the key (pack, opening date, case, seq), grouped in key order: wrapping the type in
+        # a function keeps SQLite's planner off the type index, which would read every such event ever.
+        .where(
+            _E.pack == pack.id,
+            _E.opened_on >= period.start,
+            _E.opened_on <= period.end,
+            func.coalesce(_E.type, "").in_(types),
+            *_live(voided),
+        )
+        .group_by(_E.opened_on, _E.case_id)
+        .cte("per_case")
+    )
+    parts = []
+    for i in range(len(steps)):
+        first = per_case.c[f"s{i}"]
+        days = _days_between(dialect, first, per_case.c.opened_on)
+        parts.append(
+            select(literal(f"s{i}"), days.label("days"), cast(null(), String), func.count())
+            .where(first.is_not(None))
+            .group_by(days)
+        )
+    for i in range(len(carriers)):
+        last = per_case.c[f"o{i}"]
+        value = func.substr(last, _KEY_WIDTH + 1)
+        parts.append(
+            select(literal(f"o{i}"), cast(null(), Integer), value.label("value"), func.count())
+            .where(last.is_not(None))
+            .group_by(value)
+        )
+    names = list(carriers)
+    for part, days_value, text_value, count in _rows(connection, union_all(*parts)):
+        if part.startswith("s"):
+            found_steps[steps[int(part[1:])]][int(days_value)] += count
+        else:
+            outcomes[names[int(part[1:])]][text_value] += count
+    return outcomes, found_steps
+
+
+_KEY_WIDTH = 20
+"""`_last_key`'s prefix: the date (10 characters) and the sequence number (10 digits)."""
+
+
+def _last_key(dialect: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Date, sequence number and value as one text whose maximum is the last event's (None: no value)."""
+    if dialect == "postgresql":
+        day = func.to_char(_E.occurred_on, "YYYY-MM-DD", type_=String)
+        prefix = day + func.lpad(cast(_E.seq, String), 10, "0", type_=String)
+    else:
+        prefix = cast(_E.occurred_on, String) + func.printf("%010d", _E.seq, type_=String)
+    return prefix + value
+
+
+def _days_between(dialect: str, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Calendar days from `earlier` to `later` (dates), as an integer."""
+    if dialect == "postgresql":
+        return later - earlier
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
