@@ -190,6 +190,23 @@ def test_the_last_outcome_recorded_wins_and_a_correction_brings_back_the_one_bef
     assert outcome() == {"agreed": 1}
 
 
+def test_the_json_the_database_renders_is_what_json_dumps_writes(store: Store) -> None:
+    odd = 'Zoë "Z" O\'Neil \\ tab\there\nline \x01\x1f \u2028 ☃ 😀 </script>'
+    case_ = Case("M-Q", "2026-04-01", caseworker=odd).rec("mediation_requested", "2026-04-01")
+    case_.rec("la_notified", "2026-04-02").rec("exception", "2026-04-02", clock="kpi5", reason="other_agreed")
+    store.import_histories([(case_.ref, case_.events), *((c.ref, c.events) for c in half_year_cases())], NOW)
+    for as_of in ("2026-04-02", "2026-10-05"):
+        with report_snapshot(store):
+            report = compliance_report(store, None, H1, D(as_of), lazy_clocks=True)
+            rendered = report.clocks.rendered_json()
+            assert rendered is not None
+            texts = list(rendered)
+            assert texts == [
+                json.dumps(c, ensure_ascii=False) for chunk in clock_chunks(report.clocks) for c in chunk
+            ]
+            assert any(odd in json.loads(text)["caseworker"] for text in texts)
+
+
 def test_a_clock_line_shows_its_caseworker_and_the_status_as_of_the_date(store: Store) -> None:
     cases = half_year_cases()
     store.import_histories([(c.ref, c.events) for c in cases], NOW)

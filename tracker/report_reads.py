@@ -8,21 +8,26 @@ large service (~200,000 clocks, ~300,000 events) reaches Python as a few thousan
 million. `tests/test_report_reads.py` holds every tally to the one `tracker.compliance.tally` makes from
 the fold's facts, on SQLite and PostgreSQL.
 
-Clocks are read from `report_clocks` (migration 0003: the clock rows with their case's pack, reference and
-caseworker, in report order); referrals and events from `cases` and `events`. Rows are fetched from the
-driver's cursor without SQLAlchemy's per-value processing (dates arrive as ISO text from SQLite), and
-converted here once per distinct value.
+Clocks and events are read from `report_clocks` and `report_events` (migration 0003: their rows with the
+case's pack, reference, caseworker and opening date, stored in the order reports read them), the case
+fields of the referrals from `cases`; voided events are left out by a look-up of the few corrections. Rows
+are fetched from the driver's cursor without SQLAlchemy's per-value processing (dates arrive as ISO text
+from SQLite) and converted once per distinct value. The JSON of a clock line whose status is final is put
+together by the database (`StoreClockLines.rendered_json`).
 
-Each read is its own read transaction unless a `snapshot` is open, in which case all share its one view of
-the database (the export reads the figures and then the clock lines inside one snapshot, so the sheets list
-exactly the clocks the Summary counts). An adapter: SQLAlchemy; knows no rule pack by name.
+The tallies are read in the caller's read transaction, which a `snapshot` makes one view of the database for
+the figures and the clock lines read later (the export's sheets list exactly the clocks its Summary
+counts), except the referrals: a second thread reads them meanwhile, in a transaction of its own. An
+adapter: SQLAlchemy; knows no rule pack by name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -60,6 +65,7 @@ from tracker.compliance import (
     Tallies,
     WaitFact,
     breakdown_fields,
+    clock_json,
     fact_status,
     feedback_events,
     outcome_fields,
@@ -141,7 +147,7 @@ class _Values:
     cheapest call there is, for the ~1 million dates of a year's clock lines.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection | Engine) -> None:
         self.dates: dict[Any, Any] = _ParsedDates() if connection.dialect.name == "sqlite" else _SameDates()
 
     def date(self, value: Any) -> Any:
@@ -171,19 +177,45 @@ class _SameDates(dict[Any, "dt.date | None"]):
 def read_tallies(
     engine: Engine, packs: PackRegistry, pack: RulePack, period: Period, as_of: dt.date
 ) -> Tallies:
-    """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`)."""
+    """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`).
+
+    The clocks are read in the caller's transaction (a `snapshot`'s, when one is open, so that they are
+    the clocks its lines list). The referrals, the longest read, go to a second thread with a read
+    transaction of its own while this one reads the rest: the database does most of the work, so on a
+    machine with two cores the two overlap.
+    """
     voided = _voided(packs, pack.id)
-    with _reading(engine) as connection:
-        values = _Values(connection)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool:
+        referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)
+        with _reading(engine) as connection:
+            values = _Values(connection)
+            clocks = _clock_counts(connection, values, pack, period)
+            waits = _waits(connection, values, pack, period, as_of)
+            flow = _flow(connection, pack, period, voided)
+            surveys = _surveys(connection, values, pack, period, voided)
+            feedback = _feedback(connection, values, pack, period, voided)
+            activities = _activities(connection, values, pack, period, voided)
         return Tallies(
-            clocks=_clock_counts(connection, values, pack, period),
-            surveys=_surveys(connection, values, pack, period, voided),
-            referrals=_referrals(connection, values, pack, period, voided),
-            feedback=_feedback(connection, values, pack, period, voided),
-            flow=_flow(connection, pack, period, voided),
-            activities=_activities(connection, values, pack, period, voided),
-            waits=_waits(connection, values, pack, period, as_of),
+            clocks=clocks,
+            surveys=surveys,
+            referrals=referrals.result(),
+            feedback=feedback,
+            flow=flow,
+            activities=activities,
+            waits=waits,
         )
+
+
+def _read_alone(
+    engine: Engine,
+    read: Callable[[Connection, _Values, RulePack, Period, Select[Any] | None], ReferralTally],
+    pack: RulePack,
+    period: Period,
+    voided: Select[Any] | None,
+) -> ReferralTally:
+    """`read` in a read transaction of its own (in another thread)."""
+    with transaction(engine, write=False) as connection:
+        return read(connection, _Values(connection), pack, period, voided)
 
 
 def _clock_counts(
@@ -256,6 +288,7 @@ class StoreClockLines(ClockLines):
     ) -> None:
         self.engine, self.pack_id, self.period, self.as_of = engine, pack_id, period, as_of
         self.owner, self.total = owner, total
+        self._dates = _Values(engine).dates
 
     def __len__(self) -> int:
         return self.total
@@ -272,67 +305,121 @@ class StoreClockLines(ClockLines):
         maybe = or_(_R.final_status.in_(["breached", "excepted"]), _R.final_status.is_(None))
         return (line for line in self._lines(maybe) if line.status in LISTED)
 
+    def rendered_json(self) -> Iterator[str]:
+        """Each line's JSON text, in order: rendered by the database where the status is final.
+
+        A clock with a final status (most of a past period's) needs nothing from the as-of date, so its
+        `clock_json` text is put together in SQL from each value's JSON (byte for byte what `json.dumps`
+        writes); a clock still open is read and judged here, and encoded by `json`.
+        """
+        text = _clock_json_text(self.engine.dialect.name, self.owner)
+        still_open = _R.final_status.is_(None)
+        columns = [case((still_open, column)) for column in self._columns()]
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        for rendered, *row in self._rows([case((still_open, null()), else_=text), *columns]):
+            if rendered is not None:
+                yield rendered
+            else:
+                yield encode(clock_json(self._line(row)))
+
     def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
+        return (self._line(row) for row in self._rows(self._columns(), *where))
+
+    def _columns(self) -> list[ColumnElement[Any]]:
+        """A `ClockLine`'s columns, without its status."""
         owner = _R.owner if self.owner else null()
+        return [
+            _R.ref,
+            _R.clock,
+            _R.kpi,
+            _R.number,
+            _R.pack_version,
+            _R.starts_on,
+            _R.due_on,
+            _R.stopped_on,
+            _R.ended_on,
+            _R.ended_by,
+            _R.final_status,
+            _R.exception_reason,
+            _R.exception_until,
+            owner,
+        ]
+
+    def _rows(
+        self, columns: list[ColumnElement[Any]], *where: ColumnElement[bool]
+    ) -> Iterator[Sequence[Any]]:
         query = (
-            select(
-                _R.ref,
-                _R.clock,
-                _R.kpi,
-                _R.number,
-                _R.pack_version,
-                _R.starts_on,
-                _R.due_on,
-                _R.stopped_on,
-                _R.ended_on,
-                _R.ended_by,
-                _R.final_status,
-                _R.exception_reason,
-                _R.exception_until,
-                owner,
-            )
+            select(*columns)
             .where(_R.pack == self.pack_id, _R.due_on >= self.period.start, _R.due_on <= self.period.end)
             .where(*where)
             .order_by(_R.due_on, _R.ref, _R.clock, _R.number)
         )
-        as_of = self.as_of
         with _reading(self.engine) as connection:
-            date = _Values(connection).dates
-            for (
-                ref,
-                clock,
-                kpi,
-                number,
-                version,
-                starts,
-                due,
-                stopped,
-                ended,
-                by,
-                final,
-                reason,
-                until,
-                who,
-            ) in _stream(connection, query):
-                due, stopped, ended = date[due], date[stopped], date[ended]
-                status = fact_status(final, due, stopped, ended, reason is not None, as_of)
-                yield ClockLine(
-                    ref,
-                    clock,
-                    kpi,
-                    number,
-                    version,
-                    date[starts],
-                    due,
-                    stopped,
-                    ended,
-                    by,
-                    final,
-                    reason,
-                    date[until],
-                    who,
-                    status,
-                )
+            yield from _stream(connection, query)
+
+    def _line(self, row: Sequence[Any]) -> ClockLine:
+        ref, clock, kpi, number, version, starts, due, stopped, ended, by, final, reason, until, who = row
+        date = self._dates
+        due, stopped, ended = date[due], date[stopped], date[ended]
+        status = fact_status(final, due, stopped, ended, reason is not None, self.as_of)
+        return ClockLine(
+            ref,
+            clock,
+            kpi,
+            number,
+            version,
+            date[starts],
+            due,
+            stopped,
+            ended,
+            by,
+            final,
+            reason,
+            date[until],
+            who,
+            status,
+        )
+
+
+def _clock_json_text(dialect: str, owner: bool) -> ColumnElement[str]:
+    """SQL for `clock_json`'s text of a line with a final status (its status is `final_status`).
+
+    The keys, their order and the separators are those `json.dumps` writes for `clock_json`; each value is
+    the database's own JSON of it (SQLite's json_quote, PostgreSQL's to_json), which escapes strings as
+    `json` does. `tests/test_report_reads.py` compares the two texts, odd characters included.
+    """
+
+    def value(column: ColumnElement[Any]) -> ColumnElement[str]:
+        if dialect == "postgresql":
+            return func.coalesce(cast(func.to_json(column), String), "null")
+        return func.json_quote(column, type_=String)
+
+    exception = case(
+        (_R.exception_reason.is_(None), "null"),
+        else_=literal('{"reason": ')
+        + value(_R.exception_reason)
+        + ', "until": '
+        + value(_R.exception_until)
+        + "}",
+    )
+    parts: list[tuple[str, ColumnElement[Any]]] = [
+        ("ref", value(_R.ref)),
+        ("clock", value(_R.clock)),
+        ("kpi", value(_R.kpi)),
+        ("number", cast(_R.number, String)),
+        ("starts_on", value(_R.starts_on)),
+        ("due_on", value(_R.due_on)),
+        ("stopped_on", value(_R.stopped_on)),
+        ("ended_on", value(_R.ended_on)),
+        ("ended_by", value(_R.ended_by)),
+        ("status", value(_R.final_status)),
+        ("exception", exception),
+        ("caseworker", value(_R.owner) if owner else literal("null")),
+    ]
+    text: ColumnElement[str] = literal("{")
+    for index, (key, part) in enumerate(parts):
+        text = text + f'{", " if index else ""}"{key}": ' + part
+    return text + "}"
 
 
 def clock_lines(
@@ -357,8 +444,11 @@ def _voided(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
     )
     if not corrections:
         return None
-    voids = _E.data[VOIDS].as_integer()
-    return select(_E.case_id, voids).where(_E.pack == pack_id, _E.type.in_(corrections), voids.is_not(None))
+    # From `events`, whose index leads with the type: a case's id is unique across packs, so the
+    # corrections of other packs' cases match nothing here.
+    events = schema.events.c
+    voids = events.data[VOIDS].as_integer()
+    return select(events.case_id, voids).where(events.type.in_(corrections), voids.is_not(None))
 
 
 def _live(voided: Select[Any] | None) -> list[ColumnElement[bool]]:
