@@ -140,9 +140,11 @@ def _stream_rows(
         chunk: list[str] = []
         for r, row in enumerate(islice(sheet.rows, 1, None), start=first + 1):
             chunk.append(f'<row r="{r}">')
-            for i, value in enumerate(row):
-                if value is not None and value != "":
-                    chunk.append(cell[i](r, value))
+            chunk += [
+                make(r, value)
+                for make, value in zip(cell, row, strict=True)
+                if value is not None and value != ""
+            ]
             chunk.append("</row>")
             if len(chunk) > 20_000:
                 out.write("".join(chunk).encode("utf-8"))
