@@ -328,12 +328,7 @@ class Store:
                     _REPLACE_CASE,
                     [{"b_case_id": case_id, **_set_values(state, now)} for case_id, state in states.items()],
                 )
-                connection.execute(
-                    delete(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
-                )
-                clock_rows = [row for case_id, state in states.items() for row in _clock_rows(case_id, state)]
-                if clock_rows:
-                    connection.execute(_INSERT_CLOCKS, clock_rows)
+                _rewrite_clocks(connection, first_id, last_id, states)
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
@@ -518,6 +513,47 @@ class Store:
             .where(e.type.in_(voiding), c.pack == pack)
         )
         return {(case_id, seq) for case_id, seq in connection.execute(query)}
+
+
+def _rewrite_clocks(
+    connection: Connection, first_id: int, last_id: int, states: dict[int, CaseState]
+) -> None:
+    """Bring the clock rows of cases `first_id`..`last_id` in line with their refolded states (`rebuild`).
+
+    Only the rows that changed are written: a rebuild after a change of rules or calendar moves some clocks,
+    and every row written is also written to `report_clocks` by the database's triggers.
+    """
+    k = schema.clocks.c
+    current = connection.execute(select(schema.clocks).where(k.case_id.between(first_id, last_id)))
+    old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
+    rows = {
+        (row["case_id"], row["clock"], row["number"]): row
+        for case_id, state in states.items()
+        for row in _clock_rows(case_id, state)
+    }
+    gone = [key for key in old if key not in rows]
+    changed = [row for key, row in rows.items() if key in old and old[key] != row]
+    fresh = [row for key, row in rows.items() if key not in old]
+    if gone:
+        connection.execute(
+            _DELETE_CLOCK,
+            [{"case_id": case_id, "b_clock": clock, "b_number": n} for case_id, clock, n in gone],
+        )
+    if changed:
+        connection.execute(
+            _UPDATE_CLOCK,
+            [
+                {
+                    "b_case_id": row["case_id"],
+                    "b_clock": row["clock"],
+                    "b_number": row["number"],
+                    **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
+                }
+                for row in changed
+            ],
+        )
+    if fresh:
+        connection.execute(_INSERT_CLOCKS, fresh)
 
 
 class _CaseWrite:
