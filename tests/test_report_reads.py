@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 
+from tests.conftest import shared_rules
 from tests.test_compliance import H1, NOW, TODAY, Case, half_year_cases
+from tests.test_store import _random_history
 from tracker import schema
 from tracker.calendar import WorkingCalendar
 from tracker.compliance import (
@@ -35,6 +37,7 @@ from tracker.compliance import (
 )
 from tracker.compliance.facts import case_facts, report_from_facts
 from tracker.compliance.flow import waiting_times
+from tracker.db import make_engine, upgrade
 from tracker.demo import generate
 from tracker.errors import Refused
 from tracker.exporters import json_text
@@ -324,12 +327,13 @@ def report_tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def assert_tables_in_step(engine: Engine) -> None:
+def assert_tables_in_step(engine: Engine, *, empty: bool = False) -> None:
     tables = report_tables(engine)
     assert tables["clocks"] == tables["clocks_expected"]
     assert tables["events"] == tables["events_expected"]
-    assert tables["clocks"]
-    assert tables["events"]
+    if not empty:
+        assert tables["clocks"]
+        assert tables["events"]
 
 
 def test_the_report_tables_follow_every_kind_of_write(store: Store, engine: Engine) -> None:
@@ -356,11 +360,41 @@ def test_the_report_tables_follow_every_kind_of_write(store: Store, engine: Engi
     assert state.ref == "M-1"
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_writes_keep_the_report_tables_in_step(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Random steps, corrections and refusals (test_store's), then a rebuild after a calendar change."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('r') / 'cases.db'}")
+    try:
+        upgrade(engine)
+        store = Store(engine, shared_rules())
+        _random_history(store, data, engine)
+        assert_tables_in_step(engine, empty=True)
+        closed = data.draw(st.dates(D("2026-01-05"), D("2026-04-30")), label="closure")
+        Store(engine, Rules(store.rules.packs, WorkingCalendar([closed]))).rebuild(NOW)
+        assert_tables_in_step(engine, empty=True)
+    finally:
+        engine.dispose()
+
+
+def test_a_rebuild_after_a_calendar_change_moves_the_report_rows_too(store: Store, engine: Engine) -> None:
+    store.import_histories([(c.ref, c.events) for c in half_year_cases()], NOW)
+    Store(engine, Rules(store.rules.packs, WorkingCalendar([D("2026-04-08")]))).rebuild(NOW)
+    assert_tables_in_step(engine)
+    with engine.connect() as connection:
+        due = connection.execute(
+            select(schema.report_clocks.c.due_on).where(
+                schema.report_clocks.c.ref == "M-A", schema.report_clocks.c.clock == "kpi2"
+            )
+        ).scalar_one()
+    assert due == D("2026-04-10")  # 3 working days after 2 April, with 8 April closed as well as Easter
+
+
 def test_the_upgrade_fills_the_report_tables_from_an_existing_database(db_url: str) -> None:
     from alembic import command
     from alembic.config import Config
-
-    from tracker.db import make_engine, upgrade
 
     engine = make_engine(db_url)
     config = Config()
