@@ -1,7 +1,7 @@
-"""The SQL side of a compliance report: a period's tallies and its clock lines, read from the store.
+"""A compliance report's tallies, read from the store: grouped and counted by the database.
 
-`tracker.reporting.compliance_report` calls `read_tallies` and `clock_lines`; `tracker.compliance` applies
-every counting rule to what they return. The queries only *gather*: they group rows that agree on
+`tracker.reporting.compliance_report` calls `read_tallies`; `tracker.compliance.compute_tallies` applies
+every counting rule to what it returns. The queries only *gather*: they group rows that agree on
 everything a rule reads (the clocks by KPI, due date and final status; the waits by their dates), count
 cases (by field value, last outcome, days to a step, flow step) and leave out voided events, so a year of a
 large service (~200,000 clocks, ~300,000 events) reaches Python as a few thousand rows instead of half a
@@ -10,15 +10,11 @@ the fold's facts, on SQLite and PostgreSQL.
 
 Clocks and events are read from `report_clocks` and `report_events` (migration 0003: their rows with the
 case's pack, reference, caseworker and opening date, stored in the order reports read them), the case
-fields of the referrals from `cases`; voided events are left out by a look-up of the few corrections. Rows
-are fetched from the driver's cursor without SQLAlchemy's per-value processing (dates arrive as ISO text
-from SQLite) and converted once per distinct value. The JSON of a clock line whose status is final is put
-together by the database (`StoreClockLines.rendered_json`).
+fields of the referrals from `cases`; voided events are left out by a look-up of the few corrections.
 
-The tallies are read in the caller's read transaction, which a `snapshot` makes one view of the database for
-the figures and the clock lines read later (the export's sheets list exactly the clocks its Summary
-counts), except the referrals: a second thread reads them meanwhile, in a transaction of its own. An
-adapter: SQLAlchemy; knows no rule pack by name.
+The tallies are read in the caller's read transaction (`tracker.report_db.reading`: an open `snapshot`'s,
+so the clocks counted are the clocks its lines list), except the referrals: a second thread reads them
+meanwhile, in a transaction of its own. An adapter: SQLAlchemy; knows no rule pack by name.
 """
 
 from __future__ import annotations
@@ -26,10 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import (
@@ -49,122 +43,30 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.sql import Executable
 
 from tracker import schema
 from tracker.compliance import (
-    LISTED,
     ActivityFact,
     ClockCount,
-    ClockLine,
-    ClockLines,
     FeedbackFact,
     ReferralTally,
     SurveyFact,
     Tallies,
     WaitFact,
     breakdown_fields,
-    clock_json,
-    fact_status,
     feedback_events,
     outcome_fields,
     step_events,
     text_fields,
 )
-from tracker.db import error_summary, transaction
-from tracker.errors import StoreUnavailable
+from tracker.db import transaction
 from tracker.events import VOIDS, upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
+from tracker.report_db import Values, fetch_rows, reading
 from tracker.rules import FieldType, PackRegistry, RulePack
 
-_pinned: ContextVar[Connection | None] = ContextVar("caseclock_report_snapshot", default=None)
-
 _R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c
-
-
-# ---------------------------------------------------------------------------------------------- transactions
-
-
-@contextmanager
-def snapshot(engine: Engine) -> Iterator[None]:
-    """Make every report read inside the block (in this thread) share one read transaction.
-
-    SQLite's read transaction sees one snapshot (WAL: writers carry on meanwhile); PostgreSQL's is
-    REPEATABLE READ for the same effect. Nested use shares the outer snapshot.
-    """
-    if _pinned.get() is not None:
-        yield
-        return
-    try:
-        with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execution_options(isolation_level="REPEATABLE READ")
-            with connection.begin():
-                token = _pinned.set(connection)
-                try:
-                    yield
-                finally:
-                    _pinned.reset(token)
-    except OperationalError as error:
-        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
-
-
-@contextmanager
-def _reading(engine: Engine) -> Iterator[Connection]:
-    pinned = _pinned.get()
-    if pinned is not None:
-        yield pinned
-        return
-    with transaction(engine, write=False) as connection:
-        yield connection
-
-
-def _rows(connection: Connection, query: Executable) -> list[Sequence[Any]]:
-    """Every row, as the driver returns it (no per-value processing: see `_Values`)."""
-    result = connection.execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
-def _stream(connection: Connection, query: Executable, size: int = 5000) -> Iterator[Sequence[Any]]:
-    """Rows as the driver returns them, a batch at a time."""
-    result = connection.execute(query)
-    try:
-        while batch := result.cursor.fetchmany(size):
-            yield from batch
-    finally:
-        result.close()
-
-
-class _Values:
-    """Driver values into Python ones: SQLite gives dates as ISO text.
-
-    `dates[value]` is the date of a value (or None), parsed once per distinct value: a dict look-up, the
-    cheapest call there is, for the ~1 million dates of a year's clock lines.
-    """
-
-    def __init__(self, connection: Connection | Engine) -> None:
-        self.dates: dict[Any, Any] = _ParsedDates() if connection.dialect.name == "sqlite" else _SameDates()
-
-    def date(self, value: Any) -> Any:
-        """A date (or None)."""
-        return self.dates[value]
-
-
-class _ParsedDates(dict[Any, "dt.date | None"]):
-    def __missing__(self, value: str | None) -> dt.date | None:
-        day = self[value] = None if value is None else dt.date.fromisoformat(value)
-        return day
-
-
-class _SameDates(dict[Any, "dt.date | None"]):
-    def __missing__(self, value: dt.date | None) -> dt.date | None:
-        self[value] = value
-        return value
 
 
 # ---------------------------------------------------------------------------------------------- tallies
@@ -183,8 +85,8 @@ def read_tallies(
     voided = _voided(packs, pack.id)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool:
         referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)
-        with _reading(engine) as connection:
-            values = _Values(connection)
+        with reading(engine) as connection:
+            values = Values(connection)
             clocks = _clock_counts(connection, values, pack, period)
             waits = _waits(connection, values, pack, period, as_of)
             flow = _flow(connection, pack, period, voided)
@@ -204,18 +106,18 @@ def read_tallies(
 
 def _read_alone(
     engine: Engine,
-    read: Callable[[Connection, _Values, RulePack, Period, Select[Any] | None], ReferralTally],
+    read: Callable[[Connection, Values, RulePack, Period, Select[Any] | None], ReferralTally],
     pack: RulePack,
     period: Period,
     voided: Select[Any] | None,
 ) -> ReferralTally:
     """`read` in a read transaction of its own (in another thread)."""
     with transaction(engine, write=False) as connection:
-        return read(connection, _Values(connection), pack, period, voided)
+        return read(connection, Values(connection), pack, period, voided)
 
 
 def _clock_counts(
-    connection: Connection, values: _Values, pack: RulePack, period: Period
+    connection: Connection, values: Values, pack: RulePack, period: Period
 ) -> tuple[ClockCount, ...]:
     """The clocks due in the period, grouped as `ClockCount.key_of` groups them."""
     still_open = _R.final_status.is_(None)
@@ -237,12 +139,12 @@ def _clock_counts(
     date = values.date
     return tuple(
         ClockCount(clock, kpi, version, date(due), final, date(stopped), date(ended), bool(excepted), count)
-        for clock, kpi, version, due, final, stopped, ended, excepted, count in _rows(connection, query)
+        for clock, kpi, version, due, final, stopped, ended, excepted, count in fetch_rows(connection, query)
     )
 
 
 def _waits(
-    connection: Connection, values: _Values, pack: RulePack, period: Period, as_of: dt.date
+    connection: Connection, values: Values, pack: RulePack, period: Period, as_of: dt.date
 ) -> tuple[WaitFact, ...]:
     """The clocks that stopped in the period or were waiting at its end (or the as-of date), grouped."""
     at = min(period.end, as_of)
@@ -265,169 +167,8 @@ def _waits(
     date = values.date
     return tuple(
         WaitFact(clock, date(starts), date(stopped), date(ended), count)
-        for clock, starts, stopped, ended, count in _rows(connection, query)
+        for clock, starts, stopped, ended, count in fetch_rows(connection, query)
     )
-
-
-# ---------------------------------------------------------------------------------------------- clock lines
-
-
-class StoreClockLines(ClockLines):
-    """A report's clock lines, read from `report_clocks` each time they are iterated (in key order).
-
-    Each pass is one range read of the primary key; inside a `snapshot` every pass sees the rows the
-    report's figures were counted from.
-    """
-
-    def __init__(
-        self, engine: Engine, pack_id: str, period: Period, as_of: dt.date, *, owner: bool, total: int
-    ) -> None:
-        self.engine, self.pack_id, self.period, self.as_of = engine, pack_id, period, as_of
-        self.owner, self.total = owner, total
-        self._dates = _Values(engine).dates
-
-    def __len__(self) -> int:
-        return self.total
-
-    def __iter__(self) -> Iterator[ClockLine]:
-        return self._lines()
-
-    def of_clock(self, clock: str) -> Iterator[ClockLine]:
-        return self._lines(_R.clock == clock)
-
-    def listed(self) -> Iterator[ClockLine]:
-        # A final status alone decides the status (`fact_status`): only breached or excepted final statuses,
-        # and clocks still open, can be listed. The status itself is judged below, row by row.
-        maybe = or_(_R.final_status.in_(["breached", "excepted"]), _R.final_status.is_(None))
-        return (line for line in self._lines(maybe) if line.status in LISTED)
-
-    def rendered_json(self) -> Iterator[str]:
-        """Each line's JSON text, in order: rendered by the database where the status is final.
-
-        A clock with a final status (most of a past period's) needs nothing from the as-of date, so its
-        `clock_json` text is put together in SQL from each value's JSON (byte for byte what `json.dumps`
-        writes); a clock still open is read and judged here, and encoded by `json`.
-        """
-        text = _clock_json_text(self.engine.dialect.name, self.owner)
-        still_open = _R.final_status.is_(None)
-        columns = [case((still_open, column)) for column in self._columns()]
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        for rendered, *row in self._rows([case((still_open, null()), else_=text), *columns]):
-            if rendered is not None:
-                yield rendered
-            else:
-                yield encode(clock_json(self._line(row)))
-
-    def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
-        return (self._line(row) for row in self._rows(self._columns(), *where))
-
-    def _columns(self) -> list[ColumnElement[Any]]:
-        """A `ClockLine`'s columns, without its status."""
-        owner = _R.owner if self.owner else null()
-        return [
-            _R.ref,
-            _R.clock,
-            _R.kpi,
-            _R.number,
-            _R.pack_version,
-            _R.starts_on,
-            _R.due_on,
-            _R.stopped_on,
-            _R.ended_on,
-            _R.ended_by,
-            _R.final_status,
-            _R.exception_reason,
-            _R.exception_until,
-            owner,
-        ]
-
-    def _rows(
-        self, columns: list[ColumnElement[Any]], *where: ColumnElement[bool]
-    ) -> Iterator[Sequence[Any]]:
-        query = (
-            select(*columns)
-            .where(_R.pack == self.pack_id, _R.due_on >= self.period.start, _R.due_on <= self.period.end)
-            .where(*where)
-            .order_by(_R.due_on, _R.ref, _R.clock, _R.number)
-        )
-        with _reading(self.engine) as connection:
-            yield from _stream(connection, query)
-
-    def _line(self, row: Sequence[Any]) -> ClockLine:
-        ref, clock, kpi, number, version, starts, due, stopped, ended, by, final, reason, until, who = row
-        date = self._dates
-        due, stopped, ended = date[due], date[stopped], date[ended]
-        status = fact_status(final, due, stopped, ended, reason is not None, self.as_of)
-        return ClockLine(
-            ref,
-            clock,
-            kpi,
-            number,
-            version,
-            date[starts],
-            due,
-            stopped,
-            ended,
-            by,
-            final,
-            reason,
-            date[until],
-            who,
-            status,
-        )
-
-
-def _clock_json_text(dialect: str, owner: bool) -> ColumnElement[str]:
-    """SQL for `clock_json`'s text of a line with a final status (its status is `final_status`).
-
-    The keys, their order and the separators are those `json.dumps` writes for `clock_json`; each value is
-    the database's own JSON of it (SQLite's json_quote, PostgreSQL's to_json), which escapes strings as
-    `json` does. `tests/test_report_reads.py` compares the two texts, odd characters included.
-    """
-
-    def value(column: ColumnElement[Any]) -> ColumnElement[str]:
-        if dialect == "postgresql":
-            return func.coalesce(cast(func.to_json(column), String), "null")
-        return func.json_quote(column, type_=String)
-
-    exception = case(
-        (_R.exception_reason.is_(None), "null"),
-        else_=literal('{"reason": ')
-        + value(_R.exception_reason)
-        + ', "until": '
-        + value(_R.exception_until)
-        + "}",
-    )
-    parts: list[tuple[str, ColumnElement[Any]]] = [
-        ("ref", value(_R.ref)),
-        ("clock", value(_R.clock)),
-        ("kpi", value(_R.kpi)),
-        ("number", cast(_R.number, String)),
-        ("starts_on", value(_R.starts_on)),
-        ("due_on", value(_R.due_on)),
-        ("stopped_on", value(_R.stopped_on)),
-        ("ended_on", value(_R.ended_on)),
-        ("ended_by", value(_R.ended_by)),
-        ("status", value(_R.final_status)),
-        ("exception", exception),
-        ("caseworker", value(_R.owner) if owner else literal("null")),
-    ]
-    text: ColumnElement[str] = literal("{")
-    for index, (key, part) in enumerate(parts):
-        text = text + f'{", " if index else ""}"{key}": ' + part
-    return text + "}"
-
-
-def clock_lines(
-    engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int
-) -> StoreClockLines:
-    """The clock lines of `pack` due in `period` (`total` of them), read when iterated.
-
-    The caseworker is shown only where the pack's owner field may leave the provider.
-    """
-    owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
-    exportable = owner_spec is not None and owner_spec.exportable
-    return StoreClockLines(engine, pack.id, period, as_of, owner=exportable, total=total)
 
 
 # ---------------------------------------------------------------------------------------------- events
@@ -473,12 +214,12 @@ def _flow(
         .where(*_dated(pack, steps, period), *_live(voided))
         .group_by(_E.type)
     )
-    found: dict[str, int] = {kind: cases for kind, cases in _rows(connection, query)}
+    found: dict[str, int] = {kind: cases for kind, cases in fetch_rows(connection, query)}
     return {step: int(found.get(step, 0)) for step in steps}
 
 
 def _surveys(
-    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[SurveyFact, ...]:
     """The surveys dated in the period: the answers the report reads, and the case's group."""
     spec = pack.satisfaction
@@ -500,12 +241,12 @@ def _surveys(
             {key: value for key, value in zip(keys, answers, strict=True) if value is not None},
             by,
         )
-        for ref, on, by, *answers in _rows(connection, query)
+        for ref, on, by, *answers in fetch_rows(connection, query)
     )
 
 
 def _feedback(
-    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[FeedbackFact, ...]:
     """The feedback events dated in the period, with their exportable choice and yes/no values."""
     kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
@@ -530,7 +271,7 @@ def _feedback(
 
 
 def _activities(
-    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[ActivityFact, ...]:
     """The sessions dated in the period: type, length (minutes) and mode."""
     spec = pack.reporting.activity
@@ -544,7 +285,7 @@ def _activities(
     date = values.date
     return tuple(
         ActivityFact(ref, date(on), activity, _integer(minutes) if spec.length_field else None, kind)
-        for ref, on, activity, minutes, kind in _rows(connection, query)
+        for ref, on, activity, minutes, kind in fetch_rows(connection, query)
     )
 
 
@@ -562,13 +303,13 @@ def _integer(text: str | None) -> int | None:
 
 
 def _referrals(
-    connection: Connection, values: _Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> ReferralTally:
     """The cases opened in the period: by day, type and breakdown field; their outcomes and steps."""
     opened = and_(_C.pack == pack.id, _C.opened_on >= period.start, _C.opened_on <= period.end)
     names = [name for name, _spec in breakdown_fields(pack)]
     query = select(_C.opened_on, _C.case_type, _field_values(connection.dialect.name, names)).where(opened)
-    rows = _rows(connection, query)
+    rows = fetch_rows(connection, query)
     days: Counter[dt.date] = Counter()
     for day, n in Counter(row[0] for row in rows).items():
         days[values.date(day)] += n
@@ -654,7 +395,7 @@ def _outcomes_and_steps(
             .group_by(value)
         )
     names = list(carriers)
-    for part, days_value, text_value, count in _rows(connection, union_all(*parts)):
+    for part, days_value, text_value, count in fetch_rows(connection, union_all(*parts)):
         if part.startswith("s"):
             found_steps[steps[int(part[1:])]][int(days_value)] += count
         else:

@@ -5,8 +5,8 @@ the screen and the files a commissioner receives can never disagree. It reads th
 handful of set-based queries (`tracker.report_reads`: the clocks grouped by KPI, due date and final status;
 the referrals counted by field value, outcome and days to each step; the flow steps; the waits grouped by
 their dates) and hands them to the pure `tracker.compliance.compute_tallies`, which owns every counting
-rule. The clock lines (a year of a large service lists ~200,000) are read as well, or, for the exports,
-when a format iterates them (`lazy_clocks`), inside the same `report_snapshot`.
+rule. The clock lines (a year of a large service lists ~200,000; `tracker.report_lines`) are read as well,
+or, for the exports, when a format iterates them (`lazy_clocks`), inside the same `report_snapshot`.
 
 An adapter: may use the store (SQLAlchemy); knows no rule pack by name.
 """
@@ -20,7 +20,9 @@ from contextlib import contextmanager
 from tracker.compliance import ComplianceReport, LineTuple, compute_tallies
 from tracker.errors import InvalidValue
 from tracker.periods import Period
-from tracker.report_reads import clock_lines, read_tallies, snapshot
+from tracker.report_db import snapshot
+from tracker.report_lines import clock_lines
+from tracker.report_reads import read_tallies
 from tracker.rules import RulePack
 from tracker.store import Store
 

@@ -99,9 +99,9 @@ def fact_status(
 class ClockCount(NamedTuple):
     """Clock instances that agree on everything the counting rules read of them, and how many there are.
 
-    What `compute` counts: the facts path groups `ClockFact`s into these (`ClockCount.of`), the store groups
-    its clock rows the same way in SQL (`tracker.report_reads`), so a year of clocks arrives as a few
-    thousand counts. `stopped_on`, `ended_on` and `excepted` are kept only while `final_status` is None:
+    What `compute_tallies` counts: the facts path groups `ClockFact`s into these (`key_of`), the store
+    groups its clock rows the same way in SQL (`tracker.report_reads`), so a year of clocks arrives as a
+    few thousand counts. `stopped_on`, `ended_on` and `excepted` are kept only while `final_status` is None:
     a final status alone decides the status (`fact_status`).
     """
 
