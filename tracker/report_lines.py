@@ -53,7 +53,7 @@ class StoreClockLines(ClockLines):
     def listed(self) -> Iterator[ClockLine]:
         # A final status alone decides the status (`fact_status`): only breached or excepted final statuses,
         # and clocks still open, can be listed. The status itself is judged below, row by row.
-        maybe = or_(_R.final_status.in_(["breached", "excepted"]), _R.final_status.is_(None))
+        maybe = or_(_R.final_status.in_(sorted(status.value for status in LISTED)), _R.final_status.is_(None))
         return (line for line in self._lines(maybe) if line.status in LISTED)
 
     def rendered_json(self) -> Iterator[str]:

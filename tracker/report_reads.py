@@ -82,7 +82,7 @@ def read_tallies(
     transaction of its own while this one reads the rest: the database does most of the work, so on a
     machine with two cores the two overlap.
     """
-    voided = _voided(packs, pack.id)
+    voided = voided_events(packs, pack.id)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool:
         referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)
         with reading(engine) as connection:
@@ -174,8 +174,11 @@ def _waits(
 # ---------------------------------------------------------------------------------------------- events
 
 
-def _voided(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
-    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be)."""
+def voided_events(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
+    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be).
+
+    Also what `Store.report_events` (imports) leaves out.
+    """
     corrections = sorted(
         {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
     )

@@ -26,7 +26,7 @@ from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.db import transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
-from tracker.events import VOIDS, Event, upcast
+from tracker.events import Event, upcast
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
 _REBUILD_BATCH = 2000
@@ -497,22 +497,10 @@ class Store:
 
     def _voided(self, connection: Connection, pack: str) -> set[tuple[int, int]]:
         """(case id, seq) of every voided event of a pack's cases (corrections are rare: read them all)."""
-        e, c = schema.events.c, schema.cases.c
-        voiding = sorted(
-            {
-                name
-                for version in self.rules.packs.versions(pack)
-                if (name := version.event_with_role("void")) is not None
-            }
-        )
-        if not voiding:
-            return set()
-        query = (
-            select(e.case_id, e.data[VOIDS].as_integer())
-            .join(schema.cases, c.id == e.case_id)
-            .where(e.type.in_(voiding), c.pack == pack)
-        )
-        return {(case_id, seq) for case_id, seq in connection.execute(query)}
+        from tracker.report_reads import voided_events
+
+        query = voided_events(self.rules.packs, pack)
+        return set() if query is None else {(case_id, seq) for case_id, seq in connection.execute(query)}
 
 
 def _rewrite_clocks(

@@ -1,8 +1,10 @@
 """Compliance for a period: the KPI figures, referrals, profile and satisfaction, by DOMAIN.md's rules.
 
-Pure domain. `tracker.reporting.compliance_report` reads plain *facts* from the store (`ClockFact`,
-`SurveyFact`, `ReferralFact`, `FeedbackFact`) and calls `compute`; the TUI's compliance screen and
-`caseclock export` both show the `ComplianceReport` it returns, so every figure comes from one computation.
+Pure domain. `tracker.reporting.compliance_report` reads a period's *tallies* from the store (`Tallies`:
+the facts of `ClockFact`, `SurveyFact`, `ReferralFact`, ... grouped and counted in SQL) and calls
+`compute_tallies`; `compute` does the same from facts (`tally`), for the fold and the tests. The TUI's
+compliance screen and `caseclock export` both show the `ComplianceReport` it returns, so every figure comes
+from one computation.
 `report_json` gives CONTRACT.md's JSON shape; `tracker.exporters` lays the same report out as xlsx, csv
 and html.
 

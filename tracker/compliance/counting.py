@@ -1,8 +1,9 @@
-"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute`, which makes the report.
+"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute_tallies`, the report.
 
-Pure: called by `tracker.reporting.compliance_report` (which reads the facts from the store) and by the
-tests with hand-built facts. The rules are those of the package docstring (`tracker.compliance`); what to
-count comes from the pack through `tracker.compliance.selection`.
+Pure: `compute_tallies` is called by `tracker.reporting.compliance_report` with the tallies the store counts
+in SQL, and through `compute` with the tallies of facts (`tracker.compliance.tally`): the fold's, and the
+tests' hand-built ones. The rules are those of the package docstring (`tracker.compliance`), applied here
+once for both; what to count comes from the pack through `tracker.compliance.selection`.
 """
 
 from __future__ import annotations
