@@ -27,7 +27,7 @@ from tracker.db import upgrade
 from tracker.demo import generate
 from tracker.exporters import write
 from tracker.periods import parse_period
-from tracker.reporting import compliance_report
+from tracker.reporting import compliance_report, report_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2027-04-10"
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--db", type=Path, help="database file to build or reuse (default: in the temp dir)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formats", default="json,xlsx,csv,html", help="comma-separated (default: all four)")
     args = parser.parse_args()
     db = args.db or Path(tempfile.gettempdir()) / f"caseclock-bench-export-{args.cases}.db"
     context = build(db, args.cases)
@@ -103,7 +104,7 @@ def main() -> None:
     computed = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        report = compliance_report(context.store, None, period, context.as_of)
+        report = compliance_report(context.store, None, period, context.as_of)  # as the TUI reads it
         computed.append(time.perf_counter() - started)
     print(
         f"data: {args.cases} cases ({db.stat().st_size / 2**20:.0f} MiB SQLite); {PERIOD} as of {AS_OF}: "
@@ -115,20 +116,23 @@ def main() -> None:
     )
     print(f"compliance_report (shared by every format and the TUI): best {min(computed):.2f} s")
     with tempfile.TemporaryDirectory() as folder:
-        for fmt in ("json", "xlsx", "csv", "html"):
+        for fmt in args.formats.split(","):
             out = Path(folder) / f"report.{fmt}"
             writes = []
             for _ in range(args.runs):
-                started = time.perf_counter()
-                write(report, fmt, out)
-                writes.append(time.perf_counter() - started)
+                # As the export does it: the figures first, then the clock lines as the writer reads them.
+                with report_snapshot(context.store):
+                    lazy = compliance_report(context.store, None, period, context.as_of, lazy_clocks=True)
+                    started = time.perf_counter()
+                    write(lazy, fmt, out)
+                    writes.append(time.perf_counter() - started)
             runs = [run_command(db, fmt, out) for _ in range(args.runs)]
             best = min(seconds for seconds, _ in runs)
             peak = max(rss for _, rss in runs)
             target = f" (target {TARGETS[fmt]})" if fmt in TARGETS else ""
             print(
                 f"{fmt:5s} caseclock export: best {best:6.2f} s{target}, peak RSS {peak:4.0f} MiB "
-                f"(target <= 500 MiB); writer alone {min(writes):5.2f} s; "
+                f"(target <= 500 MiB); writer (reading the clock lines) {min(writes):5.2f} s; "
                 f"file {out.stat().st_size / 2**20:.1f} MiB"
             )
     context.close()

@@ -7,6 +7,14 @@
   clock is open; whether an open clock is running or breached depends on the as-of date of the query.
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.outbox`), recorded before it is sent;
   `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
+* `report_clocks` and `report_events`: the clocks and events as compliance reports read them (migration
+  0004), each row with its case's pack and reference (and caseworker, opening date), kept by database
+  triggers on `clocks`, `events` and `cases` (no code writes them). `report_clocks` is stored in report
+  order (pack, due date, reference, clock, number), so a period's clocks are one range read in the order
+  they are listed; `report_events` by (pack, opening date, case, seq), so the events of the cases opened in
+  a period are one range, and indexed by (pack, type, date) for the steps and surveys dated in it. Voided
+  events stay in `report_events`, as in `events`: reports leave them out when they read. The opening
+  event's payload (the case's fields, names and contacts) is not copied.
 
 The schema itself is created and upgraded by Alembic (`tracker/migrations`); `SCHEMA_HEAD` is the revision
 this code expects. Used by `tracker.store` and `tracker.outbox`.
@@ -166,3 +174,47 @@ alert_outbox = Table(
     UniqueConstraint("ref", "clock", "number", "level", "channel", "recipient", name="uq_alert_outbox_key"),
     Index("ix_alert_outbox_status_id", "status", "id"),
 )
+
+# The reference sorts by code point on PostgreSQL too (as on SQLite and in Python): reports list clocks in
+# primary-key order.
+_Ref = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+report_clocks = Table(
+    "report_clocks",
+    metadata,
+    Column("pack", String(48), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("ref", _Ref, primary_key=True),
+    Column("clock", String(48), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("case_id", _Id, nullable=False),
+    Column("kpi", String(32), nullable=False),
+    Column("pack_version", String(32), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("stopped_on", Date),
+    Column("ended_on", Date),
+    Column("ended_by", String(48)),
+    Column("exception_reason", String(48)),
+    Column("exception_until", Date),
+    Column("final_status", String(16)),
+    Column("owner", String(200)),
+    Index("ux_report_clocks_clock", "case_id", "clock", "number", unique=True),
+    sqlite_with_rowid=False,
+)
+"""One row per clock instance (no note: reports never show one); see the module docstring."""
+
+report_events = Table(
+    "report_events",
+    metadata,
+    Column("pack", String(48), primary_key=True),
+    Column("opened_on", Date, primary_key=True),
+    Column("case_id", _Id, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(48), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("data", Json),  # None for the opening event: its payload is the case's fields (in `cases`)
+    Index("ix_report_events_type", "pack", "type", "occurred_on", "case_id"),
+    sqlite_with_rowid=False,
+)
+"""One row per event (voided ones too, as in `events`); see the module docstring."""

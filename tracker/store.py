@@ -28,7 +28,7 @@ from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
-from tracker.events import VOIDS, Event, upcast
+from tracker.events import Event, upcast
 from tracker.prepared import Prepared
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
@@ -407,12 +407,7 @@ class Store:
                     _REPLACE_CASE,
                     [{"b_case_id": case_id, **_set_values(state, now)} for case_id, state in states.items()],
                 )
-                connection.execute(
-                    delete(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
-                )
-                clock_rows = [row for case_id, state in states.items() for row in _clock_rows(case_id, state)]
-                if clock_rows:
-                    connection.execute(_INSERT_CLOCKS, clock_rows)
+                _rewrite_clocks(connection, first_id, last_id, states)
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
@@ -544,46 +539,8 @@ class Store:
         with self._reading() as connection:
             return list(connection.execute(query))
 
-    # ------------------------------------------------------------------ reads for reports (tracker.reporting)
-    # Rows as they come, fetched in one go, with payload and case-field values extracted by the database: a
-    # year of a large service is ~200,000 clocks and ~300,000 events, and per-row Python work is what an
-    # export's time goes on.
-
-    def report_clocks(self, due_from: dt.date, due_to: dt.date, pack: str) -> Sequence[Sequence[Any]]:
-        """A pack's clock instances due in a date range, unordered, as rows in `ClockFact` order.
-
-        (ref, clock, kpi, number, pack_version, starts_on, due_on, stopped_on, ended_on, ended_by,
-        final_status, exception_reason, exception_until, owner).
-        """
-        k, c = schema.clocks.c, schema.cases.c
-        query = (
-            select(
-                c.ref,
-                k.clock,
-                k.kpi,
-                k.number,
-                k.pack_version,
-                k.starts_on,
-                k.due_on,
-                k.stopped_on,
-                k.ended_on,
-                k.ended_by,
-                k.final_status,
-                k.exception_reason,
-                k.exception_until,
-                c.owner,
-            )
-            .select_from(schema.cases)
-            .join(schema.clocks, c.id == k.case_id)
-            .where(c.pack == pack)
-        )
-        # A quarter or more is a large share of all clocks: reading the tables in order beats a due-date index
-        # look-up per clock (measured on SQLite: 1.3 s against 2.1 s for a year of 183,000 clocks); wrapping
-        # the column in a function keeps the planner off the index.
-        due = func.coalesce(k.due_on, due_from) if (due_to - due_from).days > 92 else k.due_on
-        query = query.where(due >= due_from, due <= due_to)
-        with self._reading() as connection:
-            return connection.execute(query).all()
+    # ------------------------------------------------------------------ reads for reports and imports
+    # A compliance report's reads are in tracker.report_reads (grouped and counted in SQL).
 
     def existing_refs(self, refs: Iterable[str]) -> set[str]:
         """Which of `refs` are already used by a case (imports skip them)."""
@@ -594,33 +551,6 @@ class Store:
                 query = select(schema.cases.c.ref).where(schema.cases.c.ref.in_(wanted[start : start + 500]))
                 found.update(connection.execute(query).scalars())
         return found
-
-    def cases_opened(
-        self,
-        opened_from: dt.date,
-        opened_to: dt.date,
-        pack: str,
-        text_fields: Sequence[str] = (),
-        flag_fields: Sequence[str] = (),
-    ) -> Sequence[Sequence[Any]]:
-        """A pack's cases opened in a date range (a report's referrals), unordered.
-
-        Rows of (id, ref, case_type, state, opened_on, closed_on, then the value of each of `text_fields`
-        as text and each of `flag_fields` as a boolean, None where the case has none).
-        """
-        c = schema.cases.c
-        query = select(
-            c.id,
-            c.ref,
-            c.case_type,
-            c.state,
-            c.opened_on,
-            c.closed_on,
-            *(c.fields[name].as_string() for name in text_fields),
-            *(c.fields[name].as_boolean() for name in flag_fields),
-        ).where(c.opened_on >= opened_from, c.opened_on <= opened_to, c.pack == pack)
-        with self._reading() as connection:
-            return connection.execute(query).all()
 
     def report_events(
         self,
@@ -657,96 +587,53 @@ class Store:
             if (case_id, seq) not in voided
         ]
 
-    def report_event_values(
-        self, types: Iterable[str], pack: str, opened_from: dt.date, opened_to: dt.date, keys: Sequence[str]
-    ) -> Sequence[Sequence[Any]]:
-        """A pack's non-voided events of `types` on the cases opened in a date range, without payloads.
-
-        Rows of (case_id, seq, type, occurred_on, then each of `keys` of the payload as text or None), for a
-        report's steps and outcomes of the referrals: ~250,000 events in a year of a large service.
-        """
-        wanted = list(types)
-        if not wanted:
-            return []
-        e, c = schema.events.c, schema.cases.c
-        # The cases must drive the join: wrapping the type in a function keeps SQLite's planner off the type
-        # index, which would read every event of those types ever recorded.
-        query = (
-            select(e.case_id, e.seq, e.type, e.occurred_on, *(e.data[key].as_string() for key in keys))
-            .select_from(schema.cases)
-            .join(schema.events, c.id == e.case_id)
-            .where(
-                func.coalesce(e.type, "").in_(wanted),
-                c.pack == pack,
-                c.opened_on >= opened_from,
-                c.opened_on <= opened_to,
-            )
-        )
-        with self._reading() as connection:
-            voided = self._voided(connection, pack)
-            rows = connection.execute(query).all()
-        return [row for row in rows if (row[0], row[1]) not in voided] if voided else list(rows)
-
-    def report_dated_values(
-        self, types: Iterable[str], pack: str, on_from: dt.date, on_to: dt.date, keys: Sequence[str] = ()
-    ) -> list[tuple[Any, ...]]:
-        """A pack's non-voided events of `types` dated in a range, without payloads (flow, sessions).
-
-        Rows of (ref, type, occurred_on, then each of `keys` of the payload as text or None).
-        """
-        wanted = list(types)
-        if not wanted:
-            return []
-        e, c = schema.events.c, schema.cases.c
-        query = (
-            select(e.case_id, e.seq, c.ref, e.type, e.occurred_on, *(e.data[key].as_string() for key in keys))
-            .join(schema.cases, c.id == e.case_id)
-            .where(e.type.in_(wanted), c.pack == pack, e.occurred_on >= on_from, e.occurred_on <= on_to)
-        )
-        with self._reading() as connection:
-            voided = self._voided(connection, pack)
-            rows = connection.execute(query).all()
-        return [tuple(row[2:]) for row in rows if (row[0], row[1]) not in voided]
-
-    def report_waits(self, pack: str, on_from: dt.date, on_to: dt.date) -> Sequence[Sequence[Any]]:
-        """A pack's clocks stopped in a range or still open at some point of it (a report's waiting times).
-
-        Rows of (clock, starts_on, stopped_on, ended_on): the clocks started by `on_to` that were neither
-        stopped nor ended before `on_from`.
-        """
-        k, c = schema.clocks.c, schema.cases.c
-        query = (
-            select(k.clock, k.starts_on, k.stopped_on, k.ended_on)
-            .select_from(schema.cases)
-            .join(schema.clocks, c.id == k.case_id)
-            .where(
-                c.pack == pack,
-                k.starts_on <= on_to,
-                or_(k.stopped_on.is_(None), k.stopped_on >= on_from),
-                or_(k.ended_on.is_(None), k.ended_on >= on_from),
-            )
-        )
-        with self._reading() as connection:
-            return connection.execute(query).all()
-
     def _voided(self, connection: Connection, pack: str) -> set[tuple[int, int]]:
         """(case id, seq) of every voided event of a pack's cases (corrections are rare: read them all)."""
-        e, c = schema.events.c, schema.cases.c
-        voiding = sorted(
-            {
-                name
-                for version in self.rules.packs.versions(pack)
-                if (name := version.event_with_role("void")) is not None
-            }
+        from tracker.report_reads import voided_events
+
+        query = voided_events(self.rules.packs, pack)
+        return set() if query is None else {(case_id, seq) for case_id, seq in connection.execute(query)}
+
+
+def _rewrite_clocks(
+    connection: Connection, first_id: int, last_id: int, states: dict[int, CaseState]
+) -> None:
+    """Bring the clock rows of cases `first_id`..`last_id` in line with their refolded states (`rebuild`).
+
+    Only the rows that changed are written: a rebuild after a change of rules or calendar moves some clocks,
+    and every row written is also written to `report_clocks` by the database's triggers.
+    """
+    k = schema.clocks.c
+    current = connection.execute(select(schema.clocks).where(k.case_id.between(first_id, last_id)))
+    old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
+    rows = {
+        (row["case_id"], row["clock"], row["number"]): row
+        for case_id, state in states.items()
+        for row in _clock_rows(case_id, state)
+    }
+    gone = [key for key in old if key not in rows]
+    changed = [row for key, row in rows.items() if key in old and old[key] != row]
+    fresh = [row for key, row in rows.items() if key not in old]
+    if gone:
+        connection.execute(
+            _DELETE_CLOCK,
+            [{"case_id": case_id, "b_clock": clock, "b_number": n} for case_id, clock, n in gone],
         )
-        if not voiding:
-            return set()
-        query = (
-            select(e.case_id, e.data[VOIDS].as_integer())
-            .join(schema.cases, c.id == e.case_id)
-            .where(e.type.in_(voiding), c.pack == pack)
+    if changed:
+        connection.execute(
+            _UPDATE_CLOCK,
+            [
+                {
+                    "b_case_id": row["case_id"],
+                    "b_clock": row["clock"],
+                    "b_number": row["number"],
+                    **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
+                }
+                for row in changed
+            ],
         )
-        return {(case_id, seq) for case_id, seq in connection.execute(query)}
+    if fresh:
+        connection.execute(_INSERT_CLOCKS, fresh)
 
 
 @contextmanager

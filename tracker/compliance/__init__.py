@@ -1,8 +1,10 @@
 """Compliance for a period: the KPI figures, referrals, profile and satisfaction, by DOMAIN.md's rules.
 
-Pure domain. `tracker.reporting.compliance_report` reads plain *facts* from the store (`ClockFact`,
-`SurveyFact`, `ReferralFact`, `FeedbackFact`) and calls `compute`; the TUI's compliance screen and
-`caseclock export` both show the `ComplianceReport` it returns, so every figure comes from one computation.
+Pure domain. `tracker.reporting.compliance_report` reads a period's *tallies* from the store (`Tallies`:
+the facts of `ClockFact`, `SurveyFact`, `ReferralFact`, ... grouped and counted in SQL) and calls
+`compute_tallies`; `compute` does the same from facts (`tally`), for the fold and the tests. The TUI's
+compliance screen and `caseclock export` both show the `ComplianceReport` it returns, so every figure comes
+from one computation.
 `report_json` gives CONTRACT.md's JSON shape; `tracker.exporters` lays the same report out as xlsx, csv
 and html.
 
@@ -29,7 +31,7 @@ The counting rules (also printed in every export, see `COUNTING_RULES`):
   KPI counts stay exact.
 """
 
-from tracker.compliance.counting import compute, percent, rate, shown
+from tracker.compliance.counting import compute, compute_tallies, percent, rate, shown
 from tracker.compliance.flow import (
     Activities,
     ActivityFact,
@@ -39,20 +41,25 @@ from tracker.compliance.flow import (
     Spread,
     WaitFact,
     WaitingTime,
+    flow_tally,
     nearest_rank,
 )
 from tracker.compliance.model import (
     AMBER_BAND,
+    LISTED,
     NOT_RECORDED,
     SUPPRESSED,
     Breakdown,
+    ClockCount,
     ClockFact,
     ClockKpi,
     ClockLine,
+    ClockLines,
     ComplianceReport,
     Count,
     FeedbackFact,
     FeedbackSummary,
+    LineTuple,
     MonthTrend,
     Rag,
     ReferralFact,
@@ -60,6 +67,7 @@ from tracker.compliance.model import (
     StepTime,
     SurveyFact,
     SurveyResult,
+    fact_status,
 )
 from tracker.compliance.selection import (
     REFERRAL_GROUP,
@@ -71,11 +79,14 @@ from tracker.compliance.selection import (
     step_events,
     text_fields,
 )
-from tracker.compliance.shape import COUNTING_RULES, report_json
+from tracker.compliance.shape import COUNTING_RULES, clock_chunks, clock_json, report_json
+from tracker.compliance.stats import Multiset
+from tracker.compliance.tally import ReferralTally, Tallies, referral_tally, tally
 
 __all__ = [
     "AMBER_BAND",
     "COUNTING_RULES",
+    "LISTED",
     "NOT_RECORDED",
     "REFERRAL_GROUP",
     "SUPPRESSED",
@@ -83,36 +94,49 @@ __all__ = [
     "ActivityFact",
     "ActivityType",
     "Breakdown",
+    "ClockCount",
     "ClockFact",
     "ClockKpi",
     "ClockLine",
+    "ClockLines",
     "ComplianceReport",
     "Count",
     "FeedbackFact",
     "FeedbackSummary",
     "FlowCount",
     "FlowFact",
+    "LineTuple",
     "MonthTrend",
+    "Multiset",
     "Rag",
     "ReferralFact",
+    "ReferralTally",
     "Referrals",
     "Spread",
     "StepTime",
     "SurveyFact",
     "SurveyResult",
+    "Tallies",
     "WaitFact",
     "WaitingTime",
     "breakdown_fields",
+    "clock_chunks",
+    "clock_json",
     "compute",
+    "compute_tallies",
     "definitions",
+    "fact_status",
     "feedback_events",
+    "flow_tally",
     "labels",
     "nearest_rank",
     "outcome_fields",
     "percent",
     "rate",
+    "referral_tally",
     "report_json",
     "shown",
     "step_events",
+    "tally",
     "text_fields",
 ]

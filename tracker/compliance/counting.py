@@ -1,18 +1,19 @@
-"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute`, which makes the report.
+"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute_tallies`, the report.
 
-Pure: called by `tracker.reporting.compliance_report` (which reads the facts from the store) and by the
-tests with hand-built facts. The rules are those of the package docstring (`tracker.compliance`); what to
-count comes from the pack through `tracker.compliance.selection`.
+Pure: `compute_tallies` is called by `tracker.reporting.compliance_report` with the tallies the store counts
+in SQL, and through `compute` with the tallies of facts (`tracker.compliance.tally`): the fold's, and the
+tests' hand-built ones. The rules are those of the package docstring (`tracker.compliance`), applied here
+once for both; what to count comes from the pack through `tracker.compliance.selection`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from operator import attrgetter
-from statistics import median
+from typing import Any
 
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockStatus
@@ -32,10 +33,12 @@ from tracker.compliance.model import (
     ClockFact,
     ClockKpi,
     ClockLine,
+    ClockLines,
     ComplianceReport,
     Count,
     FeedbackFact,
     FeedbackSummary,
+    LineTuple,
     MonthTrend,
     Rag,
     ReferralFact,
@@ -54,6 +57,8 @@ from tracker.compliance.selection import (
     step_events,
     text_fields,
 )
+from tracker.compliance.stats import Multiset
+from tracker.compliance.tally import ReferralTally, Tallies, tally
 from tracker.fields import JsonValue
 from tracker.periods import Period, months
 from tracker.rules import FieldSpec, FieldType, RulePack
@@ -99,11 +104,16 @@ def _value_key(value: JsonValue) -> str:
 
 
 def _breakdown(
-    key: str, title: str, values: Iterable[JsonValue], order: Sequence[tuple[str, str]], suppress: bool
+    key: str,
+    title: str,
+    values: Mapping[Any, int],
+    order: Sequence[tuple[str, str]],
+    suppress: bool,
 ) -> Breakdown:
-    """Count values, listing every value of `order` (zeros too), then any other value, then not recorded."""
+    """Count values (value -> how many), listing every value of `order` (zeros too), then any other value,
+    then not recorded."""
     counts: Counter[str] = Counter()
-    for value, count in Counter(values).items():  # raw values first: a few distinct ones to translate
+    for value, count in values.items():  # raw values first: a few distinct ones to translate
         counts[_value_key(value)] += count
     labels = dict(order)
     keys = [v for v, _ in order] + sorted(k for k in counts if k not in labels and k != NOT_RECORDED)
@@ -139,7 +149,10 @@ def compute(
     waits: Iterable[WaitFact] = (),
     calendar: WorkingCalendar | None = None,
 ) -> ComplianceReport:
-    """The compliance report of one pack for `period`, as of `as_of`.
+    """The compliance report of one pack for `period`, as of `as_of`, from facts.
+
+    The facts are tallied (`tracker.compliance.tally`) and counted by `compute_tallies`, exactly as the
+    store's tallies are.
 
     Args:
         pack: The pack version whose targets and labels are reported (the one in force at the period's end).
@@ -155,26 +168,68 @@ def compute(
         waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
         calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
+    start, end = period.start, period.end
+    due = [fact for fact in clocks if start <= fact.due_on <= end]
+    lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
+    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
+    return compute_tallies(
+        pack, period, as_of, tallies, LineTuple(tuple(lines)), suppress=suppress, calendar=calendar
+    )
+
+
+def compute_tallies(
+    pack: RulePack,
+    period: Period,
+    as_of: dt.date,
+    tallies: Tallies,
+    lines: ClockLines,
+    *,
+    suppress: bool = True,
+    calendar: WorkingCalendar | None = None,
+) -> ComplianceReport:
+    """The compliance report of one pack for `period`, as of `as_of`, from its tallies: every counting rule.
+
+    Args:
+        pack: The pack version whose targets and labels are reported (the one in force at the period's end).
+        period: The reporting period.
+        as_of: 'Today' for the status of clocks still open.
+        tallies: The period's facts, counted (`tally`, or the store's SQL).
+        lines: The clock lines counted, listed in the report as they are.
+        suppress: Show counts of 1-4 people in breakdowns as "<5".
+        calendar: The working-day calendar for waiting times in working days (default: the statutory one).
+    """
     month_periods = months(period)
     month_of = {(m.start.year, m.start.month): i for i, m in enumerate(month_periods)}
     start, end = period.start, period.end
-    lines = sorted(
-        (_line(fact, as_of) for fact in clocks if start <= fact.due_on <= end),
-        key=attrgetter("due_on", "ref", "clock", "number"),
-    )
     by_status: Counter[tuple[str, ClockStatus]] = Counter()
     by_month: Counter[tuple[str, int, ClockStatus]] = Counter()
-    for line in lines:
-        by_status[line.clock, line.status] += 1
-        by_month[line.clock, month_of[line.due_on.year, line.due_on.month], line.status] += 1
-    clock_ids = list(dict.fromkeys([*pack.clocks, *(line.clock for line in lines)]))
-    kpi_label = {line.clock: line.kpi for line in lines}
-    kpis = tuple(_clock_kpi(pack, clock, kpi_label.get(clock, clock), by_status) for clock in clock_ids)
+    latest: dict[str, tuple[dt.date, str]] = {}
+    earliest: dict[str, dt.date] = {}
+    versions: set[str] = set()
+    for group in tallies.clocks:
+        if not start <= group.due_on <= end:
+            continue
+        status = group.status(as_of)
+        by_status[group.clock, status] += group.instances
+        by_month[group.clock, month_of[group.due_on.year, group.due_on.month], status] += group.instances
+        versions.add(group.pack_version)
+        latest[group.clock] = max(
+            latest.get(group.clock, (group.due_on, group.kpi)), (group.due_on, group.kpi)
+        )
+        earliest[group.clock] = min(earliest.get(group.clock, group.due_on), group.due_on)
+    # The pack's clocks in its order, then any other clock counted (an older version's) by first due date;
+    # such a clock is labelled with the KPI of its latest instance.
+    others = sorted((day, clock) for clock, day in earliest.items() if clock not in pack.clocks)
+    clock_ids = [*pack.clocks, *(clock for _day, clock in others)]
+    kpis = tuple(
+        _clock_kpi(pack, clock, latest[clock][1] if clock in latest else clock, by_status)
+        for clock in clock_ids
+    )
 
-    in_period = [s for s in surveys if period.start <= s.on <= period.end]
+    in_period = [s for s in tallies.surveys if start <= s.on <= end]
     satisfaction, questions, comments = _surveys(pack, in_period)
     groups = _survey_groups(pack, in_period)
-    opened = [r for r in referrals if period.start <= r.opened_on <= period.end]
+    referrals = tallies.referrals
     trend = []
     for index, part in enumerate(month_periods):
         figures: dict[str, tuple[int, int, float | None]] = {}
@@ -187,13 +242,13 @@ def compute(
             met = by_month[kpi.key, index, ClockStatus.MET]
             judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
             figures[kpi.key] = (met, judged, percent(met, judged))
-        received = sum(1 for r in opened if part.start <= r.opened_on <= part.end)
+        received = sum(n for day, n in referrals.opened.items() if part.start <= day <= part.end)
         trend.append(MonthTrend(part, figures, received))
     return ComplianceReport(
         pack_id=pack.id,
         pack_title=pack.title,
         pack_version=pack.version,
-        pack_versions=tuple(sorted({line.pack_version for line in lines})),
+        pack_versions=tuple(sorted(versions)),
         period=period,
         as_of=as_of,
         suppressed=suppress,
@@ -202,22 +257,20 @@ def compute(
         questions=questions,
         comments=comments,
         kpis=kpis,
-        clocks=tuple(lines),
-        referrals=_referrals(pack, opened, suppress),
+        clocks=lines,
+        referrals=_referrals(pack, referrals, suppress),
         profile=tuple(
-            _breakdown(
-                name, spec.label(name), (r.fields.get(name) for r in opened), _choices(pack, spec), suppress
-            )
+            _breakdown(name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), suppress)
             for name, spec in breakdown_fields(pack)
             if spec.group != REFERRAL_GROUP
         ),
-        feedback=_feedback(pack, [f for f in feedback if period.start <= f.on <= period.end]),
+        feedback=_feedback(pack, [f for f in tallies.feedback if start <= f.on <= end]),
         trend=tuple(trend),
         definitions=definitions(pack),
         labels=labels(pack),
-        flow=flow_counts(pack, period, flow),
-        activities=activity_summary(pack, period, activities),
-        waiting_times=waiting_times(pack, period, as_of, waits, calendar or WorkingCalendar()),
+        flow=flow_counts(pack, tallies.flow),
+        activities=activity_summary(pack, period, tallies.activities),
+        waiting_times=waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar()),
     )
 
 
@@ -294,35 +347,33 @@ def _survey_groups(pack: RulePack, surveys: Sequence[SurveyFact]) -> tuple[Surve
     return tuple(results)
 
 
-def _referrals(pack: RulePack, opened: Sequence[ReferralFact], suppress: bool) -> Referrals:
+def _referrals(pack: RulePack, tally: ReferralTally, suppress: bool) -> Referrals:
     types = [(name, spec.title) for name, spec in pack.case_types.items()]
-    by_type = _breakdown("type", "Case type", (r.case_type for r in opened), types, suppress)
+    by_type = _breakdown("type", "Case type", tally.case_types, types, suppress)
     breakdowns = tuple(
-        _breakdown(
-            name, spec.label(name), (r.fields.get(name) for r in opened), _choices(pack, spec), suppress
-        )
+        _breakdown(name, spec.label(name), tally.fields.get(name, {}), _choices(pack, spec), suppress)
         for name, spec in breakdown_fields(pack)
         if spec.group == REFERRAL_GROUP
     )
     outcomes = []
     for name, carriers in outcome_fields(pack).items():
         order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
-        values = (r.outcomes[name] for r in opened if name in r.outcomes)
+        values = tally.outcomes.get(name, {})
         outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, suppress))
     times = []
     for event in step_events(pack):
-        days = [(r.steps[event] - r.opened_on).days for r in opened if event in r.steps]
+        days = Multiset(tally.steps.get(event, {}))
         times.append(
             StepTime(
                 event=event,
                 title=pack.label(event),
-                cases=len(days),
-                median_days=float(median(days)) if days else None,
-                mean_days=one_decimal(Fraction(sum(days), len(days))) if days else None,
-                max_days=max(days) if days else None,
+                cases=days.size,
+                median_days=days.median() if days.size else None,
+                mean_days=one_decimal(days.mean()) if days.size else None,
+                max_days=days.largest() if days.size else None,
             )
         )
-    return Referrals(len(opened), by_type, breakdowns, tuple(outcomes), tuple(times))
+    return Referrals(tally.received, by_type, breakdowns, tuple(outcomes), tuple(times))
 
 
 def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSummary, ...]:
@@ -332,7 +383,11 @@ def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSu
         items = tuple(sorted((f for f in facts if f.event == event), key=lambda f: (f.on, f.ref)))
         breakdowns = tuple(
             _breakdown(
-                name, field.label(name), (f.choices.get(name) for f in items), _choices(pack, field), False
+                name,
+                field.label(name),
+                Counter(f.choices.get(name) for f in items),
+                _choices(pack, field),
+                False,
             )
             for name, field in spec.fields.items()
             if field.exportable and field.type in (FieldType.CHOICE, FieldType.BOOLEAN)

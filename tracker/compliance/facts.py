@@ -1,8 +1,8 @@
 """The report's facts of one case, taken from its folded state and history (no database).
 
-`tracker.reporting` reads the same facts from the store's projections with a few set-based queries, which is
+`tracker.reporting` reads the same facts from the store already counted (`Tallies`, grouped in SQL), which is
 what makes a year's export fast; this module is the slow, obviously-right path, used by the tests to check
-the store path against the fold, and by anything holding `CaseState`s already (a what-if in memory).
+the store's tallies against the fold's, and by anything holding `CaseState`s already (a what-if in memory).
 """
 
 from __future__ import annotations

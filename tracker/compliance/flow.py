@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from statistics import median
 from typing import NamedTuple
 
 from tracker.calendar import WorkingCalendar
+from tracker.compliance.stats import Multiset
 from tracker.periods import Period
 from tracker.rules import RulePack
 
@@ -59,12 +60,14 @@ class ActivityFact(NamedTuple):
 
 
 class WaitFact(NamedTuple):
-    """One clock instance's dates, for its waiting time."""
+    """One clock instance's dates, for its waiting time (or `count` instances with the same dates)."""
 
     clock: str
     starts_on: dt.date
     stopped_on: dt.date | None
     ended_on: dt.date | None = None
+    instances: int = 1
+    """How many clock instances have exactly these dates (the store reads them grouped)."""
 
 
 # ---------------------------------------------------------------------------------------------- figures
@@ -138,25 +141,35 @@ class WaitingTime:
 
 def nearest_rank(values: Sequence[int], percentile: int) -> int:
     """The `percentile`th percentile of non-empty `values` by the nearest-rank method."""
-    ordered = sorted(values)
-    rank = max(1, -(-percentile * len(ordered) // 100))  # ceil(p/100 x n), at least the first
-    return ordered[rank - 1]
+    return Multiset(Counter(values)).percentile(percentile)
 
 
-def spread(values: Sequence[int]) -> Spread | None:
-    """Median, nearest-rank 90th percentile and maximum; None for no values."""
-    if not values:
+def spread(values: Sequence[int] | Mapping[int, int]) -> Spread | None:
+    """Median, nearest-rank 90th percentile and maximum; None for no values.
+
+    `values` may be given as value -> how many times it occurs (the same figures as the expanded list).
+    """
+    ordered = Multiset(values if isinstance(values, Mapping) else Counter(values))
+    if not ordered.size:
         return None
-    return Spread(float(median(values)), nearest_rank(values, 90), max(values))
+    return Spread(ordered.median(), ordered.percentile(90), ordered.largest())
 
 
-def flow_counts(pack: RulePack, period: Period, facts: Iterable[FlowFact]) -> tuple[FlowCount, ...]:
-    """For each `[reporting] flow` step, the cases with one dated in the period."""
+def flow_tally(pack: RulePack, period: Period, facts: Iterable[FlowFact]) -> dict[str, int]:
+    """For each `[reporting] flow` step, how many cases have one dated in the period.
+
+    The store counts the same in SQL (`tracker.report_reads`); the tests hold the two to each other.
+    """
     cases: dict[str, set[str]] = {event: set() for event in pack.reporting.flow}
     for fact in facts:
         if fact.event in cases and period.start <= fact.on <= period.end:
             cases[fact.event].add(fact.ref)
-    return tuple(FlowCount(event, pack.label(event), len(refs)) for event, refs in cases.items())
+    return {event: len(refs) for event, refs in cases.items()}
+
+
+def flow_counts(pack: RulePack, cases: Mapping[str, int]) -> tuple[FlowCount, ...]:
+    """The flow figures of the pack's `[reporting] flow` steps from the cases counted for each."""
+    return tuple(FlowCount(event, pack.label(event), cases.get(event, 0)) for event in pack.reporting.flow)
 
 
 def activity_summary(pack: RulePack, period: Period, facts: Iterable[ActivityFact]) -> Activities | None:
@@ -213,33 +226,35 @@ def waiting_times(
 ) -> tuple[WaitingTime, ...]:
     """Each clock's start-to-stop times of those stopped in the period, and those still waiting."""
     at = min(period.end, as_of)
-    done: dict[str, list[tuple[int, int]]] = {clock: [] for clock in pack.clocks}
-    waiting: dict[str, list[tuple[int, int]]] = {clock: [] for clock in pack.clocks}
+    done_days: dict[str, Counter[int]] = {clock: Counter() for clock in pack.clocks}
+    done_working: dict[str, Counter[int]] = {clock: Counter() for clock in pack.clocks}
+    waiting: dict[str, Counter[tuple[int, int]]] = {clock: Counter() for clock in pack.clocks}
     between = calendar.working_days_between
-    for clock, starts_on, stopped_on, ended_on in facts:
-        if clock not in done:
+    for clock, starts_on, stopped_on, ended_on, instances in facts:
+        if clock not in waiting:
             continue
         if stopped_on is not None and period.start <= stopped_on <= period.end:
-            done[clock].append(((stopped_on - starts_on).days, between(starts_on, stopped_on)))
+            done_days[clock][(stopped_on - starts_on).days] += instances
+            done_working[clock][between(starts_on, stopped_on)] += instances
         # not `elif`: with an as-of date inside the period, a clock stopped later in it was waiting then
         if (
             starts_on <= at
             and (stopped_on is None or stopped_on > at)
             and (ended_on is None or ended_on > at)
         ):
-            waiting[clock].append(((at - starts_on).days, between(starts_on, at)))
+            waiting[clock][(at - starts_on).days, between(starts_on, at)] += instances
     found = []
     for clock, spec in pack.clocks.items():
-        stopped, still = done[clock], waiting[clock]
+        still = waiting[clock]
         found.append(
             WaitingTime(
                 clock=clock,
                 kpi=spec.kpi,
                 title=spec.title,
-                stopped=len(stopped),
-                calendar_days=spread([days for days, _ in stopped]),
-                working_days=spread([working for _, working in stopped]),
-                waiting=len(still),
+                stopped=sum(done_days[clock].values()),
+                calendar_days=spread(done_days[clock]),
+                working_days=spread(done_working[clock]),
+                waiting=sum(still.values()),
                 longest_waiting_days=max((days for days, _ in still), default=None),
                 longest_waiting_working_days=max((working for _, working in still), default=None),
             )

@@ -7,7 +7,8 @@ database. `tracker.compliance.counting.compute` turns facts into a `ComplianceRe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -67,10 +68,76 @@ class ClockFact(NamedTuple):
 
     def status(self, as_of: dt.date) -> ClockStatus:
         """The status as of `as_of` (the same rule as `ClockInstance.status`)."""
-        if self.final_status is not None:
-            return _STATUSES[self.final_status]  # a dict look-up: the enum's constructor is slow
-        excepted = self.exception_reason is not None
-        return clock_status(self.due_on, self.stopped_on, self.ended_on, excepted, as_of)
+        return fact_status(
+            self.final_status,
+            self.due_on,
+            self.stopped_on,
+            self.ended_on,
+            self.exception_reason is not None,
+            as_of,
+        )
+
+
+def fact_status(
+    final_status: str | None,
+    due_on: dt.date,
+    stopped_on: dt.date | None,
+    ended_on: dt.date | None,
+    excepted: bool,
+    as_of: dt.date,
+) -> ClockStatus:
+    """The status as of `as_of` of a clock projection row: its final status, else `clock_status`.
+
+    The store keeps `final_status` once the status no longer depends on the as-of date, so a row with one
+    needs nothing else; `ClockCount` relies on this to group such rows by their final status alone.
+    """
+    if final_status is not None:
+        return _STATUSES[final_status]  # a dict look-up: the enum's constructor is slow
+    return clock_status(due_on, stopped_on, ended_on, excepted, as_of)
+
+
+class ClockCount(NamedTuple):
+    """Clock instances that agree on everything the counting rules read of them, and how many there are.
+
+    What `compute_tallies` counts: the facts path groups `ClockFact`s into these (`key_of`), the store
+    groups its clock rows the same way in SQL (`tracker.report_reads`), so a year of clocks arrives as a
+    few thousand counts. `stopped_on`, `ended_on` and `excepted` are kept only while `final_status` is None:
+    a final status alone decides the status (`fact_status`).
+    """
+
+    clock: str
+    kpi: str
+    pack_version: str
+    due_on: dt.date
+    final_status: str | None
+    stopped_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    excepted: bool = False
+    instances: int = 1
+    """How many clock instances the group holds."""
+
+    @classmethod
+    def key_of(cls, fact: ClockFact) -> ClockCount:
+        """The group of one clock fact, with a count of 1."""
+        if fact.final_status is not None:
+            return cls(fact.clock, fact.kpi, fact.pack_version, fact.due_on, fact.final_status)
+        excepted = fact.exception_reason is not None
+        return cls(
+            fact.clock,
+            fact.kpi,
+            fact.pack_version,
+            fact.due_on,
+            None,
+            fact.stopped_on,
+            fact.ended_on,
+            excepted,
+        )
+
+    def status(self, as_of: dt.date) -> ClockStatus:
+        """The status of every instance of the group as of `as_of`."""
+        return fact_status(
+            self.final_status, self.due_on, self.stopped_on, self.ended_on, self.excepted, as_of
+        )
 
 
 class SurveyFact(NamedTuple):
@@ -170,6 +237,65 @@ class ClockLine(NamedTuple):
     status: ClockStatus
 
 
+LISTED = frozenset({ClockStatus.BREACHED, ClockStatus.EXCEPTED})
+"""The statuses listed as findings (the Breaches and exceptions sheet, the TUI's findings)."""
+
+
+class ClockLines(ABC):
+    """Every clock counted in a report, as `ClockLine`s ordered by due date, reference, clock and number.
+
+    A year of a large service is ~200,000 lines, so the store's reports read them when a format iterates
+    them (`tracker.report_reads`) rather than holding them; the facts path holds a tuple (`LineTuple`).
+    Two listings are equal when they hold the same lines in the same order.
+    """
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[ClockLine]:
+        """Every line, in order."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many lines there are (the KPI totals)."""
+
+    def of_clock(self, clock: str) -> Iterator[ClockLine]:
+        """The lines of one clock (a KPI's sheet), in order."""
+        return (line for line in self if line.clock == clock)
+
+    def listed(self) -> Iterator[ClockLine]:
+        """The breached and excepted lines (the findings), in order."""
+        return (line for line in self if line.status in LISTED)
+
+    def rendered_json(self) -> Iterator[str] | None:
+        """Each line's JSON text in order, when the source renders it itself (faster); None when it does not.
+
+        The text is exactly `json.dumps(clock_json(line), ensure_ascii=False)`.
+        """
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClockLines):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {len(self)} clock lines>"
+
+
+class LineTuple(ClockLines):
+    """Clock lines held in memory (the facts path, and reports read for the TUI)."""
+
+    def __init__(self, lines: tuple[ClockLine, ...]) -> None:
+        self.lines = lines
+
+    def __iter__(self) -> Iterator[ClockLine]:
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
 @dataclass(frozen=True, slots=True)
 class Breakdown:
     """Counts by value of one field; `rows` are (value, label, count as shown), `total` is exact."""
@@ -248,7 +374,8 @@ class ComplianceReport:
     comments: int
     """Surveys in the period with a free-text answer (counted; the text never leaves the provider)."""
     kpis: tuple[ClockKpi, ...]
-    clocks: tuple[ClockLine, ...]
+    clocks: ClockLines
+    """Every clock counted, in order (due date, reference, clock, number)."""
     referrals: Referrals
     profile: tuple[Breakdown, ...]
     feedback: tuple[FeedbackSummary, ...]

@@ -8,10 +8,14 @@ written (the spreadsheet library is slow to import).
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
-from tracker.compliance import ComplianceReport, report_json
+from tracker.compliance import ComplianceReport, clock_chunks, report_json
 
 FORMATS = ("xlsx", "csv", "json", "html")
 """The `--format` values, the first the default."""
@@ -19,12 +23,43 @@ _SUFFIX = {"xlsx": ".xlsx", "csv": ".zip", "json": ".json", "html": ".html"}
 
 
 def json_text(report: ComplianceReport) -> str:
-    """The report as compact JSON text with a final newline (for a file or stdout).
+    """The report as JSON text with a final newline: `json.dumps(report_json(report))`, as `write_json`."""
+    out = io.StringIO()
+    write_json(report, out)
+    return out.getvalue()
 
-    `json.dumps` in one go: unlike `json.dump` to a file, it uses the C encoder (several times faster on
-    a year's 200,000 clocks).
+
+def write_json(report: ComplianceReport, out: TextIO) -> None:
+    """Write the report as JSON text with a final newline, streaming the clock list.
+
+    The text is exactly `json.dumps(report_json(report), ensure_ascii=False)`: each value is encoded by the
+    same (C) encoder with the same separators, but a year's 200,000 clocks go out a chunk at a time instead
+    of being held as one list of dicts and one string of 40 MB.
     """
-    return json.dumps(report_json(report), ensure_ascii=False) + "\n"
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    out.write("{")
+    for index, (key, value) in enumerate(report_json(report, clocks=False).items()):
+        out.write(f"{', ' if index else ''}{encode(key)}: ")
+        if key != "clocks":
+            out.write(encode(value))
+            continue
+        _write_clocks(report, out, encode)
+    out.write("}\n")
+
+
+def _write_clocks(report: ComplianceReport, out: TextIO, encode: Callable[[object], str]) -> None:
+    """The `clocks` list, a chunk at a time: as the store renders it, or encoded here."""
+    out.write("[")
+    rendered = report.clocks.rendered_json()
+    if rendered is None:
+        for number, chunk in enumerate(clock_chunks(report.clocks)):
+            out.write(f"{', ' if number else ''}{encode(chunk)[1:-1]}")
+    else:
+        number = 0
+        while texts := list(islice(rendered, 5000)):
+            out.write(f"{', ' if number else ''}{', '.join(texts)}")
+            number += 1
+    out.write("]")
 
 
 def default_path(report: ComplianceReport, fmt: str, folder: Path) -> Path:
@@ -48,6 +83,7 @@ def write(report: ComplianceReport, fmt: str, path: Path) -> None:
 
         write_html(report, path)
     elif fmt == "json":
-        path.write_text(json_text(report), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as out:
+            write_json(report, out)
     else:
         raise ValueError(f"unknown format {fmt!r}")

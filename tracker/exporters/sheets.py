@@ -189,9 +189,7 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
     label = report.label
 
     def rows() -> Iterator[list[Cell]]:
-        for line in report.clocks:
-            if line.clock != key:
-                continue
+        for line in report.clocks.of_clock(key):
             row: list[Cell] = [
                 line.ref,
                 line.number,
@@ -214,9 +212,6 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
     return Sheet(name, _slug(name), columns, Rows(rows, kpi.total))
 
 
-_LISTED = (ClockStatus.BREACHED, ClockStatus.EXCEPTED)
-
-
 def _breaches(report: ComplianceReport) -> Sheet:
     columns = (
         Column("Reference"),
@@ -233,9 +228,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
     titles = {k.key: k.title for k in report.kpis}
 
     def rows() -> Iterator[list[Cell]]:
-        for line in report.clocks:
-            if line.status not in _LISTED:
-                continue
+        for line in report.clocks.listed():
             late = None
             if line.status is ClockStatus.BREACHED:
                 late = ((line.stopped_on or line.ended_on or report.as_of) - line.due_on).days

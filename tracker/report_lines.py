@@ -1,0 +1,185 @@
+"""A report's clock lines, read from `report_clocks` when a format iterates them.
+
+`clock_lines` gives the `ClockLines` of a pack's clocks due in a period: every pass (all of them, one KPI's,
+the breached and excepted ones) is one range read of `report_clocks`' key (pack, due date, reference, clock,
+number), in the order the report lists them, and each line's status is judged by `fact_status`. For the
+JSON, the database renders the text of each line whose status is final (`StoreClockLines.rendered_json`).
+Inside a `snapshot` (`tracker.report_db`) every pass sees the rows the report's figures were counted from.
+Used by `tracker.reporting`; an adapter (SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, null, or_, select
+from sqlalchemy.engine import Engine
+
+from tracker import schema
+from tracker.compliance import LISTED, ClockLine, ClockLines, clock_json, fact_status
+from tracker.periods import Period
+from tracker.report_db import Values, reading, stream_rows
+from tracker.rules import RulePack
+
+_R = schema.report_clocks.c
+
+
+class StoreClockLines(ClockLines):
+    """A report's clock lines, read from `report_clocks` each time they are iterated (in key order).
+
+    Each pass is one range read of the primary key; inside a `snapshot` every pass sees the rows the
+    report's figures were counted from.
+    """
+
+    def __init__(
+        self, engine: Engine, pack_id: str, period: Period, as_of: dt.date, *, owner: bool, total: int
+    ) -> None:
+        self.engine, self.pack_id, self.period, self.as_of = engine, pack_id, period, as_of
+        self.owner, self.total = owner, total
+        self._dates = Values(engine).dates
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[ClockLine]:
+        return self._lines()
+
+    def of_clock(self, clock: str) -> Iterator[ClockLine]:
+        return self._lines(_R.clock == clock)
+
+    def listed(self) -> Iterator[ClockLine]:
+        # A final status alone decides the status (`fact_status`): only breached or excepted final statuses,
+        # and clocks still open, can be listed. The status itself is judged below, row by row.
+        maybe = or_(_R.final_status.in_(sorted(status.value for status in LISTED)), _R.final_status.is_(None))
+        return (line for line in self._lines(maybe) if line.status in LISTED)
+
+    def rendered_json(self) -> Iterator[str]:
+        """Each line's JSON text, in order: rendered by the database where the status is final.
+
+        A clock with a final status (most of a past period's) needs nothing from the as-of date, so its
+        `clock_json` text is put together in SQL from each value's JSON (byte for byte what `json.dumps`
+        writes); a clock still open is read and judged here, and encoded by `json`.
+        """
+        text = _clock_json_text(self.engine.dialect.name, self.owner)
+        still_open = _R.final_status.is_(None)
+        columns = [case((still_open, column)) for column in self._columns()]
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        for rendered, *row in self._rows([case((still_open, null()), else_=text), *columns]):
+            if rendered is not None:
+                yield rendered
+            else:
+                yield encode(clock_json(self._line(row)))
+
+    def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
+        return (self._line(row) for row in self._rows(self._columns(), *where))
+
+    def _columns(self) -> list[ColumnElement[Any]]:
+        """A `ClockLine`'s columns, without its status."""
+        owner = _R.owner if self.owner else null()
+        return [
+            _R.ref,
+            _R.clock,
+            _R.kpi,
+            _R.number,
+            _R.pack_version,
+            _R.starts_on,
+            _R.due_on,
+            _R.stopped_on,
+            _R.ended_on,
+            _R.ended_by,
+            _R.final_status,
+            _R.exception_reason,
+            _R.exception_until,
+            owner,
+        ]
+
+    def _rows(
+        self, columns: list[ColumnElement[Any]], *where: ColumnElement[bool]
+    ) -> Iterator[Sequence[Any]]:
+        query = (
+            select(*columns)
+            .where(_R.pack == self.pack_id, _R.due_on >= self.period.start, _R.due_on <= self.period.end)
+            .where(*where)
+            .order_by(_R.due_on, _R.ref, _R.clock, _R.number)
+        )
+        with reading(self.engine) as connection:
+            yield from stream_rows(connection, query)
+
+    def _line(self, row: Sequence[Any]) -> ClockLine:
+        ref, clock, kpi, number, version, starts, due, stopped, ended, by, final, reason, until, who = row
+        date = self._dates
+        due, stopped, ended = date[due], date[stopped], date[ended]
+        status = fact_status(final, due, stopped, ended, reason is not None, self.as_of)
+        return ClockLine(
+            ref,
+            clock,
+            kpi,
+            number,
+            version,
+            date[starts],
+            due,
+            stopped,
+            ended,
+            by,
+            final,
+            reason,
+            date[until],
+            who,
+            status,
+        )
+
+
+def _clock_json_text(dialect: str, owner: bool) -> ColumnElement[str]:
+    """SQL for `clock_json`'s text of a line with a final status (its status is `final_status`).
+
+    The keys, their order and the separators are those `json.dumps` writes for `clock_json`; each value is
+    the database's own JSON of it (SQLite's json_quote, PostgreSQL's to_json), which escapes strings as
+    `json` does. `tests/test_report_reads.py` compares the two texts, odd characters included.
+    """
+
+    def value(column: ColumnElement[Any]) -> ColumnElement[str]:
+        if dialect == "postgresql":
+            return func.coalesce(cast(func.to_json(column), String), "null")
+        return func.json_quote(column, type_=String)
+
+    exception = case(
+        (_R.exception_reason.is_(None), "null"),
+        else_=literal('{"reason": ')
+        + value(_R.exception_reason)
+        + ', "until": '
+        + value(_R.exception_until)
+        + "}",
+    )
+    parts: list[tuple[str, ColumnElement[Any]]] = [
+        ("ref", value(_R.ref)),
+        ("clock", value(_R.clock)),
+        ("kpi", value(_R.kpi)),
+        ("number", cast(_R.number, String)),
+        ("starts_on", value(_R.starts_on)),
+        ("due_on", value(_R.due_on)),
+        ("stopped_on", value(_R.stopped_on)),
+        ("ended_on", value(_R.ended_on)),
+        ("ended_by", value(_R.ended_by)),
+        ("status", value(_R.final_status)),
+        ("exception", exception),
+        ("caseworker", value(_R.owner) if owner else literal("null")),
+    ]
+    text: ColumnElement[str] = literal("{")
+    for index, (key, part) in enumerate(parts):
+        text = text + f'{", " if index else ""}"{key}": ' + part
+    return text + "}"
+
+
+def clock_lines(
+    engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int
+) -> StoreClockLines:
+    """The clock lines of `pack` due in `period` (`total` of them), read when iterated.
+
+    The caseworker is shown only where the pack's owner field may leave the provider.
+    """
+    owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
+    exportable = owner_spec is not None and owner_spec.exportable
+    return StoreClockLines(engine, pack.id, period, as_of, owner=exportable, total=total)
