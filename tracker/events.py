@@ -51,3 +51,28 @@ class Event(BaseModel):
 def upcast(raw: dict[str, Any]) -> dict[str, Any]:
     """Bring a stored payload up to SCHEMA_VERSION (version 1 is the first; nothing to do yet)."""
     return raw
+
+
+def stored_event(
+    seq: int,
+    event_type: str,
+    on: dt.date,
+    data: dict[str, Any],
+    actor: str,
+    recorded_at: dt.datetime,
+    schema_version: int,
+) -> Event:
+    """An event as read back from the database, its payload upcast.
+
+    Rows were validated when they were written, so this constructs without validating again: reading a
+    history (every write's refold, `rebuild`, `show`) would otherwise spend most of its time here.
+    """
+    return Event.model_construct(
+        seq=seq,
+        type=event_type,
+        on=on,
+        data=upcast(data),
+        actor=actor,
+        recorded_at=recorded_at,
+        schema_version=schema_version,
+    )

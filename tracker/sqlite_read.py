@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tracker.errors import StoreUnavailable, UnknownCase
-from tracker.events import Event, upcast
+from tracker.events import Event, stored_event
 from tracker.revision import SCHEMA_HEAD
 
 _PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
@@ -71,19 +71,16 @@ def read_history(url: str, ref: str) -> list[Event] | None:
         connection.close()
     if not rows:  # every case has its opening event
         raise UnknownCase(ref)
-    return [_event(*row) for row in rows]
-
-
-def _event(
-    seq: int, event_type: str, on: str, data: str, actor: str, recorded_at: str, schema_version: int
-) -> Event:
-    # Rows were validated when they were written: construct without validating again, as the store does.
-    return Event.model_construct(
-        seq=seq,
-        type=event_type,
-        on=dt.date.fromisoformat(on),
-        data=upcast(json.loads(data)),
-        actor=actor,
-        recorded_at=dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
-        schema_version=schema_version,
-    )
+    # Decoded as SQLAlchemy stores them on SQLite: ISO dates, JSON text, naive UTC timestamps.
+    return [
+        stored_event(
+            seq,
+            event_type,
+            dt.date.fromisoformat(on),
+            json.loads(data),
+            actor,
+            dt.datetime.fromisoformat(recorded_at).replace(tzinfo=dt.UTC),
+            schema_version,
+        )
+        for seq, event_type, on, data, actor, recorded_at, schema_version in rows
+    ]

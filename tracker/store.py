@@ -28,7 +28,7 @@ from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
-from tracker.events import Event, upcast
+from tracker.events import Event, stored_event, upcast
 from tracker.prepared import Prepared
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
@@ -333,9 +333,7 @@ class Store:
         if recalled is not None:
             history, state = recalled
         else:
-            history = [
-                _event_from_values(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})
-            ]
+            history = [stored_event(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})]
             state = project(self.rules, ref, history)
         return _CaseWrite(case_id, last_seq, history, state, state)
 
@@ -690,29 +688,8 @@ def _load_events(connection: Connection, case_id: int) -> list[Event]:
 
 
 def _event_from_row(row: Row[Any]) -> Event:
-    return _event_from_values(
+    return stored_event(
         row.seq, row.type, row.occurred_on, row.data, row.actor, row.recorded_at, row.schema_version
-    )
-
-
-def _event_from_values(
-    seq: int,
-    event_type: str,
-    on: dt.date,
-    data: dict[str, Any],
-    actor: str,
-    recorded_at: dt.datetime,
-    schema_version: int,
-) -> Event:
-    # Rows were validated when they were written: construct without validating again (rebuild speed).
-    return Event.model_construct(
-        seq=seq,
-        type=event_type,
-        on=on,
-        data=upcast(data),
-        actor=actor,
-        recorded_at=recorded_at,
-        schema_version=schema_version,
     )
 
 
