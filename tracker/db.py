@@ -48,6 +48,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
+_CHECKPOINT_PAGES = 8192
+
+
 def _sqlite_engine(database: str | None) -> Engine:
     if database and database != ":memory:":
         _create_private_file(Path(database))
@@ -60,6 +63,12 @@ def _sqlite_engine(database: str | None) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # In WAL mode with synchronous=NORMAL a commit does not sync; a checkpoint syncs twice. An append
+        # writes ~10 pages, so SQLite's default (a checkpoint every 1,000 pages) synced every ~100 events,
+        # a third of an append's time on a virtual disk. Every 8,192 pages (32 MiB) syncs 8x less often; the
+        # WAL file is cut back to 64 MiB after a checkpoint if it grew past that.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={64 * 2**20}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

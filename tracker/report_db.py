@@ -21,6 +21,7 @@ from sqlalchemy.sql import Executable
 
 from tracker.db import error_summary, transaction
 from tracker.errors import StoreUnavailable
+from tracker.report_tables import catch_up
 
 _pinned: ContextVar[Connection | None] = ContextVar("caseclock_report_snapshot", default=None)
 
@@ -30,11 +31,14 @@ def snapshot(engine: Engine) -> Iterator[None]:
     """Make every report read inside the block (in this thread) share one read transaction.
 
     SQLite's read transaction sees one snapshot (WAL: writers carry on meanwhile); PostgreSQL's is
-    REPEATABLE READ for the same effect. Nested use shares the outer snapshot.
+    REPEATABLE READ for the same effect. Nested use shares the outer snapshot. The outermost first brings
+    the report tables up to date (`tracker.report_tables.catch_up`), so the snapshot sees every write
+    committed before it began.
     """
     if _pinned.get() is not None:
         yield
         return
+    catch_up(engine)
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":

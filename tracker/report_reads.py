@@ -63,7 +63,7 @@ from tracker.db import transaction
 from tracker.events import VOIDS, upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
-from tracker.report_db import Values, fetch_rows, reading
+from tracker.report_db import Values, fetch_rows, reading, snapshot
 from tracker.rules import FieldType, PackRegistry, RulePack
 
 _R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c
@@ -77,13 +77,16 @@ def read_tallies(
 ) -> Tallies:
     """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`).
 
-    The clocks are read in the caller's transaction (a `snapshot`'s, when one is open, so that they are
-    the clocks its lines list). The referrals, the longest read, go to a second thread with a read
+    The clocks are read in the caller's `snapshot` when one is open (so that they are the clocks its
+    lines list), else in one of its own. The referrals, the longest read, go to a second thread with a read
     transaction of its own while this one reads the rest: the database does most of the work, so on a
     machine with two cores the two overlap.
     """
     voided = voided_events(packs, pack.id)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool:
+    with (
+        snapshot(engine),  # the caller's, or one of its own (which brings the report tables up to date)
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool,
+    ):
         referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)
         with reading(engine) as connection:
             values = Values(connection)

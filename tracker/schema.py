@@ -8,8 +8,10 @@
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.outbox`), recorded before it is sent;
   `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
 * `report_clocks` and `report_events`: the clocks and events as compliance reports read them (migration
-  0004), each row with its case's pack and reference (and caseworker, opening date), kept by database
-  triggers on `clocks`, `events` and `cases` (no code writes them). `report_clocks` is stored in report
+  0004), each row with its case's pack and reference (and caseworker, opening date). They are copies,
+  brought up to date before a report is read (`tracker.report_tables.catch_up`, migration 0005) from the
+  notes in `report_stale`: a trigger on `events` notes the case of every event written, one on `cases` a
+  case whose reference, pack, opening date or caseworker changed. `report_clocks` is stored in report
   order (pack, due date, reference, clock, number), so a period's clocks are one range read in the order
   they are listed; `report_events` by (pack, opening date, case, seq), so the events of the cases opened in
   a period are one range, and indexed by (pack, type, date) for the steps and surveys dated in it. Voided
@@ -215,6 +217,15 @@ report_events = Table(
     Column("ref", String(64), nullable=False),
     Column("data", Json),  # None for the opening event: its payload is the case's fields (in `cases`)
     Index("ix_report_events_type", "pack", "type", "occurred_on", "case_id"),
+    Index("ix_report_events_case", "case_id", "seq"),
     sqlite_with_rowid=False,
 )
 """One row per event (voided ones too, as in `events`); see the module docstring."""
+
+report_stale = Table(
+    "report_stale",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("case_id", _Id, nullable=False),
+)
+"""A note per write since the last catch-up: the report rows of its case are out of date (migration 0005)."""

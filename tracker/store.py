@@ -30,6 +30,7 @@ from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
 from tracker.events import Event, stored_event, upcast
 from tracker.prepared import Prepared
+from tracker.report_tables import catch_up_in, note_stale
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
@@ -349,6 +350,7 @@ class Store:
                     batch = []
             if batch:
                 count += self._insert_batch(connection, batch, now)
+            catch_up_in(connection)  # the report rows of a whole import, before the report that follows it
         return count
 
     def _insert_batch(
@@ -409,6 +411,7 @@ class Store:
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
+            catch_up_in(connection)
         return done
 
     # ------------------------------------------------------------------ reads
@@ -598,8 +601,8 @@ def _rewrite_clocks(
 ) -> None:
     """Bring the clock rows of cases `first_id`..`last_id` in line with their refolded states (`rebuild`).
 
-    Only the rows that changed are written: a rebuild after a change of rules or calendar moves some clocks,
-    and every row written is also written to `report_clocks` by the database's triggers.
+    Only the rows that changed are written (a rebuild after a change of rules or calendar moves some
+    clocks), and their cases are noted for the report tables' catch-up.
     """
     k = schema.clocks.c
     current = connection.execute(select(schema.clocks).where(k.case_id.between(first_id, last_id)))
@@ -632,6 +635,7 @@ def _rewrite_clocks(
         )
     if fresh:
         connection.execute(_INSERT_CLOCKS, fresh)
+    note_stale(connection, [key[0] for key in gone] + [row["case_id"] for row in changed + fresh])
 
 
 @contextmanager
@@ -764,12 +768,24 @@ def _write_clocks(
     state: CaseState,
     before: CaseState | None = None,
 ) -> None:
-    """Bring the case's clock rows in line with `state`, touching only the rows that changed."""
-    rows = {(row["clock"], row["number"]): row for row in _clock_rows(case_id, state)}
-    old = {} if before is None else {(r["clock"], r["number"]): r for r in _clock_rows(case_id, before)}
-    gone = [key for key in old if key not in rows]
-    changed = [row for key, row in rows.items() if key in old and old[key] != row]
-    fresh = [row for key, row in rows.items() if key not in old]
+    """Bring the case's clock rows in line with `state`, touching only the rows that changed.
+
+    A fold step keeps the instances it does not change (they are immutable), so those are skipped
+    without building their rows.
+    """
+    prior = {} if before is None else {(c.clock, c.number): c for c in before.clocks}
+    changed: list[dict[str, Any]] = []
+    fresh: list[dict[str, Any]] = []
+    for clock in state.clocks:
+        old = prior.pop((clock.clock, clock.number), None)
+        if old is clock:
+            continue
+        row = _clock_row(case_id, clock)
+        if old is None:
+            fresh.append(row)
+        elif _clock_row(case_id, old) != row:
+            changed.append(row)
+    gone = list(prior)
     if gone:  # a void can take a clock instance away
         sql.delete_clock.run_many(
             cursor,
