@@ -15,33 +15,26 @@ Targets (issue 5): json <= 1 s, xlsx <= 10 s, memory <= 500 MiB.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tracker.context import Context
-from tracker.db import upgrade
-from tracker.demo import generate
-from tracker.exporters import write
-from tracker.periods import parse_period
-from tracker.reporting import compliance_report, report_snapshot
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import machine_line  # noqa: E402
+from tracker.context import Context  # noqa: E402
+from tracker.db import upgrade  # noqa: E402
+from tracker.demo import generate  # noqa: E402
+from tracker.exporters import write  # noqa: E402
+from tracker.periods import parse_period  # noqa: E402
+from tracker.reporting import compliance_report, report_snapshot  # noqa: E402
+
 AS_OF = "2027-04-10"
 PERIOD = "FY2026"
 TARGETS = {"json": "<= 1 s", "xlsx": "<= 10 s"}
-
-
-def reference_loop() -> float:
-    """Seconds for 3 million additions in pure Python: this machine's speed right now."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(3_000_000):
-        total += i
-    return time.perf_counter() - started
 
 
 def build(db: Path, cases: int) -> Context:
@@ -110,10 +103,7 @@ def main() -> None:
         f"data: {args.cases} cases ({db.stat().st_size / 2**20:.0f} MiB SQLite); {PERIOD} as of {AS_OF}: "
         f"{len(report.clocks)} clocks, {report.referrals.received} referrals"
     )
-    print(
-        f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-        f"reference loop (3M additions) {reference_loop():.2f} s"
-    )
+    print(machine_line())
     print(f"compliance_report (shared by every format and the TUI): best {min(computed):.2f} s")
     with tempfile.TemporaryDirectory() as folder:
         for fmt in args.formats.split(","):

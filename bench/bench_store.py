@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import resource
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine_line  # noqa: E402
 from tracker.calendar import WorkingCalendar  # noqa: E402
 from tracker.db import make_engine, upgrade  # noqa: E402
 from tracker.demo import generate  # noqa: E402
@@ -31,15 +31,6 @@ from tracker.workflow import Rules  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 20)
 CLI = [sys.executable, "-m", "tracker.cli"]
-
-
-def reference_loop() -> float:
-    """Seconds for 3 million additions in pure Python: this machine's speed right now."""
-    began = time.perf_counter()
-    total = 0
-    for i in range(3_000_000):
-        total += i
-    return time.perf_counter() - began
 
 
 def rules() -> Rules:
@@ -114,6 +105,32 @@ def bench_appends(cases: int = 300) -> None:
     print("(target: >= 2,000 events/s)")
 
 
+def bench_appends_on(path: Path, cases: int = 300) -> None:
+    """The caseworker's steps again, on the large demo database: deeper indexes than a fresh file's."""
+    engine = make_engine(f"sqlite:///{path}")
+    store = Store(engine, rules())
+    now = dt.datetime.now(dt.UTC)
+    today, start = dt.date(2026, 6, 30), dt.date(2026, 3, 2)
+    prefix = f"L{int(time.time())}"  # new references on every run of a kept database
+    refs = [f"{prefix}-{i}" for i in range(cases)]
+    for ref in refs:
+        store.open_case(ref, "mediation", start, {"caseworker": "Jo Smith"}, "bench", now, today)
+    entries = [
+        (ref, kind, start + dt.timedelta(days=offset), fields)
+        for ref in refs
+        for kind, offset, fields in _STEPS
+    ]
+    began = time.perf_counter()
+    for ref, event_type, on, fields in entries:
+        store.record(ref, event_type, on, fields, "bench", now, today)
+    rate = len(entries) / (time.perf_counter() - began)
+    engine.dispose()
+    print(
+        f"append: {len(entries)} events on {cases} new cases of the {_count(path, 'cases'):,}-case database, "
+        f"one transaction each: {rate:,.0f} events/s"
+    )
+
+
 def demo_database(cases: int) -> Path:
     """A SQLite file with `cases` demo cases, cached in the temp directory."""
     path = Path(tempfile.gettempdir()) / f"caseclock-bench-{cases}.db"
@@ -174,14 +191,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000, help="size of the rebuild/show database")
     parser.add_argument("--keep", action="store_true", help="keep the cached demo database afterwards")
     args = parser.parse_args()
-    print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.1f}; "
-        f"reference loop (3M additions) {reference_loop():.2f} s"
-    )
+    print(f"{machine_line()}; Python {sys.version.split()[0]}")
     bench_appends()
     path = demo_database(args.cases)
     bench_rebuild(path, args.cases)
     bench_show(path)
+    bench_appends_on(path)
     if not args.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
