@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 
+import tracker.report_tables
 from tests.conftest import shared_rules
 from tests.test_compliance import H1, NOW, TODAY, Case, half_year_cases
 from tests.test_store import _random_history
@@ -393,7 +394,12 @@ def test_a_note_committed_during_a_catch_up_waits_for_the_next_one(
     assert catch_up(engine) == 1
 
 
-def test_the_report_tables_follow_every_kind_of_write(store: Store, engine: Engine) -> None:
+@pytest.mark.parametrize("wholesale", [False, True], ids=["case-by-case", "afresh"])
+def test_the_report_tables_follow_every_kind_of_write(
+    store: Store, engine: Engine, wholesale: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways a catch-up writes: the noted cases' rows, or (most cases noted) the whole tables afresh."""
+    monkeypatch.setattr(tracker.report_tables, "_WHOLESALE_SHARE", 0.0 if wholesale else 1.0)
     store.open_case("M-1", "mediation", D("2026-04-01"), {"caseworker": "Jo Smith"}, "t", NOW, TODAY)
     store.record("M-1", "mediation_requested", D("2026-04-02"), {}, "t", NOW, TODAY)  # clocks start
     assert_tables_in_step(engine)

@@ -30,6 +30,9 @@ _STALE = schema.report_stale
 _CHUNK = 500
 """Cases rewritten per statement (a bounded IN list)."""
 
+_WHOLESALE_SHARE = 0.25
+"""Above this share of all cases noted, a catch-up writes the report tables afresh."""
+
 _LOCK_KEY = 0x6361_7365_636C_6B  # "caseclk": the advisory lock of catch-ups on a PostgreSQL database
 
 _CLOCK_COLUMNS = [column.name for column in schema.report_clocks.c]
@@ -41,11 +44,14 @@ _CLOCK_SOURCE = {
 }
 _CASE_IDS: BindParameter[list[int]] = bindparam("case_ids", expanding=True)
 
+_CLOCKS_SOURCE = select(*(_CLOCK_SOURCE[name] for name in _CLOCK_COLUMNS)).join(
+    schema.cases, _C.id == _K.case_id
+)
 _COPY_CLOCKS = insert(schema.report_clocks).from_select(
-    _CLOCK_COLUMNS,
-    select(*(_CLOCK_SOURCE[name] for name in _CLOCK_COLUMNS))
-    .join(schema.cases, _C.id == _K.case_id)
-    .where(_K.case_id.in_(_CASE_IDS)),
+    _CLOCK_COLUMNS, _CLOCKS_SOURCE.where(_K.case_id.in_(_CASE_IDS))
+)
+_FILL_CLOCKS = insert(schema.report_clocks).from_select(
+    _CLOCK_COLUMNS, _CLOCKS_SOURCE.order_by(_C.pack, _K.due_on, _C.ref, _K.clock, _K.number)
 )
 # The opening event's payload (the case's fields, names and contacts: most of the events' bytes) is not
 # copied: reports read case fields from `cases`.
@@ -60,14 +66,19 @@ _EVENT_SOURCE = {
     "data": case((_E.seq == 1, null()), else_=_E.data),
 }
 _EVENT_COLUMNS = [column.name for column in schema.report_events.c]
+_EVENTS_SOURCE = select(*(_EVENT_SOURCE[name] for name in _EVENT_COLUMNS)).join(
+    schema.cases, _C.id == _E.case_id
+)
 _COPY_EVENTS = insert(schema.report_events).from_select(
-    _EVENT_COLUMNS,
-    select(*(_EVENT_SOURCE[name] for name in _EVENT_COLUMNS))
-    .join(schema.cases, _C.id == _E.case_id)
-    .where(_E.case_id.in_(_CASE_IDS)),
+    _EVENT_COLUMNS, _EVENTS_SOURCE.where(_E.case_id.in_(_CASE_IDS))
+)
+_FILL_EVENTS = insert(schema.report_events).from_select(
+    _EVENT_COLUMNS, _EVENTS_SOURCE.order_by(_C.pack, _C.opened_on, _E.case_id, _E.seq)
 )
 _DROP_CLOCKS = delete(schema.report_clocks).where(schema.report_clocks.c.case_id.in_(_CASE_IDS))
 _DROP_EVENTS = delete(schema.report_events).where(schema.report_events.c.case_id.in_(_CASE_IDS))
+_DROP_ALL_CLOCKS = delete(schema.report_clocks)
+_DROP_ALL_EVENTS = delete(schema.report_events)
 _CLAIM = delete(_STALE).returning(_STALE.c.case_id)
 
 
@@ -89,11 +100,21 @@ def catch_up_in(connection: Connection) -> int:
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
     case_ids = sorted(set(connection.execute(_CLAIM).scalars()))
+    if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection):
+        # Most cases (an import into a new database, a rebuild after a change of rules): writing the
+        # tables afresh in their key order is about three times faster than rewriting case by case.
+        for statement in (_DROP_ALL_CLOCKS, _DROP_ALL_EVENTS, _FILL_CLOCKS, _FILL_EVENTS):
+            connection.execute(statement)
+        return len(case_ids)
     for first in range(0, len(case_ids), _CHUNK):
         chunk = {"case_ids": case_ids[first : first + _CHUNK]}
         for statement in (_DROP_CLOCKS, _DROP_EVENTS, _COPY_CLOCKS, _COPY_EVENTS):
             connection.execute(statement, chunk)
     return len(case_ids)
+
+
+def _case_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(schema.cases)).scalar_one())
 
 
 def note_stale(connection: Connection, case_ids: Iterable[int]) -> None:
