@@ -29,7 +29,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 async def shoot(store: Store) -> None:
     app = make_app(Settings(user=UserSettings(name="Jo Smith")), store, AS_OF, poll_seconds=3600)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with app.run_test(size=(170, 38)) as pilot:  # wide enough for the service data beside the breaches
         for _ in range(3):
             await app.workers.wait_for_complete()
             await pilot.pause()

@@ -14,6 +14,7 @@ from tui.screens.alerts import AlertsScreen
 from tui.screens.case import CaseScreen
 from tui.screens.compliance import ComplianceScreen
 from tui.widgets.kpi_tile import KpiTile
+from tui.widgets.service_panel import ServicePanel, service_text
 from tui.widgets.status_line import StatusLine
 
 
@@ -96,6 +97,45 @@ async def test_breaches_and_exceptions_are_listed_with_reasons_and_open_their_ca
         assert app.screen.ref == "M-0006"
         await pilot.press("escape")
         assert isinstance(app.screen, ComplianceScreen)
+
+
+async def test_the_service_data_shows_the_reports_referrals_flow_and_waits(app, tui_store) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:  # narrow: the panel takes the findings' place
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        panel = app.screen.query_one(ServicePanel)
+        findings = app.screen.query_one("#findings", DataTable)
+        assert (panel.display, findings.display) == (False, True)
+        await pilot.press("s")
+        await pilot.pause()
+        assert (panel.display, findings.display) == (True, False)
+        assert panel.has_focus
+        report = compliance_report(tui_store, None, this_quarter(AS_OF), AS_OF)
+        shown = panel.text.plain
+        assert shown == service_text(report).plain  # the shared computation, nothing counted again
+        assert f"Referrals: {report.referrals.received} received" in shown
+        assert report.flow
+        assert all(f"{f.title}: {f.cases}" in shown for f in report.flow)
+        assert report.waiting_times
+        for wait in report.waiting_times:
+            assert f"{wait.kpi} {wait.title}: {wait.stopped} stopped" in shown
+        await pilot.press("s")
+        await pilot.pause()
+        assert (panel.display, findings.display) == (False, True)
+        assert findings.has_focus
+
+
+async def test_a_wide_terminal_shows_the_service_data_beside_the_breaches(app) -> None:
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        panel = app.screen.query_one(ServicePanel)
+        assert panel.display
+        assert app.screen.query_one("#findings").display
+        assert panel.border_title == "Service data"
+        assert "Referrals:" in panel.text.plain
 
 
 async def test_focusing_a_tile_charts_that_kpi_month_by_month(app) -> None:

@@ -84,3 +84,12 @@ class TestComplianceScreen:
     def test_quarter_large(self, snap_compare, app) -> None:
         """One row of tiles and a taller chart in a large terminal."""
         assert snap_compare(app, run_before=self._open, terminal_size=LARGE)
+
+    async def _service(self, pilot) -> None:
+        await self._open(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+
+    def test_service_data_large(self, snap_compare, app) -> None:
+        """`s`: referrals, days from referral, flow, waiting times and the profile instead of the breaches."""
+        assert snap_compare(app, run_before=self._service, terminal_size=LARGE)

@@ -1,4 +1,4 @@
-"""How the service stands against its KPIs in a period: tiles, a monthly chart, breaches and exceptions.
+"""How the service stands in a period: KPI tiles, a monthly chart, breaches and exceptions, service data.
 
 Every figure comes from `tracker.reporting.compliance_report`, the same computation `caseclock export`
 uses, so the screen and a commissioner's spreadsheet always agree. The report is computed in a thread
@@ -40,6 +40,7 @@ from tui.screens.case import open_case
 from tui.widgets.case_table import urgency_style
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.kpi_tile import KpiTile
+from tui.widgets.service_panel import ServicePanel
 from tui.widgets.status_line import StatusLine
 from tui.words import Urgency
 
@@ -55,6 +56,8 @@ PERIODS: dict[str, tuple[str, Callable[[dt.date], Period]]] = {
 
 WIDE = 120
 """From this many columns the tiles sit in one row."""
+ROOMY = 160
+"""From this many columns the service data sits beside the breaches (below it, `s` shows it instead)."""
 TALL = 32
 """From this many lines the chart is three lines tall."""
 REPORT_EVERY = 10
@@ -82,6 +85,13 @@ class ComplianceScreen(LiveScreen):
             id="caseclock.compliance.list",
         ),
         Binding(
+            "s",
+            "show_service",
+            "Service data",
+            tooltip="Referrals, flow, waiting times, satisfaction and the service users' profile",
+            id="caseclock.compliance.service",
+        ),
+        Binding(
             "r",
             "refresh",
             "Refresh",
@@ -107,7 +117,7 @@ class ComplianceScreen(LiveScreen):
         self._polls = 0
 
     def compose(self) -> ComposeResult:
-        """Period picker, tiles, chart, findings."""
+        """Period picker, tiles, chart, findings and the service data (beside them when roomy)."""
         yield Header()
         with Horizontal(id="period-bar"):
             packs = list(self.ctx.rules.packs)
@@ -122,7 +132,9 @@ class ComplianceScreen(LiveScreen):
         yield Grid(id="tiles")
         with Vertical(id="chart-panel"):
             yield Sparkline([], id="chart")
-        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="lower"):
+            yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+            yield ServicePanel(panel_id="service")
         yield StatusLine(line_id="compliance-status")
         yield KeyBar()
 
@@ -133,14 +145,17 @@ class ComplianceScreen(LiveScreen):
         for title in ("Ref", "KPI", "Due", "Status", "Stopped", "Reason", "Caseworker"):
             findings.add_column(title, key=title.lower())
         self.query_one("#chart-panel").border_title = "Month by month"
+        self.query_one(ServicePanel).border_title = "Service data"
         self.query_one("#period-text").display = False
         findings.focus()
         self.compute()
 
     def on_resize(self, event: events.Resize) -> None:
-        """One row of tiles on wide terminals, a taller chart on tall ones."""
+        """One row of tiles on wide terminals, a taller chart on tall ones, the service data beside the
+        breaches on the widest (styled in app.tcss)."""
         self.wide = event.size.width >= WIDE
         self.tall = event.size.height >= TALL
+        self.set_class(event.size.width >= ROOMY, "-roomy")
 
     def watch_wide(self, wide: bool) -> None:
         """Styled in app.tcss."""
@@ -222,6 +237,7 @@ class ComplianceScreen(LiveScreen):
         self._draw_tiles(report)
         self._draw_findings(report)
         self._draw_chart()
+        self.query_one(ServicePanel).show(report)
         listed = sum(1 for c in report.clocks if c.status in _LISTED)
         self.query_one(StatusLine).say(
             f"{_words(report.period)}: {len(report.clocks)} clocks due, {listed} breached or excepted"
@@ -309,7 +325,16 @@ class ComplianceScreen(LiveScreen):
 
     def action_focus_list(self) -> None:
         """Move to the breaches and exceptions."""
+        self.remove_class("-service")
         self.query_one("#findings").focus()
+
+    def action_show_service(self) -> None:
+        """Show the service data in the whole lower panel (again: back to the breaches beside it)."""
+        if self.has_class("-service"):
+            self.action_focus_list()
+            return
+        self.add_class("-service")
+        self.query_one(ServicePanel).focus()
 
     def action_refresh(self) -> None:
         """Compute again now."""
