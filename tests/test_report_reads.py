@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import case, select
+from sqlalchemy import case, select, text
 from sqlalchemy.engine import Engine
 
 import tracker.report_tables
@@ -42,7 +42,7 @@ from tracker.compliance.facts import case_facts, report_from_facts
 from tracker.compliance.flow import waiting_times
 from tracker.db import make_engine, upgrade
 from tracker.demo import generate
-from tracker.errors import Refused
+from tracker.errors import Refused, StoreUnavailable
 from tracker.exporters import json_text
 from tracker.periods import Period, parse_period
 from tracker.report_reads import read_tallies
@@ -392,6 +392,31 @@ def test_a_note_committed_during_a_catch_up_waits_for_the_next_one(
         writer.commit()
     assert notes(engine) == [case_id]
     assert catch_up(engine) == 1
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_only_read_is_told_why_a_report_cannot_be_read(
+    store: Store, engine: Engine, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no roles")
+    store.open_case("M-1", "mediation", D("2026-04-01"), {"caseworker": "Jo Smith"}, "t", NOW, TODAY)
+    with engine.begin() as connection:
+        connection.execute(text("DROP ROLE IF EXISTS caseclock_reader"))
+        connection.execute(text("CREATE ROLE caseclock_reader LOGIN"))
+        connection.execute(text("GRANT USAGE ON SCHEMA public TO caseclock_reader"))
+        connection.execute(text("GRANT SELECT ON ALL TABLES IN SCHEMA public TO caseclock_reader"))
+    reader = make_engine(engine.url.set(username="caseclock_reader").render_as_string(hide_password=False))
+    try:
+        with pytest.raises(StoreUnavailable, match="reports need a database role that may write"):
+            compliance_report(Store(reader, store.rules), None, H1, TODAY)
+        assert notes(engine) != []  # nothing claimed
+    finally:
+        reader.dispose()
+        with engine.begin() as connection:
+            connection.execute(text("REASSIGN OWNED BY caseclock_reader TO CURRENT_USER"))
+            connection.execute(text("DROP OWNED BY caseclock_reader"))
+            connection.execute(text("DROP ROLE caseclock_reader"))
 
 
 @pytest.mark.parametrize("wholesale", [False, True], ids=["case-by-case", "afresh"])

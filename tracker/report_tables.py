@@ -20,10 +20,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, case, delete, func, insert, null, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.sql.elements import BindParameter
 
 from tracker import schema
-from tracker.db import transaction
+from tracker.db import error_summary, transaction
+from tracker.errors import StoreUnavailable
 
 _K, _C, _E = schema.clocks.c, schema.cases.c, schema.events.c
 _STALE = schema.report_stale
@@ -87,12 +89,21 @@ def catch_up(engine: Engine) -> int:
 
     Takes a write transaction only when some case is noted, so a report on an unchanged database stays a
     pure read.
+
+    Raises:
+        StoreUnavailable: the database cannot be reached or written (a read-only role, a locked file).
     """
     with transaction(engine, write=False) as connection:
         if connection.execute(select(_STALE.c.id).limit(1)).first() is None:
             return 0
-    with transaction(engine, write=True) as connection:
-        return catch_up_in(connection)
+    try:
+        with transaction(engine, write=True) as connection:
+            return catch_up_in(connection)
+    except ProgrammingError as error:  # a PostgreSQL role that may read but not write
+        raise StoreUnavailable(
+            f"cannot bring the report tables up to date ({error_summary(error)}): reports need a database "
+            "role that may write the report tables; ask for one, or report from a role that writes cases"
+        ) from None
 
 
 def catch_up_in(connection: Connection) -> int:
