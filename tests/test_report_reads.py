@@ -331,6 +331,11 @@ def report_tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 def notes(engine: Engine) -> list[int]:
     """The case ids noted for the report tables' catch-up."""
     with engine.connect() as connection:
@@ -375,13 +380,14 @@ def test_catch_ups_side_by_side_rewrite_each_case_once(store: Store, engine: Eng
     assert_tables_in_step(engine, caught_up=True)
 
 
-@pytest.mark.postgres
+@POSTGRES_ONLY
 def test_a_note_committed_during_a_catch_up_waits_for_the_next_one(
     store: Store, engine: Engine, db_url: str
 ) -> None:
-    """PostgreSQL commits in any order: a write the catch-up did not see keeps its note."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time: a catch-up waits for the write")
+    """PostgreSQL commits in any order: a write the catch-up did not see keeps its note.
+
+    (SQLite has one writer at a time: a catch-up waits for the write.)
+    """
     store.open_case("M-1", "mediation", D("2026-04-01"), {"caseworker": "Jo Smith"}, "t", NOW, TODAY)
     catch_up(engine)
     with engine.connect() as writer:
@@ -394,12 +400,10 @@ def test_a_note_committed_during_a_catch_up_waits_for_the_next_one(
     assert catch_up(engine) == 1
 
 
-@pytest.mark.postgres
+@POSTGRES_ONLY
 def test_a_role_that_may_only_read_is_told_why_a_report_cannot_be_read(
     store: Store, engine: Engine, db_url: str
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite has no roles")
     store.open_case("M-1", "mediation", D("2026-04-01"), {"caseworker": "Jo Smith"}, "t", NOW, TODAY)
     with engine.begin() as connection:
         connection.execute(text("DROP ROLE IF EXISTS caseclock_reader"))
