@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-__all__ = ["Column", "Row", "RowTable"]
+__all__ = ["Column", "Row", "RowMessage", "RowTable"]
 
 _PADDING = 1
 """Blank cells either side of each column's text, as in a DataTable."""
@@ -52,6 +52,22 @@ class Row:
     key: str
     cells: tuple[str, ...]
     style: str = ""
+
+
+@dataclass
+class RowMessage(Message):
+    """A message about one row of a `RowTable`: `RowTable.Highlighted` and `RowTable.Selected`."""
+
+    table: RowTable
+    row: int
+    """The row's index."""
+    key: str
+    """The row's key."""
+
+    @property
+    def control(self) -> RowTable:
+        """The table, so that a handler can be picked by a selector: `@on(..., "#cases")`."""
+        return self.table
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -127,35 +143,11 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
 
-    @dataclass
-    class Highlighted(Message):
+    class Highlighted(RowMessage):
         """The cursor moved to another row (or new rows came under it)."""
 
-        table: RowTable
-        row: int
-        """The row's index."""
-        key: str
-        """The row's key."""
-
-        @property
-        def control(self) -> RowTable:
-            """The table, so that a handler can be picked by a selector: `@on(..., "#cases")`."""
-            return self.table
-
-    @dataclass
-    class Selected(Message):
+    class Selected(RowMessage):
         """A row was chosen: Enter on it, or a click."""
-
-        table: RowTable
-        row: int
-        """The row's index."""
-        key: str
-        """The row's key."""
-
-        @property
-        def control(self) -> RowTable:
-            """The table, so that a handler can be picked by a selector: `@on(..., "#cases")`."""
-            return self.table
 
     def __init__(self, *, table_id: str | None = None) -> None:
         super().__init__(id=table_id)
