@@ -32,21 +32,25 @@ from tracker import schema
 from tracker.calendar import WorkingCalendar
 from tracker.compliance import (
     ComplianceReport,
+    ReferralFact,
     ReferralTally,
     Tallies,
     clock_chunks,
     report_json,
     tally,
 )
-from tracker.compliance.facts import case_facts, report_from_facts
-from tracker.compliance.flow import waiting_times
+from tracker.compliance.counts import case_counts, tallies_from_counts
+from tracker.compliance.facts import CaseFacts, case_facts, report_from_facts
+from tracker.compliance.flow import FlowFact, flow_tally, waiting_times
 from tracker.db import make_engine, upgrade
 from tracker.demo import generate
 from tracker.errors import Refused, StoreUnavailable
 from tracker.exporters import json_text
 from tracker.periods import Period, parse_period
+from tracker.report_counts import count_afresh, read_counted
+from tracker.report_lines import clock_lines
 from tracker.report_reads import read_tallies
-from tracker.report_tables import catch_up
+from tracker.report_tables import catch_up as catch_up_with
 from tracker.reporting import compliance_report, report_snapshot
 from tracker.rules import RulePack, discover_packs
 from tracker.store import Store
@@ -90,17 +94,23 @@ def _records(store: Store, pack_id: str) -> list[Any]:
 def comparable(t: Tallies, pack: RulePack, period: Period, as_of: dt.date, calendar: WorkingCalendar) -> dict:
     """Tallies in a form that compares regardless of row order and of what a rule never reads."""
     spec = pack.satisfaction
-    keys = set()
+    keys, texts = set(), set()
     if spec is not None:
         keys = {spec.question, *spec.other_questions}
-        keys |= {n for n, f in pack.event_fields(spec.event).items() if f.type.value == "text"}
+        texts = {n for n, f in pack.event_fields(spec.event).items() if f.type.value == "text"}
     clocks: Counter[Any] = Counter()
     for group in t.clocks:
         clocks[group._replace(instances=1)] += group.instances
     return {
         "clocks": clocks,
+        # a survey is counted, never listed: its case and the words of its comment are not read
         "surveys": sorted(
-            (s.ref, s.on, sorted((k, v) for k, v in s.answers.items() if k in keys), s.group)
+            (
+                s.on,
+                sorted((k, v) for k, v in s.answers.items() if k in keys),
+                sorted(k for k, v in s.answers.items() if k in texts and v),
+                s.group,
+            )
             for s in t.surveys
         ),
         "referrals": _referrals(t.referrals),
@@ -336,6 +346,30 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 )
 
 
+def catch_up(engine: Engine) -> int:
+    """The report tables' catch-up, with the shipped packs (those of the `store` fixture)."""
+    return catch_up_with(engine, shared_rules().packs)
+
+
+def counts(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every running count, in key order."""
+    table = schema.report_counts
+    with engine.connect() as connection:
+        rows = connection.execute(select(table).order_by(*table.primary_key.columns))
+        return [tuple(row) for row in rows]
+
+
+def counted_afresh(engine: Engine) -> list[tuple[Any, ...]]:
+    """The running counts as counting every case afresh makes them (then rolled back)."""
+    table = schema.report_counts
+    with engine.connect() as connection, connection.begin() as transaction:
+        count_afresh(connection, shared_rules().packs)
+        rows = connection.execute(select(table).order_by(*table.primary_key.columns))
+        found = [tuple(row) for row in rows]
+        transaction.rollback()
+    return found
+
+
 def notes(engine: Engine) -> list[int]:
     """The case ids noted for the report tables' catch-up."""
     with engine.connect() as connection:
@@ -351,6 +385,7 @@ def assert_tables_in_step(engine: Engine, *, empty: bool = False, caught_up: boo
     tables = report_tables(engine)
     assert tables["clocks"] == tables["clocks_expected"]
     assert tables["events"] == tables["events_expected"]
+    assert counts(engine) == counted_afresh(engine)  # the running counts, kept case by case
     if not empty:
         assert tables["clocks"]
         assert tables["events"]
@@ -494,7 +529,8 @@ def test_the_upgrade_fills_the_report_tables_from_an_existing_database(
 
     import tracker.store
 
-    monkeypatch.setattr(tracker.store, "catch_up_in", lambda connection: 0)  # a 0002 database has no notes
+    # a 0002 database has no notes
+    monkeypatch.setattr(tracker.store, "catch_up_in", lambda connection, packs: 0)
 
     engine = make_engine(db_url)
     config = Config()
@@ -507,7 +543,8 @@ def test_the_upgrade_fills_the_report_tables_from_an_existing_database(
     store.import_histories(generate(BOTH, 30, 7, D("2026-10-05"), NOW), NOW)
     assert upgrade(engine) == "0002"
     monkeypatch.undo()
-    assert_tables_in_step(engine, caught_up=True)
+    assert len(notes(engine)) == 30  # 0006 notes every case: the first catch-up counts them all
+    assert_tables_in_step(engine)
     store.import_histories(generate(BOTH, 5, 8, D("2026-10-05"), NOW, start_number=31), NOW)
     assert_tables_in_step(engine)  # and the catch-up keeps them from then on
     engine.dispose()
@@ -520,3 +557,61 @@ def test_a_case_opened_in_the_past_is_reported_by_its_opening_date(store: Store)
         store.engine, store.rules.packs, store.rules.packs.latest("send-mediation"), H1, TODAY
     )
     assert tallies.referrals.opened == {D("2026-04-01"): 1}
+
+
+# ---------------------------------------------------------------------------------------------- counts
+
+
+def test_a_report_of_another_pack_version_groups_the_rows_instead_of_reading_the_counts(
+    store: Store,
+) -> None:
+    """The counts are made with each pack's latest version; a report of another is read the long way."""
+    store.import_histories([(c.ref, c.events) for c in half_year_cases()], NOW)
+    latest = store.rules.packs.latest("send-mediation")
+    other = latest.model_copy(update={"version": "2025.0"})
+    with store.engine.connect() as connection:
+        assert read_counted(connection, latest, H1, TODAY) is not None
+        assert read_counted(connection, other, H1, TODAY) is None
+    calendar = store.rules.calendar
+    from_store = read_tallies(store.engine, store.rules.packs, other, H1, TODAY)
+    assert comparable(from_store, other, H1, TODAY, calendar) == comparable(
+        fold_tallies(store, other, H1), other, H1, TODAY, calendar
+    )
+    with report_snapshot(store):
+        assert clock_lines(store.engine, other, H1, TODAY, 0).rendered_json() is None
+        assert clock_lines(store.engine, latest, H1, TODAY, 0).rendered_json() is not None
+
+
+def test_counts_made_with_a_pack_since_changed_are_made_afresh(store: Store, engine: Engine) -> None:
+    store.import_histories([(c.ref, c.events) for c in half_year_cases()], NOW)
+    before = counts(engine)
+    with engine.begin() as connection:
+        connection.execute(schema.report_count_packs.update().values(fingerprint="made-with-another"))
+        connection.execute(schema.report_counts.delete().where(schema.report_counts.c.kind == "clock"))
+    catch_up(engine)  # nothing noted, but the pack is not the one counted with
+    assert counts(engine) == before
+    assert_tables_in_step(engine, caught_up=True)
+
+
+def test_a_flow_step_counts_a_case_once_in_a_period_however_many_it_has() -> None:
+    pack = shared_rules().packs.latest("send-mediation")
+    step = pack.reporting.flow[0]
+    dates = [D("2026-03-30"), D("2026-04-02"), D("2026-04-02"), D("2026-05-10"), D("2026-10-01")]
+    referral = ReferralFact("M-1", "mediation", D("2026-03-01"), "open", None, {}, {}, {})
+    facts = CaseFacts((), (), referral, (), tuple(FlowFact("M-1", step, on) for on in dates))
+    rows = case_counts(pack, facts)
+    for period, expected in (
+        ("FY2026-H1", 1),
+        ("2026-04", 1),
+        ("2026-05", 1),
+        ("2026-03", 1),
+        ("2026-06", 0),
+    ):
+        chosen = parse_period(period)
+        dated = [
+            (kind, day, key, n)
+            for (kind, day, _since, key), n in rows.items()
+            if kind == "flow" and chosen.start <= day <= chosen.end
+        ]
+        assert tallies_from_counts(pack, chosen, dated).flow[step] == expected, period
+        assert flow_tally(pack, chosen, facts.flow)[step] == expected, period

@@ -22,12 +22,13 @@ from sqlalchemy.sql import Executable
 from tracker.db import error_summary, transaction
 from tracker.errors import StoreUnavailable
 from tracker.report_tables import catch_up
+from tracker.rules import PackRegistry
 
 _pinned: ContextVar[Connection | None] = ContextVar("caseclock_report_snapshot", default=None)
 
 
 @contextmanager
-def snapshot(engine: Engine) -> Iterator[None]:
+def snapshot(engine: Engine, packs: PackRegistry) -> Iterator[None]:
     """Make every report read inside the block (in this thread) share one read transaction.
 
     SQLite's read transaction sees one snapshot (WAL: writers carry on meanwhile); PostgreSQL's is
@@ -38,7 +39,7 @@ def snapshot(engine: Engine) -> Iterator[None]:
     if _pinned.get() is not None:
         yield
         return
-    catch_up(engine)
+    catch_up(engine, packs)
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":

@@ -3,7 +3,7 @@
 `clock_lines` gives the `ClockLines` of a pack's clocks due in a period: every pass (all of them, one KPI's,
 the breached and excepted ones) is one range read of `report_clocks`' key (pack, due date, reference, clock,
 number), in the order the report lists them, and each line's status is judged by `fact_status`. For the
-JSON, the database renders the text of each line whose status is final (`StoreClockLines.rendered_json`).
+JSON, a line whose status is final is the text rendered when it was copied (`StoreClockLines.rendered_json`).
 Inside a `snapshot` (`tracker.report_db`) every pass sees the rows the report's figures were counted from.
 Used by `tracker.reporting`; an adapter (SQLAlchemy).
 """
@@ -15,12 +15,13 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, null, or_, select
 from sqlalchemy.engine import Engine
 
 from tracker import schema
 from tracker.compliance import LISTED, ClockLine, ClockLines, clock_json, fact_status
 from tracker.periods import Period
+from tracker.report_counts import counted_with
 from tracker.report_db import Values, reading, stream_rows
 from tracker.rules import RulePack
 
@@ -35,9 +36,9 @@ class StoreClockLines(ClockLines):
     """
 
     def __init__(
-        self, engine: Engine, pack_id: str, period: Period, as_of: dt.date, *, owner: bool, total: int
+        self, engine: Engine, pack: RulePack, period: Period, as_of: dt.date, *, owner: bool, total: int
     ) -> None:
-        self.engine, self.pack_id, self.period, self.as_of = engine, pack_id, period, as_of
+        self.engine, self.pack, self.pack_id, self.period, self.as_of = engine, pack, pack.id, period, as_of
         self.owner, self.total = owner, total
         self._dates = Values(engine).dates
 
@@ -56,22 +57,26 @@ class StoreClockLines(ClockLines):
         maybe = or_(_R.final_status.in_(sorted(status.value for status in LISTED)), _R.final_status.is_(None))
         return (line for line in self._lines(maybe) if line.status in LISTED)
 
-    def rendered_json(self) -> Iterator[str]:
-        """Each line's JSON text, in order: rendered by the database where the status is final.
+    def rendered_json(self) -> Iterator[str] | None:
+        """Each line's JSON text, in order, as rendered at catch-up where the status is final.
 
         A clock with a final status (most of a past period's) needs nothing from the as-of date, so its
-        `clock_json` text is put together in SQL from each value's JSON (byte for byte what `json.dumps`
-        writes); a clock still open is read and judged here, and encoded by `json`.
+        `clock_json` text is in `report_clocks.line`; a clock still open is read and judged here, and
+        encoded by `json`. None when the lines were rendered for another version of the pack (whose
+        caseworker rule may differ): the caller encodes every line then.
         """
-        text = _clock_json_text(self.engine.dialect.name, self.owner)
-        still_open = _R.final_status.is_(None)
-        columns = [case((still_open, column)) for column in self._columns()]
+        with reading(self.engine) as connection:
+            if not counted_with(connection, self.pack):
+                return None
+        return self._rendered()
+
+    def _rendered(self) -> Iterator[str]:
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        for rendered, *row in self._rows([case((still_open, null()), else_=text), *columns]):
-            if rendered is not None:
-                yield rendered
-            else:
-                yield encode(clock_json(self._line(row)))
+        # The few still open, first (in the same order, from the same snapshot): each takes the place of a
+        # line without text below.
+        still_open = iter([encode(clock_json(line)) for line in self._lines(_R.line.is_(None))])
+        for (line,) in self._rows([_R.line]):
+            yield line if line is not None else next(still_open)
 
     def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
         return (self._line(row) for row in self._rows(self._columns(), *where))
@@ -132,47 +137,6 @@ class StoreClockLines(ClockLines):
         )
 
 
-def _clock_json_text(dialect: str, owner: bool) -> ColumnElement[str]:
-    """SQL for `clock_json`'s text of a line with a final status (its status is `final_status`).
-
-    The keys, their order and the separators are those `json.dumps` writes for `clock_json`; each value is
-    the database's own JSON of it (SQLite's json_quote, PostgreSQL's to_json), which escapes strings as
-    `json` does. `tests/test_report_reads.py` compares the two texts, odd characters included.
-    """
-
-    def value(column: ColumnElement[Any]) -> ColumnElement[str]:
-        if dialect == "postgresql":
-            return func.coalesce(cast(func.to_json(column), String), "null")
-        return func.json_quote(column, type_=String)
-
-    exception = case(
-        (_R.exception_reason.is_(None), "null"),
-        else_=literal('{"reason": ')
-        + value(_R.exception_reason)
-        + ', "until": '
-        + value(_R.exception_until)
-        + "}",
-    )
-    parts: list[tuple[str, ColumnElement[Any]]] = [
-        ("ref", value(_R.ref)),
-        ("clock", value(_R.clock)),
-        ("kpi", value(_R.kpi)),
-        ("number", cast(_R.number, String)),
-        ("starts_on", value(_R.starts_on)),
-        ("due_on", value(_R.due_on)),
-        ("stopped_on", value(_R.stopped_on)),
-        ("ended_on", value(_R.ended_on)),
-        ("ended_by", value(_R.ended_by)),
-        ("status", value(_R.final_status)),
-        ("exception", exception),
-        ("caseworker", value(_R.owner) if owner else literal("null")),
-    ]
-    text: ColumnElement[str] = literal("{")
-    for index, (key, part) in enumerate(parts):
-        text = text + f'{", " if index else ""}"{key}": ' + part
-    return text + "}"
-
-
 def clock_lines(
     engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int
 ) -> StoreClockLines:
@@ -182,4 +146,4 @@ def clock_lines(
     """
     owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
     exportable = owner_spec is not None and owner_spec.exportable
-    return StoreClockLines(engine, pack.id, period, as_of, owner=exportable, total=total)
+    return StoreClockLines(engine, pack, period, as_of, owner=exportable, total=total)

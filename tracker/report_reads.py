@@ -63,6 +63,7 @@ from tracker.db import transaction
 from tracker.events import VOIDS, upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
+from tracker.report_counts import read_counted
 from tracker.report_db import Values, fetch_rows, reading, snapshot
 from tracker.rules import FieldType, PackRegistry, RulePack
 
@@ -82,9 +83,22 @@ def read_tallies(
     transaction of its own while this one reads the rest: the database does most of the work, so on a
     machine with two cores the two overlap.
     """
+    with snapshot(engine, packs), reading(engine) as connection:
+        counted = read_counted(connection, pack, period, as_of)
+    if counted is not None:
+        return counted
+    return grouped_tallies(engine, packs, pack, period, as_of)
+
+
+def grouped_tallies(
+    engine: Engine, packs: PackRegistry, pack: RulePack, period: Period, as_of: dt.date
+) -> Tallies:
+    """`read_tallies` the long way: grouping the period's report rows (the counts are of another version)."""
     voided = voided_events(packs, pack.id)
     with (
-        snapshot(engine),  # the caller's, or one of its own (which brings the report tables up to date)
+        snapshot(
+            engine, packs
+        ),  # the caller's, or one of its own (which brings the report tables up to date)
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool,
     ):
         referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)

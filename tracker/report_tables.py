@@ -17,25 +17,86 @@ and `Store.rebuild`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, null, select
+from sqlalchemy import String, bindparam, case, cast, delete, func, insert, literal, null, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from tracker import schema
 from tracker.db import error_summary, transaction
 from tracker.errors import StoreUnavailable
+from tracker.report_counts import count_afresh, counts_current, recount
+from tracker.rules import PackRegistry
 
 _K, _C, _E = schema.clocks.c, schema.cases.c, schema.events.c
 _STALE = schema.report_stale
-_CHUNK = 500
-"""Cases rewritten per statement (a bounded IN list)."""
-
 _WHOLESALE_SHARE = 0.25
 """Above this share of all cases noted, a catch-up writes the report tables afresh."""
 
 _LOCK_KEY = 0x6361_7365_636C_6B  # "caseclk": the advisory lock of catch-ups on a PostgreSQL database
+
+
+class json_value(FunctionElement[str]):
+    """A value's JSON text as `json.dumps` writes it (null for NULL): json_quote, or to_json on PostgreSQL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(json_value, "sqlite")
+def _json_value_sqlite(element: json_value, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_quote({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_value, "postgresql")
+def _json_value_postgresql(element: json_value, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"coalesce(CAST(to_json({compiler.process(element.clauses, **kw)}) AS TEXT), 'null')"
+
+
+_OWNER_PACKS: BindParameter[list[str]] = bindparam("owner_packs", expanding=True)
+
+
+def _line_text() -> ColumnElement[str]:
+    """SQL for a final clock's line of the JSON export (`clock_json`); NULL while the clock is open.
+
+    The keys, their order and the separators are those `json.dumps` writes for `clock_json`; each value is
+    the database's own JSON of it, which escapes strings as `json` does (`tests/test_report_reads.py`
+    compares the texts, odd characters included). The caseworker is shown for the packs `owner_packs`
+    names, those whose latest version lets it leave the provider; a report of another version renders its
+    lines itself (`tracker.report_lines`).
+    """
+    exception = case(
+        (_K.exception_reason.is_(None), "null"),
+        else_=literal('{"reason": ')
+        + json_value(_K.exception_reason)
+        + ', "until": '
+        + json_value(_K.exception_until)
+        + "}",
+    )
+    parts: list[tuple[str, ColumnElement[Any]]] = [
+        ("ref", json_value(_C.ref)),
+        ("clock", json_value(_K.clock)),
+        ("kpi", json_value(_K.kpi)),
+        ("number", cast(_K.number, String)),
+        ("starts_on", json_value(_K.starts_on)),
+        ("due_on", json_value(_K.due_on)),
+        ("stopped_on", json_value(_K.stopped_on)),
+        ("ended_on", json_value(_K.ended_on)),
+        ("ended_by", json_value(_K.ended_by)),
+        ("status", json_value(_K.final_status)),
+        ("exception", exception),
+        ("caseworker", case((_C.pack.in_(_OWNER_PACKS), json_value(_C.owner)), else_="null")),
+    ]
+    text: ColumnElement[str] = literal("{")
+    for index, (key, part) in enumerate(parts):
+        text = text + f'{", " if index else ""}"{key}": ' + part
+    return case((_K.final_status.is_(None), null()), else_=text + "}")
+
 
 _CLOCK_COLUMNS = [column.name for column in schema.report_clocks.c]
 _CLOCK_SOURCE = {
@@ -43,6 +104,7 @@ _CLOCK_SOURCE = {
     "pack": _C.pack,
     "ref": _C.ref,
     "owner": _C.owner,
+    "line": _line_text(),
 }
 _CASE_IDS: BindParameter[list[int]] = bindparam("case_ids", expanding=True)
 
@@ -84,21 +146,22 @@ _DROP_ALL_EVENTS = delete(schema.report_events)
 _CLAIM = delete(_STALE).returning(_STALE.c.case_id)
 
 
-def catch_up(engine: Engine) -> int:
+def catch_up(engine: Engine, packs: PackRegistry) -> int:
     """Bring the report tables up to date with every write committed so far; returns the cases rewritten.
 
-    Takes a write transaction only when some case is noted, so a report on an unchanged database stays a
-    pure read.
+    Takes a write transaction only when some case is noted or a pack's counts were made with another
+    version of it, so a report on an unchanged database stays a pure read.
 
     Raises:
         StoreUnavailable: the database cannot be reached or written (a read-only role, a locked file).
     """
     with transaction(engine, write=False) as connection:
-        if connection.execute(select(_STALE.c.id).limit(1)).first() is None:
+        noted = connection.execute(select(_STALE.c.id).limit(1)).first() is not None
+        if not noted and counts_current(connection, packs):
             return 0
     try:
         with transaction(engine, write=True) as connection:
-            return catch_up_in(connection)
+            return catch_up_in(connection, packs)
     except ProgrammingError as error:  # a PostgreSQL role that may read but not write
         raise StoreUnavailable(
             f"cannot bring the report tables up to date ({error_summary(error)}): reports need a database "
@@ -106,22 +169,42 @@ def catch_up(engine: Engine) -> int:
         ) from None
 
 
-def catch_up_in(connection: Connection) -> int:
-    """`catch_up` inside the caller's write transaction (an import or a rebuild catches up as it commits)."""
+def catch_up_in(connection: Connection, packs: PackRegistry) -> int:
+    """`catch_up` inside the caller's write transaction (an import or a rebuild catches up as it commits).
+
+    The counts (`tracker.report_counts`) are brought up to date after the rows they are counted from. All
+    is written afresh when most cases are noted, or when a pack's counts (and lines) were made with another
+    version of it.
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
     case_ids = sorted(set(connection.execute(_CLAIM).scalars()))
-    if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection):
+    shown = {"owner_packs": owner_packs(packs)}
+    if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection) or not counts_current(connection, packs):
         # Most cases (an import into a new database, a rebuild after a change of rules): writing the
         # tables afresh in their key order is about three times faster than rewriting case by case.
         for statement in (_DROP_ALL_CLOCKS, _DROP_ALL_EVENTS, _FILL_CLOCKS, _FILL_EVENTS):
-            connection.execute(statement)
+            connection.execute(statement, shown)
+        count_afresh(connection, packs)
         return len(case_ids)
-    for first in range(0, len(case_ids), _CHUNK):
-        chunk = {"case_ids": case_ids[first : first + _CHUNK]}
+
+    def rewrite(chunk: list[int]) -> None:
         for statement in (_DROP_CLOCKS, _DROP_EVENTS, _COPY_CLOCKS, _COPY_EVENTS):
-            connection.execute(statement, chunk)
+            connection.execute(statement, {"case_ids": chunk, **shown})
+
+    recount(connection, packs, case_ids, rewrite)
     return len(case_ids)
+
+
+def owner_packs(packs: PackRegistry) -> list[str]:
+    """The packs whose latest version shows a clock's caseworker in reports (an exportable owner field)."""
+    shown = []
+    for pack_id in packs:
+        pack = packs.latest(pack_id)
+        spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
+        if spec is not None and spec.exportable:
+            shown.append(pack_id)
+    return shown
 
 
 def _case_count(connection: Connection) -> int:

@@ -70,7 +70,7 @@ def compliance_report(
         StoreUnavailable: the database cannot be read.
     """
     pack = report_pack(store, pack_id, period)
-    with snapshot(store.engine):
+    with snapshot(store.engine, store.rules.packs):
         tallies = read_tallies(store.engine, store.rules.packs, pack, period, as_of)
         total = sum(group.instances for group in tallies.clocks)
         lines = clock_lines(store.engine, pack, period, as_of, total)
@@ -86,5 +86,5 @@ def report_snapshot(store: Store) -> Iterator[None]:
 
     Writers are not blocked: SQLite readers see a snapshot (WAL), PostgreSQL's is REPEATABLE READ.
     """
-    with snapshot(store.engine):
+    with snapshot(store.engine, store.rules.packs):
         yield

@@ -4,5 +4,5 @@ Kept apart from `tracker.schema` (the SQLAlchemy tables) so that code which only
 as `tracker.sqlite_read`, does not import SQLAlchemy.
 """
 
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 """The Alembic revision (`tracker/migrations/versions`) this release's code expects."""

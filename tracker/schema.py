@@ -16,7 +16,13 @@
   they are listed; `report_events` by (pack, opening date, case, seq), so the events of the cases opened in
   a period are one range, and indexed by (pack, type, date) for the steps and surveys dated in it. Voided
   events stay in `report_events`, as in `events`: reports leave them out when they read. The opening
-  event's payload (the case's fields, names and contacts) is not copied.
+  event's payload (the case's fields, names and contacts) is not copied. `report_clocks.line` holds a final
+  clock's line of the JSON export, rendered as it is copied (migration 0006).
+* `report_counts`: the running sums of what reports count, per pack, kind, day and key
+  (`tracker.compliance.counts`), so a year's tallies are a few thousand rows; `report_count_packs` holds
+  the pack version the sums were made with, and `report_cases` the case columns counted (as the report
+  rows hold the clocks and events counted), so a recount can take off what a case counted before. Kept by
+  the same catch-up (`tracker.report_counts`, migration 0006).
 
 The schema itself is created and upgraded by Alembic (`tracker/migrations`); `SCHEMA_HEAD` is the revision
 this code expects. Used by `tracker.store` and `tracker.outbox`.
@@ -200,6 +206,9 @@ report_clocks = Table(
     Column("exception_until", Date),
     Column("final_status", String(16)),
     Column("owner", String(200)),
+    # The clock's line of an export's JSON while its status is final, without the caseworker (whom a pack
+    # may keep from the commissioner): written at catch-up, so a year's lines need no rendering when read.
+    Column("line", Text),
     Index("ux_report_clocks_clock", "case_id", "clock", "number", unique=True),
     sqlite_with_rowid=False,
 )
@@ -229,3 +238,38 @@ report_stale = Table(
     Column("case_id", _Id, nullable=False),
 )
 """A note per write since the last catch-up: the report rows of its case are out of date (migration 0005)."""
+
+report_counts = Table(
+    "report_counts",
+    metadata,
+    Column("pack", String(48), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("since", Date),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The running sums of the cases' count rows (`tracker.compliance.counts`), per pack (migration 0006)."""
+
+report_cases = Table(
+    "report_cases",
+    metadata,
+    Column("case_id", _Id, primary_key=True),
+    Column("pack", String(48), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("case_type", String(48), nullable=False),
+    Column("state", String(48), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date),
+    Column("fields", Json, nullable=False),
+)
+"""The columns of `cases` the counts read, as of the last catch-up: what a case counted, to take off again."""
+
+report_count_packs = Table(
+    "report_count_packs",
+    metadata,
+    Column("pack", String(48), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+)
+"""The pack version each pack's counts were made with (`tracker.compliance.counts.fingerprint`)."""

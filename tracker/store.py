@@ -350,7 +350,9 @@ class Store:
                     batch = []
             if batch:
                 count += self._insert_batch(connection, batch, now)
-            catch_up_in(connection)  # the report rows of a whole import, before the report that follows it
+            catch_up_in(
+                connection, self.rules.packs
+            )  # the report rows of a whole import, before the report that follows it
         return count
 
     def _insert_batch(
@@ -411,7 +413,7 @@ class Store:
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
-            catch_up_in(connection)
+            catch_up_in(connection, self.rules.packs)
         return done
 
     # ------------------------------------------------------------------ reads

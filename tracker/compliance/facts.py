@@ -8,8 +8,9 @@ the store's tallies against the fold's, and by anything holding `CaseState`s alr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockStatus
@@ -22,6 +23,19 @@ from tracker.fields import JsonValue
 from tracker.periods import Period
 from tracker.rules import FieldType, RulePack
 from tracker.workflow import CaseState
+
+
+class Dated(Protocol):
+    """An event as the facts read it: an `Event`, or an event's row in the store."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def on(self) -> dt.date: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +53,6 @@ class CaseFacts:
 
 def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> CaseFacts:
     """The facts of one case for a report of `pack` (the version whose fields and events are reported)."""
-    live = [e for e in events if e.seq not in state.voided and e.type in pack.events]
     owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
     owner = state.owner if owner_spec is not None and owner_spec.exportable else None
     clocks = tuple(
@@ -61,10 +74,41 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
         )
         for c in state.clocks
     )
+    case = CaseSummary(
+        state.ref, state.case_type, state.opened_on, state.fields, state.state, state.closed_on
+    )
+    return facts_of(pack, case, clocks, events, set(state.voided))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """What the facts read of a case besides its clocks and events (its fold, or its row in the store)."""
+
+    ref: str
+    case_type: str
+    opened_on: dt.date
+    fields: Mapping[str, JsonValue]
+    state: str = ""
+    closed_on: dt.date | None = None
+
+
+def facts_of(
+    pack: RulePack,
+    case: CaseSummary,
+    clocks: tuple[ClockFact, ...],
+    events: Sequence[Dated],
+    voided: Set[int],
+) -> CaseFacts:
+    """The facts of one case from its clock facts and its history (`voided`: the seqs of voided events).
+
+    `case_facts` calls it with a fold; the report counts (`tracker.compliance.counts`) with a case's rows
+    in the store, so that both paths derive every fact the same way.
+    """
+    live = [e for e in events if e.seq not in voided and e.type in pack.events]
     survey_event = pack.satisfaction.event if pack.satisfaction else None
     by_field = pack.satisfaction.by_field if pack.satisfaction else None
-    group = state.fields.get(by_field) if by_field else None
-    surveys = tuple(SurveyFact(state.ref, e.on, dict(e.data), group) for e in live if e.type == survey_event)
+    group = case.fields.get(by_field) if by_field else None
+    surveys = tuple(SurveyFact(case.ref, e.on, dict(e.data), group) for e in live if e.type == survey_event)
     outcomes: dict[str, JsonValue] = {}
     for name, carriers in outcome_fields(pack).items():
         types = {event for event, _spec in carriers}
@@ -76,28 +120,27 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
         if dates:
             steps[name] = min(dates)
     referral = ReferralFact(
-        ref=state.ref,
-        case_type=state.case_type,
-        opened_on=state.opened_on,
-        state=state.state,
-        closed_on=state.closed_on,
-        fields=dict(state.fields),
+        ref=case.ref,
+        case_type=case.case_type,
+        opened_on=case.opened_on,
+        state=case.state,
+        closed_on=case.closed_on,
+        fields=dict(case.fields),
         outcomes=outcomes,
         steps=steps,
     )
+    feedback_types = set(feedback_events(pack))
     feedback = tuple(
-        FeedbackFact(state.ref, e.type, e.on, _choices(pack, e))
-        for e in live
-        if e.type in set(feedback_events(pack))
+        FeedbackFact(case.ref, e.type, e.on, _choices(pack, e)) for e in live if e.type in feedback_types
     )
     flow_types = set(pack.reporting.flow)
-    flow = tuple(FlowFact(state.ref, e.type, e.on) for e in live if e.type in flow_types)
+    flow = tuple(FlowFact(case.ref, e.type, e.on) for e in live if e.type in flow_types)
     spec = pack.reporting.activity
     activities: tuple[ActivityFact, ...] = ()
     if spec is not None:
         activities = tuple(
             ActivityFact(
-                state.ref,
+                case.ref,
                 e.on,
                 _text(e.data.get(spec.type_field)),
                 _int(e.data.get(spec.length_field)) if spec.length_field else None,
@@ -106,7 +149,7 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
             for e in live
             if e.type == spec.event
         )
-    waits = tuple(WaitFact(c.clock, c.starts_on, c.stopped_on, c.ended_on) for c in state.clocks)
+    waits = tuple(WaitFact(c.clock, c.starts_on, c.stopped_on, c.ended_on) for c in clocks)
     return CaseFacts(clocks, surveys, referral, feedback, flow, activities, waits)
 
 
@@ -145,11 +188,11 @@ def _int(value: JsonValue) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _in_date_order(events: Iterable[Event]) -> list[Event]:
+def _in_date_order(events: Iterable[Dated]) -> list[Dated]:
     return sorted(events, key=lambda e: (e.on, e.seq))
 
 
-def _choices(pack: RulePack, event: Event) -> dict[str, JsonValue]:
+def _choices(pack: RulePack, event: Dated) -> dict[str, JsonValue]:
     """An event's exportable choice and yes/no values: never its free text."""
     kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
     fields = pack.events[event.type].fields

@@ -1,0 +1,303 @@
+"""The running counts of the reports (`report_counts`): kept at catch-up, read for a period's tallies.
+
+`tracker.compliance.counts` says what a case counts; this module keeps the sums in the store. At a
+catch-up (`tracker.report_tables`), `recount` derives what each case written counted from its report rows
+and its `report_cases` row as they stand (the last catch-up's), with the latest version of its pack, and
+takes it off; then rewrites those rows and adds what they count now. `count_afresh` counts every case (an
+import into an empty database, a rebuild, a pack changed since the counts were made). Inside the
+catch-up's transaction, so the sums never disagree with the rows.
+
+`read_counted` gives a period's tallies from the sums, a few thousand rows, or None when they were made
+with another version of the pack than the report's (then `tracker.report_reads` groups the rows instead).
+An adapter (SQLAlchemy): reads and writes only the report tables and `cases`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import Date, bindparam, case, delete, insert, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
+
+from tracker import schema
+from tracker.compliance import ClockFact, Tallies
+from tracker.compliance.counts import DAY_KINDS, CountRow, case_counts, fingerprint, tallies_from_counts
+from tracker.compliance.facts import CaseSummary, facts_of
+from tracker.compliance.selection import feedback_events, outcome_fields
+from tracker.events import VOIDS, upcast
+from tracker.periods import Period
+from tracker.rules import PackRegistry, RulePack
+
+_COUNTS, _CASES, _PACKS = schema.report_counts, schema.report_cases, schema.report_count_packs
+_C, _R, _E = schema.cases.c, schema.report_clocks.c, schema.report_events.c
+_CHUNK = 2000
+"""Cases counted per statement when all are counted afresh."""
+_REWRITE_CHUNK = 500
+"""Cases rewritten and recounted per statement (a bounded IN list)."""
+
+Total = Counter[tuple[str, str, dt.date, "dt.date | None", str]]
+"""(pack, kind, day, since, key) -> n."""
+
+
+class _Event(NamedTuple):
+    seq: int
+    type: str
+    on: dt.date
+    data: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def counts_current(connection: Connection, packs: PackRegistry) -> bool:
+    """Whether each enabled pack's counts were made with its latest version (and no other pack's are kept)."""
+    made = {pack: made for pack, made in connection.execute(select(_PACKS.c.pack, _PACKS.c.fingerprint))}
+    return made == {pack_id: _fingerprint(packs.latest(pack_id)) for pack_id in packs}
+
+
+_CASE_COLUMNS = [column.name for column in _CASES.c]
+_CASES_SOURCE = select(*(_C[name] if name != "case_id" else _C.id for name in _CASE_COLUMNS))
+_CASE_IDS: BindParameter[list[int]] = bindparam("case_ids", expanding=True)
+_COPY_CASES = insert(_CASES).from_select(_CASE_COLUMNS, _CASES_SOURCE.where(_C.id.in_(_CASE_IDS)))
+_DROP_CASES = delete(_CASES).where(_CASES.c.case_id.in_(_CASE_IDS))
+
+
+def count_afresh(connection: Connection, packs: PackRegistry) -> None:
+    """Make every pack's counts afresh from the report rows of all its cases (written just before)."""
+    for table in (_COUNTS, _CASES, _PACKS):
+        connection.execute(delete(table))
+    connection.execute(insert(_CASES).from_select(_CASE_COLUMNS, _CASES_SOURCE))
+    total: Total = Counter()
+    ids = list(connection.execute(select(_CASES.c.case_id).order_by(_CASES.c.case_id)).scalars())
+    for first in range(0, len(ids), _CHUNK):
+        total.update(_counted(connection, packs, ids[first : first + _CHUNK]))
+    sums = [_count_row(key, n) for key, n in total.items() if n]
+    if sums:
+        connection.execute(insert(_COUNTS), sums)
+    made = [{"pack": pack_id, "fingerprint": _fingerprint(packs.latest(pack_id))} for pack_id in packs]
+    if made:
+        connection.execute(insert(_PACKS), made)
+
+
+def recount(
+    connection: Connection, packs: PackRegistry, case_ids: Sequence[int], rewrite: Callable[[list[int]], None]
+) -> None:
+    """Rewrite the report rows of cases (`rewrite`, a chunk at a time) and bring the counts up to date.
+
+    What a case counted is read from its report rows before they are rewritten and taken off; what it
+    counts from the rows written is added.
+    """
+    for first in range(0, len(case_ids), _REWRITE_CHUNK):
+        chunk = list(case_ids[first : first + _REWRITE_CHUNK])
+        change = _counted(connection, packs, chunk)
+        for key in change:
+            change[key] = -change[key]
+        rewrite(chunk)
+        connection.execute(_DROP_CASES, {"case_ids": chunk})
+        connection.execute(_COPY_CASES, {"case_ids": chunk})
+        change.update(_counted(connection, packs, chunk))
+        _apply(connection, change)
+
+
+def _apply(connection: Connection, change: Total) -> None:
+    """Add a change to the sums; a sum that reaches nought goes."""
+    moved = [_count_row(key, n) for key, n in change.items() if n]
+    if not moved:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(_COUNTS)
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["pack", "kind", "day", "key"], set_={"n": _COUNTS.c.n + upsert.excluded.n}
+        ),
+        moved,
+    )
+    gone = [row for row in moved if row["n"] < 0]
+    key = tuple_(_COUNTS.c.pack, _COUNTS.c.kind, _COUNTS.c.day, _COUNTS.c.key)
+    for first in range(0, len(gone), 500):
+        keys = [(r["pack"], r["kind"], r["day"], r["key"]) for r in gone[first : first + 500]]
+        connection.execute(delete(_COUNTS).where(_COUNTS.c.n == 0, key.in_(keys)))
+
+
+def _count_row(key: tuple[str, str, dt.date, dt.date | None, str], n: int) -> dict[str, Any]:
+    pack_id, kind, day, since, text_key = key
+    return {"pack": pack_id, "kind": kind, "day": day, "since": since, "key": text_key, "n": n}
+
+
+def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int]) -> Total:
+    """The sum of the count rows of cases, from their report rows and `report_cases` rows as they stand.
+
+    Each case is counted with its pack's latest version; a case of a pack not enabled counts nothing.
+    """
+    enabled = set(packs)
+    dates = _dates_of(connection.dialect.name)
+    clocks: dict[int, list[ClockFact]] = {}
+    for case_id, ref, clock, kpi, number, version, starts, due, stopped, ended, *rest in _raw(
+        connection, _CLOCKS.where(_R.case_id.in_(case_ids))
+    ):
+        by, final, reason, until = rest
+        clocks.setdefault(case_id, []).append(
+            ClockFact(
+                ref,
+                clock,
+                kpi,
+                number,
+                version,
+                dates(starts),
+                dates(due),
+                dates(stopped),
+                dates(ended),
+                by,
+                final,
+                reason,
+                dates(until),
+            )
+        )
+    events: dict[int, list[_Event]] = {}
+    payload = case((_E.type.in_(_payload_types(packs)), _E.data))  # the rest count by type and date
+    query = select(_E.case_id, _E.seq, _E.type, _E.occurred_on, payload).where(_E.case_id.in_(case_ids))
+    for case_id, seq, kind, on, data in _raw(connection, query.order_by(_E.case_id, _E.seq)):
+        events.setdefault(case_id, []).append(
+            _Event(seq, kind, dates(on), upcast(_json(data)) if data else {})
+        )
+    totals: dict[str, Counter[CountRow]] = {}
+    for case_id, pack_id, ref, case_type, state, opened_on, closed_on, fields in _raw(
+        connection, _CASES_READ.where(_CASES.c.case_id.in_(case_ids))
+    ):
+        if pack_id not in enabled:
+            continue
+        pack = packs.latest(pack_id)
+        history = events.get(case_id, [])
+        corrections = _corrections(packs, pack_id)
+        voided = {int(e.data[VOIDS]) for e in history if e.type in corrections and VOIDS in e.data}
+        summary = CaseSummary(ref, case_type, dates(opened_on), _json(fields), state, dates(closed_on))
+        facts = facts_of(pack, summary, tuple(clocks.get(case_id, ())), history, voided)
+        case_counts(pack, facts, into=totals.setdefault(pack_id, Counter()))
+    return Counter(
+        {(pack_id, *row): n for pack_id, counted in totals.items() for row, n in counted.items() if n}
+    )
+
+
+def _payload_types(packs: PackRegistry) -> list[str]:
+    """The event types whose payloads the facts read (the rest count by type and date alone)."""
+    return sorted(
+        {
+            name
+            for pack_id in packs
+            for pack in (packs.latest(pack_id),)
+            for name in (
+                *(event for carriers in outcome_fields(pack).values() for event, _spec in carriers),
+                *feedback_events(pack),
+                *((pack.satisfaction.event,) if pack.satisfaction else ()),
+                *((pack.reporting.activity.event,) if pack.reporting.activity else ()),
+            )
+        }
+        | {name for pack_id in packs for name in _corrections(packs, pack_id)}
+    )
+
+
+_CLOCKS = select(
+    _R.case_id,
+    _R.ref,
+    _R.clock,
+    _R.kpi,
+    _R.number,
+    _R.pack_version,
+    _R.starts_on,
+    _R.due_on,
+    _R.stopped_on,
+    _R.ended_on,
+    _R.ended_by,
+    _R.final_status,
+    _R.exception_reason,
+    _R.exception_until,
+).order_by(_R.case_id, _R.clock, _R.number)
+_CASES_READ = select(*(_CASES.c[name] for name in _CASE_COLUMNS))
+
+
+def _raw(connection: Connection, query: Any) -> list[Any]:
+    """Rows as the driver gives them (SQLAlchemy's per-value processing is most of a recount's time)."""
+    result = connection.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value: SQLite gives its text, PostgreSQL the value."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=2)
+def _dates_of(dialect: str) -> Callable[[Any], Any]:
+    """Driver dates into dates: SQLite gives ISO text (parsed once per distinct day), PostgreSQL dates."""
+    if dialect == "postgresql":
+        return lambda day: day
+    parsed: dict[str | None, dt.date | None] = {None: None}
+
+    def date(day: str | None) -> dt.date | None:
+        found = parsed.get(day)
+        if found is None and day is not None:
+            found = parsed[day] = dt.date.fromisoformat(day)
+        return found
+
+    return date
+
+
+def _corrections(packs: PackRegistry, pack_id: str) -> set[str]:
+    return {
+        name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None
+    }
+
+
+_made_with: dict[int, tuple[RulePack, str]] = {}
+
+
+def _fingerprint(pack: RulePack) -> str:
+    """`fingerprint`, once per pack object (dumping a pack takes a few milliseconds)."""
+    held = _made_with.get(id(pack))
+    if held is None or held[0] is not pack:
+        held = _made_with[id(pack)] = (pack, fingerprint(pack))
+    return held[1]
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+_KINDS = ", ".join(f"'{kind}'" for kind in DAY_KINDS)
+COUNTS_QUERY = f"""
+    SELECT kind, day, key, n FROM report_counts
+    WHERE pack = :pack AND kind IN ({_KINDS}) AND day >= :start AND day <= :end
+    UNION ALL
+    SELECT kind, day, key, n FROM report_counts
+    WHERE pack = :pack AND kind = 'waiting' AND day > :at AND since <= :at
+"""
+"""A period's count rows (plain SQL, the same on SQLite and PostgreSQL)."""
+FINGERPRINT_QUERY = "SELECT fingerprint FROM report_count_packs WHERE pack = :pack"
+
+
+def counted_with(connection: Connection, pack: RulePack) -> bool:
+    """Whether the counts and rendered lines of `pack`'s cases were made with this version of it."""
+    made = connection.execute(text(FINGERPRINT_QUERY), {"pack": pack.id}).scalar()
+    return bool(made == _fingerprint(pack))
+
+
+def read_counted(connection: Connection, pack: RulePack, period: Period, as_of: dt.date) -> Tallies | None:
+    """The tallies of `pack` for `period` from the counts; None when they were made with another version."""
+    if not counted_with(connection, pack):
+        return None
+    query = text(COUNTS_QUERY).bindparams(
+        bindparam("start", type_=Date), bindparam("end", type_=Date), bindparam("at", type_=Date)
+    )
+    params = {"pack": pack.id, "start": period.start, "end": period.end, "at": min(period.end, as_of)}
+    result = connection.execute(query, params)
+    dates = _dates_of(connection.dialect.name)
+    rows = ((kind, dates(day), key, n) for kind, day, key, n in result.cursor.fetchall())
+    return tallies_from_counts(pack, period, rows)
