@@ -587,7 +587,7 @@ def test_counts_made_with_a_pack_since_changed_are_made_afresh(store: Store, eng
     before = counts(engine)
     with engine.begin() as connection:
         connection.execute(schema.report_count_packs.update().values(fingerprint="made-with-another"))
-        connection.execute(schema.report_counts.delete().where(schema.report_counts.c.kind == "clock"))
+        connection.execute(schema.report_counts.delete().where(schema.report_counts.c.kind == "clocks"))
     catch_up(engine)  # nothing noted, but the pack is not the one counted with
     assert counts(engine) == before
     assert_tables_in_step(engine, caught_up=True)
@@ -611,7 +611,7 @@ def test_a_flow_step_counts_a_case_once_in_a_period_however_many_it_has() -> Non
         dated = [
             (kind, day, key, n)
             for (kind, day, _since, key), n in rows.items()
-            if kind == "flow" and chosen.start <= day <= chosen.end
+            if kind == "flows" and chosen.start <= day <= chosen.end
         ]
         assert tallies_from_counts(pack, chosen, dated).flow[step] == expected, period
         assert flow_tally(pack, chosen, facts.flow)[step] == expected, period

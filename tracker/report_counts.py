@@ -277,7 +277,7 @@ COUNTS_QUERY = f"""
     WHERE pack = :pack AND kind IN ({_KINDS}) AND day >= :start AND day <= :end
     UNION ALL
     SELECT kind, day, key, n FROM report_counts
-    WHERE pack = :pack AND kind = 'waiting' AND day > :at AND since <= :at
+    WHERE pack = :pack AND kind = 'waits' AND day > :at AND since <= :at
 """
 """A period's count rows (plain SQL, the same on SQLite and PostgreSQL)."""
 FINGERPRINT_QUERY = "SELECT fingerprint FROM report_count_packs WHERE pack = :pack"

@@ -1,7 +1,9 @@
-"""A compliance report's tallies, read from the store: grouped and counted by the database.
+"""A compliance report's tallies, read from the store: the running counts, or grouped by the database.
 
-`tracker.reporting.compliance_report` calls `read_tallies`; `tracker.compliance.compute_tallies` applies
-every counting rule to what it returns. The queries only *gather*: they group rows that agree on
+`tracker.reporting.compliance_report` calls `read_tallies`, which reads the running counts kept at catch-up
+(`tracker.report_counts`) when they were made with the report's version of the pack. Otherwise (a report
+of an older version) `grouped_tallies` groups the report rows as follows; `compute_tallies` applies every
+counting rule to what either returns. The queries only *gather*: they group rows that agree on
 everything a rule reads (the clocks by KPI, due date and final status; the waits by their dates), count
 cases (by field value, last outcome, days to a step, flow step) and leave out voided events, so a year of a
 large service (~200,000 clocks, ~300,000 events) reaches Python as a few thousand rows instead of half a
@@ -78,10 +80,9 @@ def read_tallies(
 ) -> Tallies:
     """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`).
 
-    The clocks are read in the caller's `snapshot` when one is open (so that they are the clocks its
-    lines list), else in one of its own. The referrals, the longest read, go to a second thread with a read
-    transaction of its own while this one reads the rest: the database does most of the work, so on a
-    machine with two cores the two overlap.
+    Read from the running counts (`tracker.report_counts`) when they were made with this version of the
+    pack, else grouped from the report rows (`grouped_tallies`); in the caller's `snapshot` when one is
+    open (so that they count the clocks its lines list), else in one of its own.
     """
     with snapshot(engine, packs), reading(engine) as connection:
         counted = read_counted(connection, pack, period, as_of)
@@ -93,7 +94,11 @@ def read_tallies(
 def grouped_tallies(
     engine: Engine, packs: PackRegistry, pack: RulePack, period: Period, as_of: dt.date
 ) -> Tallies:
-    """`read_tallies` the long way: grouping the period's report rows (the counts are of another version)."""
+    """`read_tallies` the long way: grouping the period's report rows (the counts are of another version).
+
+    The referrals, the longest read, go to a second thread with a read transaction of its own while this
+    one reads the rest: the database does most of the work, so on a machine with two cores the two overlap.
+    """
     voided = voided_events(packs, pack.id)
     with (
         snapshot(

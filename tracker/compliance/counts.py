@@ -11,17 +11,17 @@ year instead of half a million.
 
 | kind     | day                   | key                                                        |
 |----------|-----------------------|------------------------------------------------------------|
-| clock    | due date              | `ClockCount`'s group (clock, KPI, version, final status, ...) |
-| stopped  | stop date             | clock, start, stop and end dates (a wait that stopped)     |
-| waiting  | stop or end (or OPEN) | the same; `since` is the start date                        |
-| opened   | opening date          | case type                                                  |
-| field    | opening date          | breakdown field, the case's value                          |
-| outcome  | opening date          | outcome field, the case's last value                       |
-| step     | opening date          | step event, days from the referral to its first date       |
-| survey   | survey date           | the case's group, the answers (free text: only "answered") |
-| flow     | event date            | flow step, the date of the case's previous one (or null)   |
-| feedback | event date            | reference, event, its exportable choices                   |
-| activity | session date          | reference, type, minutes, mode                             |
+| clocks   | due date              | `ClockCount`'s group (clock, KPI, version, final status, ...) |
+| stops    | stop date             | clock, start, stop and end dates (a wait that stopped)     |
+| waits    | stop or end (or OPEN) | the same; `since` is the start date                        |
+| referrals| opening date          | case type                                                  |
+| fields   | opening date          | breakdown field, the case's value                          |
+| outcomes | opening date          | outcome field, the case's last value                       |
+| steps    | opening date          | step event, days from the referral to its first date       |
+| surveys  | survey date           | the case's group, the answers (free text: only "answered") |
+| flows    | event date            | flow step, the date of the case's previous one (or null)   |
+| feedbacks| event date            | reference, event, its exportable choices                   |
+| sessions | session date          | reference, type, minutes, mode                             |
 
 A flow step counts a case once however many it has in the period: a row counts where its previous date is
 null or before the period. The counts are made with one version of a pack (the latest): `fingerprint`
@@ -56,18 +56,18 @@ OPEN = dt.date(9999, 12, 31)
 """The `day` of a wait that has neither stopped nor ended."""
 
 DAY_KINDS = (
-    "clock",
-    "stopped",
-    "opened",
-    "field",
-    "outcome",
-    "step",
-    "survey",
-    "flow",
-    "feedback",
-    "activity",
+    "clocks",
+    "stops",
+    "referrals",
+    "fields",
+    "outcomes",
+    "steps",
+    "surveys",
+    "flows",
+    "feedbacks",
+    "sessions",
 )
-"""The kinds a period selects by `day` (`waiting` rows: `day` after a date and `since` on or before it)."""
+"""The kinds a period selects by `day` (`waits` rows: `day` after a date and `since` on or before it)."""
 
 CountRow = tuple[str, dt.date, dt.date | None, str]
 """(kind, day, since, key): one thing a case counts once (or more: see `case_counts`)."""
@@ -161,38 +161,38 @@ def case_counts(pack: RulePack, facts: CaseFacts, into: Counter[CountRow] | None
             group.ended_on,
             group.excepted,
         )
-        rows["clock", clock.due_on, None, key] += 1
+        rows["clocks", clock.due_on, None, key] += 1
     for wait in facts.waits:
         key = _key(wait.clock, wait.starts_on, wait.stopped_on, wait.ended_on)
         if wait.stopped_on is not None:
-            rows["stopped", wait.stopped_on, None, key] += 1
+            rows["stops", wait.stopped_on, None, key] += 1
         until = min((d for d in (wait.stopped_on, wait.ended_on) if d is not None), default=OPEN)
-        rows["waiting", until, wait.starts_on, key] += 1
+        rows["waits", until, wait.starts_on, key] += 1
     referral = facts.referral
     opened = referral.opened_on
-    rows["opened", opened, None, _key(referral.case_type)] += 1
+    rows["referrals", opened, None, _key(referral.case_type)] += 1
     for name in plan.breakdowns:
-        rows["field", opened, None, _key_with(name, referral.fields.get(name))] += 1
+        rows["fields", opened, None, _key_with(name, referral.fields.get(name))] += 1
     for name in plan.outcomes:
         if name in referral.outcomes:
-            rows["outcome", opened, None, _key_with(name, referral.outcomes[name])] += 1
+            rows["outcomes", opened, None, _key_with(name, referral.outcomes[name])] += 1
     for event in plan.steps:
         if event in referral.steps:
-            rows["step", opened, None, _key(event, (referral.steps[event] - opened).days)] += 1
+            rows["steps", opened, None, _key(event, (referral.steps[event] - opened).days)] += 1
     for survey in facts.surveys:
         answers: dict[str, Any] = {q: survey.answers[q] for q in plan.questions if q in survey.answers}
         # Free text is only ever counted ("has a comment"), so only whether it was given is kept.
         answers |= {name: True for name in plan.texts if survey.answers.get(name) and name not in answers}
-        rows["survey", survey.on, None, _key_with(survey.group, answers)] += 1
+        rows["surveys", survey.on, None, _key_with(survey.group, answers)] += 1
     previous: dict[str, dt.date] = {}
     for flow in sorted(facts.flow, key=lambda f: (f.event, f.on)):
-        rows["flow", flow.on, None, _key(flow.event, previous.get(flow.event))] += 1
+        rows["flows", flow.on, None, _key(flow.event, previous.get(flow.event))] += 1
         previous[flow.event] = flow.on
     for item in facts.feedback:
-        rows["feedback", item.on, None, _key_with(item.ref, item.event, item.choices)] += 1
+        rows["feedbacks", item.on, None, _key_with(item.ref, item.event, item.choices)] += 1
     for session in facts.activities:
         key = _key(session.ref, session.activity, session.minutes, session.mode)
-        rows["activity", session.on, None, key] += 1
+        rows["sessions", session.on, None, key] += 1
     return rows
 
 
@@ -201,7 +201,7 @@ def tallies_from_counts(
 ) -> Tallies:
     """The `Tallies` of a period from its count rows `(kind, day, key, n)`.
 
-    The rows are those of `DAY_KINDS` dated in the period, and the `waiting` rows of the waits still
+    The rows are those of `DAY_KINDS` dated in the period, and the `waits` rows of the waits still
     open at the period's end (or the as-of date): ended after it and started on or before it.
     """
     clocks: list[ClockCount] = []
@@ -221,36 +221,36 @@ def tallies_from_counts(
         parts = decoded.get(key)
         if parts is None:
             parts = decoded[key] = json.loads(key)
-        if kind == "clock":
+        if kind == "clocks":
             clock, kpi, version, final, stopped, ended, excepted = parts
             clocks.append(
                 ClockCount(clock, kpi, version, day, final, date[stopped], date[ended], excepted, n)
             )
-        elif kind in ("stopped", "waiting"):
+        elif kind in ("stops", "waits"):
             clock, starts, stopped, ended = parts
             waits[key] = WaitFact(clock, dt.date.fromisoformat(starts), date[stopped], date[ended], n)
-        elif kind == "opened":
+        elif kind == "referrals":
             days[day] += n
             types[parts[0]] += n
-        elif kind == "field":
+        elif kind == "fields":
             if parts[0] in fields:
                 fields[parts[0]][parts[1]] += n
-        elif kind == "outcome":
+        elif kind == "outcomes":
             if parts[0] in outcomes:
                 outcomes[parts[0]][parts[1]] += n
-        elif kind == "step":
+        elif kind == "steps":
             if parts[0] in steps:
                 steps[parts[0]][parts[1]] += n
-        elif kind == "survey":
+        elif kind == "surveys":
             # Tallies list surveys one by one (a few thousand a year); alike ones share one fact.
             surveys.extend([SurveyFact("", day, parts[1], parts[0])] * n)
-        elif kind == "flow":
+        elif kind == "flows":
             event, before = parts
             if before is None or dt.date.fromisoformat(before) < period.start:
                 flow[event] += n
-        elif kind == "feedback":
+        elif kind == "feedbacks":
             feedback.extend([FeedbackFact(parts[0], parts[1], day, parts[2])] * n)
-        elif kind == "activity":
+        elif kind == "sessions":
             activities.extend([ActivityFact(parts[0], day, parts[1], parts[2], parts[3])] * n)
     return Tallies(
         clocks=tuple(clocks),
