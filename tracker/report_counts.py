@@ -203,8 +203,7 @@ def _payload_types(packs: PackRegistry) -> list[str]:
     )
 
 
-_CLOCKS = select(
-    _R.case_id,
+CLOCK_FACT_COLUMNS = [
     _R.ref,
     _R.clock,
     _R.kpi,
@@ -218,7 +217,9 @@ _CLOCKS = select(
     _R.final_status,
     _R.exception_reason,
     _R.exception_until,
-).order_by(_R.case_id, _R.clock, _R.number)
+]
+"""The columns of a `ClockFact` (without its caseworker), in its order; also read for the clock lines."""
+_CLOCKS = select(_R.case_id, *CLOCK_FACT_COLUMNS).order_by(_R.case_id, _R.clock, _R.number)
 _CASES_READ = select(*(_CASES.c[name] for name in _CASE_COLUMNS))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from tracker import schema
 from tracker.compliance import LISTED, ClockLine, ClockLines, clock_json, fact_status
 from tracker.periods import Period
-from tracker.report_counts import counted_with
+from tracker.report_counts import CLOCK_FACT_COLUMNS, counted_with
 from tracker.report_db import Values, reading, stream_rows
 from tracker.rules import RulePack
 
@@ -83,23 +83,7 @@ class StoreClockLines(ClockLines):
 
     def _columns(self) -> list[ColumnElement[Any]]:
         """A `ClockLine`'s columns, without its status."""
-        owner = _R.owner if self.owner else null()
-        return [
-            _R.ref,
-            _R.clock,
-            _R.kpi,
-            _R.number,
-            _R.pack_version,
-            _R.starts_on,
-            _R.due_on,
-            _R.stopped_on,
-            _R.ended_on,
-            _R.ended_by,
-            _R.final_status,
-            _R.exception_reason,
-            _R.exception_until,
-            owner,
-        ]
+        return [*CLOCK_FACT_COLUMNS, _R.owner if self.owner else null()]
 
     def _rows(
         self, columns: list[ColumnElement[Any]], *where: ColumnElement[bool]

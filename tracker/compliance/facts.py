@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockStatus
@@ -22,20 +21,7 @@ from tracker.events import Event
 from tracker.fields import JsonValue
 from tracker.periods import Period
 from tracker.rules import FieldType, RulePack
-from tracker.workflow import CaseState
-
-
-class Dated(Protocol):
-    """An event as the facts read it: an `Event`, or an event's row in the store."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def on(self) -> dt.date: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
+from tracker.workflow import CaseState, Fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +82,7 @@ def facts_of(
     pack: RulePack,
     case: CaseSummary,
     clocks: tuple[ClockFact, ...],
-    events: Sequence[Dated],
+    events: Sequence[Fact],
     voided: Set[int],
 ) -> CaseFacts:
     """The facts of one case from its clock facts and its history (`voided`: the seqs of voided events).
@@ -188,11 +174,11 @@ def _int(value: JsonValue) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _in_date_order(events: Iterable[Dated]) -> list[Dated]:
+def _in_date_order(events: Iterable[Fact]) -> list[Fact]:
     return sorted(events, key=lambda e: (e.on, e.seq))
 
 
-def _choices(pack: RulePack, event: Dated) -> dict[str, JsonValue]:
+def _choices(pack: RulePack, event: Fact) -> dict[str, JsonValue]:
     """An event's exportable choice and yes/no values: never its free text."""
     kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
     fields = pack.events[event.type].fields
