@@ -18,7 +18,6 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, bindparam, case, delete, insert, select, text, tuple_
@@ -30,7 +29,8 @@ from tracker import schema
 from tracker.compliance import ClockFact, Tallies
 from tracker.compliance.counts import DAY_KINDS, CountRow, case_counts, fingerprint, tallies_from_counts
 from tracker.compliance.facts import CaseSummary, facts_of
-from tracker.compliance.selection import feedback_events, outcome_fields
+from tracker.compliance.selection import feedback_events, outcome_fields, per_pack
+from tracker.driver_rows import Values, fetch_rows
 from tracker.events import VOIDS, upcast
 from tracker.periods import Period
 from tracker.rules import PackRegistry, RulePack
@@ -96,9 +96,8 @@ def recount(
     """
     for first in range(0, len(case_ids), _REWRITE_CHUNK):
         chunk = list(case_ids[first : first + _REWRITE_CHUNK])
-        change = _counted(connection, packs, chunk)
-        for key in change:
-            change[key] = -change[key]
+        change: Total = Counter()
+        change.subtract(_counted(connection, packs, chunk))
         rewrite(chunk)
         connection.execute(_DROP_CASES, {"case_ids": chunk})
         connection.execute(_COPY_CASES, {"case_ids": chunk})
@@ -137,9 +136,9 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
     Each case is counted with its pack's latest version; a case of a pack not enabled counts nothing.
     """
     enabled = set(packs)
-    dates = _dates_of(connection.dialect.name)
+    dates = Values(connection).dates
     clocks: dict[int, list[ClockFact]] = {}
-    for case_id, ref, clock, kpi, number, version, starts, due, stopped, ended, *rest in _raw(
+    for case_id, ref, clock, kpi, number, version, starts, due, stopped, ended, *rest in fetch_rows(
         connection, _CLOCKS.where(_R.case_id.in_(case_ids))
     ):
         by, final, reason, until = rest
@@ -150,25 +149,25 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
                 kpi,
                 number,
                 version,
-                dates(starts),
-                dates(due),
-                dates(stopped),
-                dates(ended),
+                dates[starts],
+                dates[due],
+                dates[stopped],
+                dates[ended],
                 by,
                 final,
                 reason,
-                dates(until),
+                dates[until],
             )
         )
     events: dict[int, list[_Event]] = {}
     payload = case((_E.type.in_(_payload_types(packs)), _E.data))  # the rest count by type and date
     query = select(_E.case_id, _E.seq, _E.type, _E.occurred_on, payload).where(_E.case_id.in_(case_ids))
-    for case_id, seq, kind, on, data in _raw(connection, query.order_by(_E.case_id, _E.seq)):
+    for case_id, seq, kind, on, data in fetch_rows(connection, query.order_by(_E.case_id, _E.seq)):
         events.setdefault(case_id, []).append(
-            _Event(seq, kind, dates(on), upcast(_json(data)) if data else {})
+            _Event(seq, kind, dates[on], upcast(_json(data)) if data else {})
         )
     totals: dict[str, Counter[CountRow]] = {}
-    for case_id, pack_id, ref, case_type, state, opened_on, closed_on, fields in _raw(
+    for case_id, pack_id, ref, case_type, state, opened_on, closed_on, fields in fetch_rows(
         connection, _CASES_READ.where(_CASES.c.case_id.in_(case_ids))
     ):
         if pack_id not in enabled:
@@ -177,7 +176,7 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
         history = events.get(case_id, [])
         corrections = _corrections(packs, pack_id)
         voided = {int(e.data[VOIDS]) for e in history if e.type in corrections and VOIDS in e.data}
-        summary = CaseSummary(ref, case_type, dates(opened_on), _json(fields), state, dates(closed_on))
+        summary = CaseSummary(ref, case_type, dates[opened_on], _json(fields), state, dates[closed_on])
         facts = facts_of(pack, summary, tuple(clocks.get(case_id, ())), history, voided)
         case_counts(pack, facts, into=totals.setdefault(pack_id, Counter()))
     return Counter(
@@ -223,34 +222,9 @@ _CLOCKS = select(_R.case_id, *CLOCK_FACT_COLUMNS).order_by(_R.case_id, _R.clock,
 _CASES_READ = select(*(_CASES.c[name] for name in _CASE_COLUMNS))
 
 
-def _raw(connection: Connection, query: Any) -> list[Any]:
-    """Rows as the driver gives them (SQLAlchemy's per-value processing is most of a recount's time)."""
-    result = connection.execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
 def _json(value: Any) -> Any:
     """A JSON column's value: SQLite gives its text, PostgreSQL the value."""
     return json.loads(value) if isinstance(value, str) else value
-
-
-@lru_cache(maxsize=2)
-def _dates_of(dialect: str) -> Callable[[Any], Any]:
-    """Driver dates into dates: SQLite gives ISO text (parsed once per distinct day), PostgreSQL dates."""
-    if dialect == "postgresql":
-        return lambda day: day
-    parsed: dict[str | None, dt.date | None] = {None: None}
-
-    def date(day: str | None) -> dt.date | None:
-        found = parsed.get(day)
-        if found is None and day is not None:
-            found = parsed[day] = dt.date.fromisoformat(day)
-        return found
-
-    return date
 
 
 def _corrections(packs: PackRegistry, pack_id: str) -> set[str]:
@@ -259,15 +233,8 @@ def _corrections(packs: PackRegistry, pack_id: str) -> set[str]:
     }
 
 
-_made_with: dict[int, tuple[RulePack, str]] = {}
-
-
-def _fingerprint(pack: RulePack) -> str:
-    """`fingerprint`, once per pack object (dumping a pack takes a few milliseconds)."""
-    held = _made_with.get(id(pack))
-    if held is None or held[0] is not pack:
-        held = _made_with[id(pack)] = (pack, fingerprint(pack))
-    return held[1]
+_fingerprint = per_pack(fingerprint)
+"""`fingerprint`, once per pack object (dumping a pack takes a few milliseconds)."""
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -299,6 +266,6 @@ def read_counted(connection: Connection, pack: RulePack, period: Period, as_of: 
     )
     params = {"pack": pack.id, "start": period.start, "end": period.end, "at": min(period.end, as_of)}
     result = connection.execute(query, params)
-    dates = _dates_of(connection.dialect.name)
-    rows = ((kind, dates(day), key, n) for kind, day, key, n in result.cursor.fetchall())
+    dates = Values(connection).dates
+    rows = ((kind, dates[day], key, n) for kind, day, key, n in result.cursor.fetchall())
     return tallies_from_counts(pack, period, rows)

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 
 from tracker import schema
 from tracker.compliance import LISTED, ClockLine, ClockLines, clock_json, fact_status
+from tracker.driver_rows import Values, stream_rows
 from tracker.periods import Period
 from tracker.report_counts import CLOCK_FACT_COLUMNS, counted_with
-from tracker.report_db import Values, reading, stream_rows
+from tracker.report_db import reading
 from tracker.rules import RulePack
 
 _R = schema.report_clocks.c

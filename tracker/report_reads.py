@@ -62,11 +62,12 @@ from tracker.compliance import (
     text_fields,
 )
 from tracker.db import transaction
+from tracker.driver_rows import Values, fetch_rows
 from tracker.events import VOIDS, upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
 from tracker.report_counts import read_counted
-from tracker.report_db import Values, fetch_rows, reading, snapshot
+from tracker.report_db import reading, snapshot
 from tracker.rules import FieldType, PackRegistry, RulePack
 
 _R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c

@@ -43,7 +43,13 @@ from typing import Any, NamedTuple
 from tracker.compliance.facts import CaseFacts
 from tracker.compliance.flow import ActivityFact, WaitFact
 from tracker.compliance.model import ClockCount, FeedbackFact, SurveyFact
-from tracker.compliance.selection import breakdown_fields, outcome_fields, step_events, text_fields
+from tracker.compliance.selection import (
+    breakdown_fields,
+    outcome_fields,
+    per_pack,
+    step_events,
+    text_fields,
+)
 from tracker.compliance.tally import ReferralTally, Tallies
 from tracker.fields import JsonValue
 from tracker.periods import Period
@@ -124,23 +130,16 @@ class _Plan(NamedTuple):
     texts: tuple[str, ...]
 
 
-_plans: dict[int, tuple[RulePack, _Plan]] = {}
-
-
+@per_pack
 def _plan(pack: RulePack) -> _Plan:
-    held = _plans.get(id(pack))
-    if held is None or held[0] is not pack:
-        spec = pack.satisfaction
-        questions = tuple(dict.fromkeys([spec.question, *spec.other_questions])) if spec else ()
-        plan = _Plan(
-            tuple(name for name, _spec in breakdown_fields(pack)),
-            tuple(outcome_fields(pack)),
-            tuple(step_events(pack)),
-            questions,
-            tuple(text_fields(pack, spec.event)) if spec else (),
-        )
-        held = _plans[id(pack)] = (pack, plan)
-    return held[1]
+    spec = pack.satisfaction
+    return _Plan(
+        tuple(name for name, _spec in breakdown_fields(pack)),
+        tuple(outcome_fields(pack)),
+        tuple(step_events(pack)),
+        tuple(dict.fromkeys([spec.question, *spec.other_questions])) if spec else (),
+        tuple(text_fields(pack, spec.event)) if spec else (),
+    )
 
 
 def case_counts(pack: RulePack, facts: CaseFacts, into: Counter[CountRow] | None = None) -> Counter[CountRow]:

@@ -16,7 +16,7 @@ from tracker.rules import FieldSpec, FieldType, RulePack
 _T = TypeVar("_T")
 
 
-def _per_pack(derive: Callable[[RulePack], _T]) -> Callable[[RulePack], _T]:
+def per_pack(derive: Callable[[RulePack], _T]) -> Callable[[RulePack], _T]:
     """`derive`, once per pack object: the counts ask for it for every case (never mutate what it gives)."""
     memo: dict[int, tuple[RulePack, _T]] = {}
 
@@ -34,14 +34,14 @@ REFERRAL_GROUP = "referral"
 """FieldSpec.group of the case fields reported as referral breakdowns (others are profile breakdowns)."""
 
 
-@_per_pack
+@per_pack
 def breakdown_fields(pack: RulePack) -> list[tuple[str, FieldSpec]]:
     """The case fields broken down in reports: exportable choice and yes/no fields, in pack order."""
     kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
     return [(name, spec) for name, spec in pack.case_fields.items() if spec.exportable and spec.type in kinds]
 
 
-@_per_pack
+@per_pack
 def outcome_fields(pack: RulePack) -> dict[str, list[tuple[str, FieldSpec]]]:
     """Outcome field name -> the (event type, spec) pairs that carry it.
 
@@ -59,13 +59,13 @@ def outcome_fields(pack: RulePack) -> dict[str, list[tuple[str, FieldSpec]]]:
     return found
 
 
-@_per_pack
+@per_pack
 def step_events(pack: RulePack) -> list[str]:
     """The events whose first date is measured from the referral: every clock's stop events, in order."""
     return list(dict.fromkeys(event for clock in pack.clocks.values() for event in clock.stop))
 
 
-@_per_pack
+@per_pack
 def feedback_events(pack: RulePack) -> list[str]:
     """Events accepted after a case ends, with fields of their own, other than the survey and corrections."""
     survey = pack.satisfaction.event if pack.satisfaction else None
