@@ -27,7 +27,15 @@ from sqlalchemy.sql.elements import BindParameter
 
 from tracker import schema
 from tracker.compliance import ClockFact, Tallies
-from tracker.compliance.counts import DAY_KINDS, CountRow, case_counts, fingerprint, tallies_from_counts
+from tracker.compliance.counts import (
+    CLOCK_KINDS,
+    DAY_KINDS,
+    CountRow,
+    case_counts,
+    clock_counts,
+    fingerprint,
+    tallies_from_counts,
+)
 from tracker.compliance.facts import CaseSummary, facts_of
 from tracker.compliance.selection import feedback_events, outcome_fields, per_pack
 from tracker.driver_rows import Values, fetch_rows
@@ -69,39 +77,54 @@ _COPY_CASES = insert(_CASES).from_select(_CASE_COLUMNS, _CASES_SOURCE.where(_C.i
 _DROP_CASES = delete(_CASES).where(_CASES.c.case_id.in_(_CASE_IDS))
 
 
-def count_afresh(connection: Connection, packs: PackRegistry) -> None:
-    """Make every pack's counts afresh from the report rows of all its cases (written just before)."""
-    for table in (_COUNTS, _CASES, _PACKS):
-        connection.execute(delete(table))
-    connection.execute(insert(_CASES).from_select(_CASE_COLUMNS, _CASES_SOURCE))
+def count_afresh(connection: Connection, packs: PackRegistry, *, clocks_only: bool = False) -> None:
+    """Make every pack's counts afresh from the report rows of all its cases (written just before).
+
+    `clocks_only`: only the kinds counted from clocks (`CLOCK_KINDS`), when the clocks alone were
+    rewritten (`rebuild`); the rest stand.
+    """
+    if clocks_only:
+        connection.execute(delete(_COUNTS).where(_COUNTS.c.kind.in_(CLOCK_KINDS)))
+    else:
+        for table in (_COUNTS, _CASES, _PACKS):
+            connection.execute(delete(table))
+        connection.execute(insert(_CASES).from_select(_CASE_COLUMNS, _CASES_SOURCE))
     total: Total = Counter()
     ids = list(connection.execute(select(_CASES.c.case_id).order_by(_CASES.c.case_id)).scalars())
     for first in range(0, len(ids), _CHUNK):
-        total.update(_counted(connection, packs, ids[first : first + _CHUNK]))
+        total.update(_counted(connection, packs, ids[first : first + _CHUNK], clocks_only=clocks_only))
     sums = [_count_row(key, n) for key, n in total.items() if n]
     if sums:
         connection.execute(insert(_COUNTS), sums)
-    made = [{"pack": pack_id, "fingerprint": _fingerprint(packs.latest(pack_id))} for pack_id in packs]
-    if made:
-        connection.execute(insert(_PACKS), made)
+    if not clocks_only:
+        made = [{"pack": pack_id, "fingerprint": _fingerprint(packs.latest(pack_id))} for pack_id in packs]
+        if made:
+            connection.execute(insert(_PACKS), made)
 
 
 def recount(
-    connection: Connection, packs: PackRegistry, case_ids: Sequence[int], rewrite: Callable[[list[int]], None]
+    connection: Connection,
+    packs: PackRegistry,
+    case_ids: Sequence[int],
+    rewrite: Callable[[list[int]], None],
+    *,
+    clocks_only: bool = False,
 ) -> None:
     """Rewrite the report rows of cases (`rewrite`, a chunk at a time) and bring the counts up to date.
 
     What a case counted is read from its report rows before they are rewritten and taken off; what it
-    counts from the rows written is added.
+    counts from the rows written is added. `clocks_only`: `rewrite` rewrites the clock rows alone, so only
+    what clocks count changes (and `report_cases` stands).
     """
     for first in range(0, len(case_ids), _REWRITE_CHUNK):
         chunk = list(case_ids[first : first + _REWRITE_CHUNK])
         change: Total = Counter()
-        change.subtract(_counted(connection, packs, chunk))
+        change.subtract(_counted(connection, packs, chunk, clocks_only=clocks_only))
         rewrite(chunk)
-        connection.execute(_DROP_CASES, {"case_ids": chunk})
-        connection.execute(_COPY_CASES, {"case_ids": chunk})
-        change.update(_counted(connection, packs, chunk))
+        if not clocks_only:
+            connection.execute(_DROP_CASES, {"case_ids": chunk})
+            connection.execute(_COPY_CASES, {"case_ids": chunk})
+        change.update(_counted(connection, packs, chunk, clocks_only=clocks_only))
         _apply(connection, change)
 
 
@@ -130,18 +153,23 @@ def _count_row(key: tuple[str, str, dt.date, dt.date | None, str], n: int) -> di
     return {"pack": pack_id, "kind": kind, "day": day, "since": since, "key": text_key, "n": n}
 
 
-def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int]) -> Total:
+def _counted(
+    connection: Connection, packs: PackRegistry, case_ids: Sequence[int], *, clocks_only: bool = False
+) -> Total:
     """The sum of the count rows of cases, from their report rows and `report_cases` rows as they stand.
 
     Each case is counted with its pack's latest version; a case of a pack not enabled counts nothing.
+    `clocks_only`: only what their clocks count (`CLOCK_KINDS`).
     """
     enabled = set(packs)
     dates = Values(connection).dates
     clocks: dict[int, list[ClockFact]] = {}
-    for case_id, ref, clock, kpi, number, version, starts, due, stopped, ended, *rest in fetch_rows(
+    packs_of: dict[int, str] = {}
+    for case_id, pack_id, ref, clock, kpi, number, version, starts, due, stopped, ended, *rest in fetch_rows(
         connection, _CLOCKS.where(_R.case_id.in_(case_ids))
     ):
         by, final, reason, until = rest
+        packs_of[case_id] = pack_id
         clocks.setdefault(case_id, []).append(
             ClockFact(
                 ref,
@@ -159,6 +187,12 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
                 dates[until],
             )
         )
+    totals: dict[str, Counter[CountRow]] = {}
+    if clocks_only:
+        for case_id, of_case in clocks.items():
+            if packs_of[case_id] in enabled:
+                clock_counts(of_case, into=totals.setdefault(packs_of[case_id], Counter()))
+        return _with_packs(totals)
     events: dict[int, list[_Event]] = {}
     payload = case((_E.type.in_(_payload_types(packs)), _E.data))  # the rest count by type and date
     query = select(_E.case_id, _E.seq, _E.type, _E.occurred_on, payload).where(_E.case_id.in_(case_ids))
@@ -166,7 +200,6 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
         events.setdefault(case_id, []).append(
             _Event(seq, kind, dates[on], upcast(_json(data)) if data else {})
         )
-    totals: dict[str, Counter[CountRow]] = {}
     for case_id, pack_id, ref, case_type, state, opened_on, closed_on, fields in fetch_rows(
         connection, _CASES_READ.where(_CASES.c.case_id.in_(case_ids))
     ):
@@ -179,6 +212,10 @@ def _counted(connection: Connection, packs: PackRegistry, case_ids: Sequence[int
         summary = CaseSummary(ref, case_type, dates[opened_on], _json(fields), state, dates[closed_on])
         facts = facts_of(pack, summary, tuple(clocks.get(case_id, ())), history, voided)
         case_counts(pack, facts, into=totals.setdefault(pack_id, Counter()))
+    return _with_packs(totals)
+
+
+def _with_packs(totals: dict[str, Counter[CountRow]]) -> Total:
     return Counter(
         {(pack_id, *row): n for pack_id, counted in totals.items() for row, n in counted.items() if n}
     )
@@ -218,7 +255,7 @@ CLOCK_FACT_COLUMNS = [
     _R.exception_until,
 ]
 """The columns of a `ClockFact` (without its caseworker), in its order; also read for the clock lines."""
-_CLOCKS = select(_R.case_id, *CLOCK_FACT_COLUMNS).order_by(_R.case_id, _R.clock, _R.number)
+_CLOCKS = select(_R.case_id, _R.pack, *CLOCK_FACT_COLUMNS).order_by(_R.case_id, _R.clock, _R.number)
 _CASES_READ = select(*(_CASES.c[name] for name in _CASE_COLUMNS))
 
 

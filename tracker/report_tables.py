@@ -11,12 +11,13 @@ Notes are never lost to a concurrent writer: a catch-up deletes exactly the note
 it did not see leaves its note for the next catch-up. Two catch-ups never interleave: SQLite has one writer
 at a time, and on PostgreSQL a catch-up takes a transaction-level advisory lock first. An adapter
 (SQLAlchemy); used by `tracker.report_db`, and inside their own transactions by `Store.import_histories`
-and `Store.rebuild`.
+(`catch_up_in`) and `Store.rebuild` (`refresh_clocks`: only the clocks of the cases it moved). The running
+counts (`tracker.report_counts`) are kept with the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import String, bindparam, case, cast, delete, func, insert, literal, null, select
@@ -181,7 +182,7 @@ def catch_up_in(connection: Connection, packs: PackRegistry) -> int:
     case_ids = sorted(set(connection.execute(_CLAIM).scalars()))
     shown = {"owner_packs": owner_packs(packs)}
     if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection) or not counts_current(connection, packs):
-        # Most cases (an import into a new database, a rebuild after a change of rules): writing the
+        # Most cases (an import into a new database, an upgrade, a changed pack): writing the
         # tables afresh in their key order is about three times faster than rewriting case by case.
         for statement in (_DROP_ALL_CLOCKS, _DROP_ALL_EVENTS, _FILL_CLOCKS, _FILL_EVENTS):
             connection.execute(statement, shown)
@@ -194,6 +195,32 @@ def catch_up_in(connection: Connection, packs: PackRegistry) -> int:
 
     recount(connection, packs, case_ids, rewrite)
     return len(case_ids)
+
+
+def refresh_clocks(connection: Connection, packs: PackRegistry, case_ids: Sequence[int]) -> None:
+    """Rewrite the report clock rows of cases whose clocks alone moved (`rebuild`), and what they count.
+
+    Inside the caller's write transaction. The cases' events and fields are as they were, so only the
+    counts their clocks make change (`CLOCK_KINDS`): a rebuild after a calendar change that moves most
+    clocks recounts those alone. Notes of other writes stay for the next catch-up.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+    if not counts_current(connection, packs):
+        catch_up_in(connection, packs)  # everything is written afresh anyway
+        return
+    shown = {"owner_packs": owner_packs(packs)}
+    if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection):
+        for statement in (_DROP_ALL_CLOCKS, _FILL_CLOCKS):
+            connection.execute(statement, shown)
+        count_afresh(connection, packs, clocks_only=True)
+        return
+
+    def rewrite(chunk: list[int]) -> None:
+        for statement in (_DROP_CLOCKS, _COPY_CLOCKS):
+            connection.execute(statement, {"case_ids": chunk, **shown})
+
+    recount(connection, packs, case_ids, rewrite, clocks_only=True)
 
 
 def owner_packs(packs: PackRegistry) -> list[str]:
@@ -209,10 +236,3 @@ def owner_packs(packs: PackRegistry) -> list[str]:
 
 def _case_count(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(schema.cases)).scalar_one())
-
-
-def note_stale(connection: Connection, case_ids: Iterable[int]) -> None:
-    """Note cases whose report rows are out of date for a reason no trigger sees (`rebuild` moving clocks)."""
-    rows = [{"case_id": case_id} for case_id in sorted(set(case_ids))]
-    if rows:
-        connection.execute(insert(_STALE), rows)

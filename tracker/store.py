@@ -30,7 +30,7 @@ from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
 from tracker.events import Event, stored_event, upcast
 from tracker.prepared import Prepared
-from tracker.report_tables import catch_up_in, note_stale
+from tracker.report_tables import catch_up_in, refresh_clocks
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
 
@@ -380,6 +380,7 @@ class Store:
     def rebuild(self, now: dt.datetime, progress: Callable[[int], None] | None = None) -> int:
         """Recompute every case's projection from its events, in one transaction; returns the case count."""
         done = 0
+        moved: list[int] = []
         cases = schema.cases.c
         with self._writing() as connection:
             last_id = 0
@@ -409,11 +410,11 @@ class Store:
                     _REPLACE_CASE,
                     [{"b_case_id": case_id, **_set_values(state, now)} for case_id, state in states.items()],
                 )
-                _rewrite_clocks(connection, first_id, last_id, states)
+                moved += _rewrite_clocks(connection, first_id, last_id, states)
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
-            catch_up_in(connection, self.rules.packs)
+            refresh_clocks(connection, self.rules.packs, moved)
         return done
 
     # ------------------------------------------------------------------ reads
@@ -600,11 +601,11 @@ class Store:
 
 def _rewrite_clocks(
     connection: Connection, first_id: int, last_id: int, states: dict[int, CaseState]
-) -> None:
+) -> list[int]:
     """Bring the clock rows of cases `first_id`..`last_id` in line with their refolded states (`rebuild`).
 
     Only the rows that changed are written (a rebuild after a change of rules or calendar moves some
-    clocks), and their cases are noted for the report tables' catch-up.
+    clocks); returns the cases whose clocks moved, in order, for the report rows (`refresh_clocks`).
     """
     k = schema.clocks.c
     current = connection.execute(select(schema.clocks).where(k.case_id.between(first_id, last_id)))
@@ -637,7 +638,7 @@ def _rewrite_clocks(
         )
     if fresh:
         connection.execute(_INSERT_CLOCKS, fresh)
-    note_stale(connection, [key[0] for key in gone] + [row["case_id"] for row in changed + fresh])
+    return sorted({key[0] for key in gone} | {row["case_id"] for row in changed + fresh})
 
 
 @contextmanager

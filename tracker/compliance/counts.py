@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from tracker.compliance.facts import CaseFacts
 from tracker.compliance.flow import ActivityFact, WaitFact
-from tracker.compliance.model import ClockCount, FeedbackFact, SurveyFact
+from tracker.compliance.model import ClockCount, ClockFact, FeedbackFact, SurveyFact
 from tracker.compliance.selection import (
     breakdown_fields,
     outcome_fields,
@@ -142,14 +142,14 @@ def _plan(pack: RulePack) -> _Plan:
     )
 
 
-def case_counts(pack: RulePack, facts: CaseFacts, into: Counter[CountRow] | None = None) -> Counter[CountRow]:
-    """The count rows of one case's facts (a row twice when two of its facts are alike).
+CLOCK_KINDS = ("clocks", "stops", "waits")
+"""The kinds counted from a case's clocks alone (`clock_counts`): what a clock that moves changes."""
 
-    `into`: add them to this counter (many cases' sum) instead of a new one.
-    """
-    plan = _plan(pack)
+
+def clock_counts(clocks: Iterable[ClockFact], into: Counter[CountRow] | None = None) -> Counter[CountRow]:
+    """The count rows of a case's clocks: their groups by due date, and their waits (`CLOCK_KINDS`)."""
     rows: Counter[CountRow] = Counter() if into is None else into
-    for clock in facts.clocks:
+    for clock in clocks:
         group = ClockCount.key_of(clock)
         key = _key(
             group.clock,
@@ -161,12 +161,23 @@ def case_counts(pack: RulePack, facts: CaseFacts, into: Counter[CountRow] | None
             group.excepted,
         )
         rows["clocks", clock.due_on, None, key] += 1
-    for wait in facts.waits:
-        key = _key(wait.clock, wait.starts_on, wait.stopped_on, wait.ended_on)
-        if wait.stopped_on is not None:
-            rows["stops", wait.stopped_on, None, key] += 1
-        until = min((d for d in (wait.stopped_on, wait.ended_on) if d is not None), default=OPEN)
-        rows["waits", until, wait.starts_on, key] += 1
+        # its wait (`WaitFact`): stopped, and still waiting until it stopped or ended
+        stopped, ended = clock.stopped_on, clock.ended_on
+        key = _key(clock.clock, clock.starts_on, stopped, ended)
+        if stopped is not None:
+            rows["stops", stopped, None, key] += 1
+        until = min((d for d in (stopped, ended) if d is not None), default=OPEN)
+        rows["waits", until, clock.starts_on, key] += 1
+    return rows
+
+
+def case_counts(pack: RulePack, facts: CaseFacts, into: Counter[CountRow] | None = None) -> Counter[CountRow]:
+    """The count rows of one case's facts (a row twice when two of its facts are alike).
+
+    `into`: add them to this counter (many cases' sum) instead of a new one.
+    """
+    plan = _plan(pack)
+    rows = clock_counts(facts.clocks, into)
     referral = facts.referral
     opened = referral.opened_on
     rows["referrals", opened, None, _key(referral.case_type)] += 1
