@@ -44,12 +44,14 @@ from tracker.compliance.facts import CaseFacts, case_facts, report_from_facts
 from tracker.compliance.flow import FlowFact, flow_tally, waiting_times
 from tracker.db import make_engine, upgrade
 from tracker.demo import generate
+from tracker.driver_rows import dates_for, rows_on
 from tracker.errors import Refused, StoreUnavailable
 from tracker.exporters import json_text
 from tracker.periods import Period, parse_period
-from tracker.report_counts import count_afresh, read_counted
+from tracker.report_counts import count_afresh
 from tracker.report_lines import clock_lines
 from tracker.report_reads import read_tallies
+from tracker.report_sql import counted_tallies
 from tracker.report_tables import catch_up as catch_up_with
 from tracker.reporting import compliance_report, report_snapshot
 from tracker.rules import RulePack, discover_packs
@@ -570,8 +572,9 @@ def test_a_report_of_another_pack_version_groups_the_rows_instead_of_reading_the
     latest = store.rules.packs.latest("send-mediation")
     other = latest.model_copy(update={"version": "2025.0"})
     with store.engine.connect() as connection:
-        assert read_counted(connection, latest, H1, TODAY) is not None
-        assert read_counted(connection, other, H1, TODAY) is None
+        run, dates = rows_on(connection), dates_for(connection.dialect.name)
+        assert counted_tallies(run, dates, latest, H1, TODAY) is not None
+        assert counted_tallies(run, dates, other, H1, TODAY) is None
     calendar = store.rules.calendar
     from_store = read_tallies(store.engine, store.rules.packs, other, H1, TODAY)
     assert comparable(from_store, other, H1, TODAY, calendar) == comparable(

@@ -9,11 +9,14 @@ and the running counts (`tracker.report_counts`); an adapter (SQLAlchemy).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql import Executable
+if TYPE_CHECKING:  # not imported at run time: `dates_for` serves the export's SQLite path too
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.sql import Executable
+
+    from tracker.report_sql import Run
 
 
 def fetch_rows(connection: Connection, query: Executable) -> list[Sequence[Any]]:
@@ -25,14 +28,27 @@ def fetch_rows(connection: Connection, query: Executable) -> list[Sequence[Any]]
         result.close()
 
 
-def stream_rows(connection: Connection, query: Executable, size: int = 5000) -> Iterator[Sequence[Any]]:
+def stream_rows(
+    connection: Connection, query: Executable, params: Mapping[str, Any] | None = None, size: int = 5000
+) -> Iterator[Sequence[Any]]:
     """Rows as the driver returns them, a batch at a time."""
-    result = connection.execute(query)
+    result = connection.execute(query, params)
     try:
         while batch := result.cursor.fetchmany(size):
             yield from batch
     finally:
         result.close()
+
+
+def rows_on(connection: Connection) -> Run:
+    """A `tracker.report_sql.Run` on a SQLAlchemy connection: plain SQL, rows as the driver returns them."""
+    from sqlalchemy import Date, bindparam, text
+
+    def run(sql: str, params: Mapping[str, Any]) -> Iterator[Sequence[Any]]:
+        dated = [bindparam(name, type_=Date) for name, value in params.items() if isinstance(value, dt.date)]
+        return stream_rows(connection, text(sql).bindparams(*dated), params)
+
+    return run
 
 
 class Values:
@@ -43,11 +59,16 @@ class Values:
     """
 
     def __init__(self, connection: Connection | Engine) -> None:
-        self.dates: dict[Any, Any] = _ParsedDates() if connection.dialect.name == "sqlite" else _SameDates()
+        self.dates = dates_for(connection.dialect.name)
 
     def date(self, value: Any) -> Any:
         """A date (or None)."""
         return self.dates[value]
+
+
+def dates_for(dialect: str) -> dict[Any, Any]:
+    """A driver's dates as dates, by look-up: SQLite's ISO text parsed once per distinct value."""
+    return _ParsedDates() if dialect == "sqlite" else _SameDates()
 
 
 class _ParsedDates(dict[Any, "dt.date | None"]):

@@ -7,9 +7,8 @@ takes it off; then rewrites those rows and adds what they count now. `count_afre
 import into an empty database, a rebuild, a pack changed since the counts were made). Inside the
 catch-up's transaction, so the sums never disagree with the rows.
 
-`read_counted` gives a period's tallies from the sums, a few thousand rows, or None when they were made
-with another version of the pack than the report's (then `tracker.report_reads` groups the rows instead).
-An adapter (SQLAlchemy): reads and writes only the report tables and `cases`.
+The sums are read by `tracker.report_sql` (`counted_tallies`). An adapter (SQLAlchemy): reads and writes
+only the report tables and `cases`.
 """
 
 from __future__ import annotations
@@ -20,28 +19,25 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, bindparam, case, delete, insert, select, text, tuple_
+from sqlalchemy import bindparam, case, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
 from tracker import schema
-from tracker.compliance import ClockFact, Tallies
+from tracker.compliance import ClockFact
 from tracker.compliance.counts import (
     CLOCK_KINDS,
-    DAY_KINDS,
     CountRow,
     case_counts,
     clock_counts,
-    fingerprint,
-    tallies_from_counts,
 )
 from tracker.compliance.facts import CaseSummary, facts_of
-from tracker.compliance.selection import feedback_events, outcome_fields, per_pack
-from tracker.driver_rows import Values, fetch_rows
+from tracker.compliance.selection import feedback_events, outcome_fields
+from tracker.driver_rows import Values, fetch_rows, rows_on
 from tracker.events import VOIDS, upcast
-from tracker.periods import Period
-from tracker.rules import PackRegistry, RulePack
+from tracker.report_sql import CLOCK_FACT_COLUMNS, counts_made_with, pack_fingerprint
+from tracker.rules import PackRegistry
 
 _COUNTS, _CASES, _PACKS = schema.report_counts, schema.report_cases, schema.report_count_packs
 _C, _R, _E = schema.cases.c, schema.report_clocks.c, schema.report_events.c
@@ -66,8 +62,7 @@ class _Event(NamedTuple):
 
 def counts_current(connection: Connection, packs: PackRegistry) -> bool:
     """Whether each enabled pack's counts were made with its latest version (and no other pack's are kept)."""
-    made = {pack: made for pack, made in connection.execute(select(_PACKS.c.pack, _PACKS.c.fingerprint))}
-    return made == {pack_id: _fingerprint(packs.latest(pack_id)) for pack_id in packs}
+    return counts_made_with(rows_on(connection), packs)
 
 
 _CASE_COLUMNS = [column.name for column in _CASES.c]
@@ -97,7 +92,9 @@ def count_afresh(connection: Connection, packs: PackRegistry, *, clocks_only: bo
     if sums:
         connection.execute(insert(_COUNTS), sums)
     if not clocks_only:
-        made = [{"pack": pack_id, "fingerprint": _fingerprint(packs.latest(pack_id))} for pack_id in packs]
+        made = [
+            {"pack": pack_id, "fingerprint": pack_fingerprint(packs.latest(pack_id))} for pack_id in packs
+        ]
         if made:
             connection.execute(insert(_PACKS), made)
 
@@ -239,23 +236,9 @@ def _payload_types(packs: PackRegistry) -> list[str]:
     )
 
 
-CLOCK_FACT_COLUMNS = [
-    _R.ref,
-    _R.clock,
-    _R.kpi,
-    _R.number,
-    _R.pack_version,
-    _R.starts_on,
-    _R.due_on,
-    _R.stopped_on,
-    _R.ended_on,
-    _R.ended_by,
-    _R.final_status,
-    _R.exception_reason,
-    _R.exception_until,
-]
-"""The columns of a `ClockFact` (without its caseworker), in its order; also read for the clock lines."""
-_CLOCKS = select(_R.case_id, _R.pack, *CLOCK_FACT_COLUMNS).order_by(_R.case_id, _R.clock, _R.number)
+_CLOCKS = select(_R.case_id, _R.pack, *(_R[name] for name in CLOCK_FACT_COLUMNS)).order_by(
+    _R.case_id, _R.clock, _R.number
+)
 _CASES_READ = select(*(_CASES.c[name] for name in _CASE_COLUMNS))
 
 
@@ -268,41 +251,3 @@ def _corrections(packs: PackRegistry, pack_id: str) -> set[str]:
     return {
         name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None
     }
-
-
-_fingerprint = per_pack(fingerprint)
-"""`fingerprint`, once per pack object (dumping a pack takes a few milliseconds)."""
-
-
-# ---------------------------------------------------------------------------------------------- reading
-
-_KINDS = ", ".join(f"'{kind}'" for kind in DAY_KINDS)
-COUNTS_QUERY = f"""
-    SELECT kind, day, key, n FROM report_counts
-    WHERE pack = :pack AND kind IN ({_KINDS}) AND day >= :start AND day <= :end
-    UNION ALL
-    SELECT kind, day, key, n FROM report_counts
-    WHERE pack = :pack AND kind = 'waits' AND day > :at AND since <= :at
-"""
-"""A period's count rows (plain SQL, the same on SQLite and PostgreSQL)."""
-FINGERPRINT_QUERY = "SELECT fingerprint FROM report_count_packs WHERE pack = :pack"
-
-
-def counted_with(connection: Connection, pack: RulePack) -> bool:
-    """Whether the counts and rendered lines of `pack`'s cases were made with this version of it."""
-    made = connection.execute(text(FINGERPRINT_QUERY), {"pack": pack.id}).scalar()
-    return bool(made == _fingerprint(pack))
-
-
-def read_counted(connection: Connection, pack: RulePack, period: Period, as_of: dt.date) -> Tallies | None:
-    """The tallies of `pack` for `period` from the counts; None when they were made with another version."""
-    if not counted_with(connection, pack):
-        return None
-    query = text(COUNTS_QUERY).bindparams(
-        bindparam("start", type_=Date), bindparam("end", type_=Date), bindparam("at", type_=Date)
-    )
-    params = {"pack": pack.id, "start": period.start, "end": period.end, "at": min(period.end, as_of)}
-    result = connection.execute(query, params)
-    dates = Values(connection).dates
-    rows = ((kind, dates[day], key, n) for kind, day, key, n in result.cursor.fetchall())
-    return tallies_from_counts(pack, period, rows)

@@ -7,15 +7,18 @@ report's figures and the clock lines a format reads later come from one view of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from tracker.db import error_summary, transaction
+from tracker.driver_rows import rows_on
 from tracker.errors import StoreUnavailable
+from tracker.report_sql import Run
 from tracker.report_tables import catch_up
 from tracker.rules import PackRegistry
 
@@ -47,6 +50,16 @@ def snapshot(engine: Engine, packs: PackRegistry) -> Iterator[None]:
                     _pinned.reset(token)
     except OperationalError as error:
         raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+
+
+def rows_of(engine: Engine) -> Run:
+    """A `tracker.report_sql.Run` reading in the open `snapshot` (else in a transaction of its own)."""
+
+    def run(sql: str, params: Mapping[str, Any]) -> Iterator[Sequence[Any]]:
+        with reading(engine) as connection:
+            yield from rows_on(connection)(sql, params)
+
+    return run
 
 
 @contextmanager

@@ -62,12 +62,12 @@ from tracker.compliance import (
     text_fields,
 )
 from tracker.db import transaction
-from tracker.driver_rows import Values, fetch_rows
+from tracker.driver_rows import Values, fetch_rows, rows_on
 from tracker.events import VOIDS, upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
-from tracker.report_counts import read_counted
 from tracker.report_db import reading, snapshot
+from tracker.report_sql import counted_tallies
 from tracker.rules import FieldType, PackRegistry, RulePack
 
 _R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c
@@ -86,7 +86,7 @@ def read_tallies(
     open (so that they count the clocks its lines list), else in one of its own.
     """
     with snapshot(engine, packs), reading(engine) as connection:
-        counted = read_counted(connection, pack, period, as_of)
+        counted = counted_tallies(rows_on(connection), Values(connection).dates, pack, period, as_of)
     if counted is not None:
         return counted
     return grouped_tallies(engine, packs, pack, period, as_of)

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from tracker import schema
+from tracker.compliance.selection import owner_shown
 from tracker.db import error_summary, transaction
 from tracker.errors import StoreUnavailable
 from tracker.report_counts import count_afresh, counts_current, recount
@@ -225,13 +226,7 @@ def refresh_clocks(connection: Connection, packs: PackRegistry, case_ids: Sequen
 
 def owner_packs(packs: PackRegistry) -> list[str]:
     """The packs whose latest version shows a clock's caseworker in reports (an exportable owner field)."""
-    shown = []
-    for pack_id in packs:
-        pack = packs.latest(pack_id)
-        spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
-        if spec is not None and spec.exportable:
-            shown.append(pack_id)
-    return shown
+    return [pack_id for pack_id in packs if owner_shown(packs.latest(pack_id))]
 
 
 def _case_count(connection: Connection) -> int:

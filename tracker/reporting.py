@@ -18,27 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tracker.compliance import ComplianceReport, LineTuple, compute_tallies
-from tracker.errors import InvalidValue
+from tracker.compliance.selection import report_version
 from tracker.periods import Period
 from tracker.report_db import snapshot
 from tracker.report_lines import clock_lines
 from tracker.report_reads import read_tallies
-from tracker.rules import RulePack
 from tracker.store import Store
-
-
-def report_pack(store: Store, pack_id: str | None, period: Period) -> RulePack:
-    """The pack version a report uses: `pack_id` (default: the first enabled) in force at the period's end.
-
-    Raises:
-        InvalidValue: no enabled pack has that id (`--pack`).
-    """
-    packs = store.rules.packs
-    ids = list(packs)
-    chosen = pack_id or ids[0]
-    if chosen not in ids:
-        raise InvalidValue("--pack", chosen, f"use one of the enabled rule packs: {', '.join(ids)}")
-    return packs.in_force(chosen, period.end)
 
 
 def compliance_report(
@@ -69,7 +54,7 @@ def compliance_report(
         InvalidValue: `pack_id` is not an enabled pack.
         StoreUnavailable: the database cannot be read.
     """
-    pack = report_pack(store, pack_id, period)
+    pack = report_version(store.rules.packs, pack_id, period)
     with snapshot(store.engine, store.rules.packs):
         tallies = read_tallies(store.engine, store.rules.packs, pack, period, as_of)
         total = sum(group.instances for group in tallies.clocks)

@@ -75,6 +75,9 @@ DAY_KINDS = (
 )
 """The kinds a period selects by `day` (`waits` rows: `day` after a date and `since` on or before it)."""
 
+SUMMED_KINDS = ("fields", "outcomes", "steps", "flows")
+"""The kinds whose tally does not read the day: a period's rows of each key can be summed as they are read."""
+
 CountRow = tuple[str, dt.date, dt.date | None, str]
 """(kind, day, since, key): one thing a case counts once (or more: see `case_counts`)."""
 

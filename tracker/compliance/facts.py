@@ -16,7 +16,7 @@ from tracker.clocks import ClockStatus
 from tracker.compliance.counting import compute
 from tracker.compliance.flow import ActivityFact, FlowFact, WaitFact
 from tracker.compliance.model import ClockFact, ComplianceReport, FeedbackFact, ReferralFact, SurveyFact
-from tracker.compliance.selection import feedback_events, outcome_fields, step_events
+from tracker.compliance.selection import feedback_events, outcome_fields, owner_shown, step_events
 from tracker.events import Event
 from tracker.fields import JsonValue
 from tracker.periods import Period
@@ -39,8 +39,7 @@ class CaseFacts:
 
 def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> CaseFacts:
     """The facts of one case for a report of `pack` (the version whose fields and events are reported)."""
-    owner_spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
-    owner = state.owner if owner_spec is not None and owner_spec.exportable else None
+    owner = state.owner if owner_shown(pack) else None
     clocks = tuple(
         ClockFact(
             ref=state.ref,

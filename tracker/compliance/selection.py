@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import TypeVar
 
-from tracker.rules import FieldSpec, FieldType, RulePack
+from tracker.errors import InvalidValue
+from tracker.periods import Period
+from tracker.rules import FieldSpec, FieldType, PackRegistry, RulePack
 
 _T = TypeVar("_T")
 
@@ -32,6 +34,25 @@ def per_pack(derive: Callable[[RulePack], _T]) -> Callable[[RulePack], _T]:
 
 REFERRAL_GROUP = "referral"
 """FieldSpec.group of the case fields reported as referral breakdowns (others are profile breakdowns)."""
+
+
+def report_version(packs: PackRegistry, pack_id: str | None, period: Period) -> RulePack:
+    """The pack version a report uses: `pack_id` (default: the first enabled) in force at the period's end.
+
+    Raises:
+        InvalidValue: no enabled pack has that id (`--pack`).
+    """
+    ids = list(packs)
+    chosen = pack_id or ids[0]
+    if chosen not in ids:
+        raise InvalidValue("--pack", chosen, f"use one of the enabled rule packs: {', '.join(ids)}")
+    return packs.in_force(chosen, period.end)
+
+
+def owner_shown(pack: RulePack) -> bool:
+    """Whether reports show a case's caseworker: the pack's owner field may leave the provider."""
+    spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
+    return spec is not None and spec.exportable
 
 
 @per_pack
