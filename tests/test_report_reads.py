@@ -114,6 +114,7 @@ def comparable(t: Tallies, pack: RulePack, period: Period, as_of: dt.date, calen
                 s.group,
             )
             for s in t.surveys
+            for _ in range(s.instances)
         ),
         "referrals": _referrals(t.referrals),
         "feedback": sorted((f.ref, f.event, f.on, sorted(f.choices.items())) for f in t.feedback),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from tracker.compliance import LISTED, ClockLine, ClockLines, Tallies, clock_json, fact_status
@@ -144,10 +145,12 @@ class PlainClockLines(ClockLines):
     def _rendered(self) -> Iterator[str]:
         encode = json.JSONEncoder(ensure_ascii=False).encode
         # The few still open, first (in the same order, from the same snapshot): each takes the place of a
-        # line without text below.
-        still_open = iter([encode(clock_json(line)) for line in self._lines("line IS NULL")])
-        for (line,) in self._rows("line", ""):
-            yield line if line is not None else next(still_open)
+        # line without text below. Without any (most periods), the texts pass straight through.
+        still_open = [encode(clock_json(line)) for line in self._lines("line IS NULL")]
+        rows = self._rows("line", "")
+        if not still_open:
+            return map(itemgetter(0), rows)
+        return _filled(rows, iter(still_open))
 
     def _lines(self, where: str = "", **params: Any) -> Iterator[ClockLine]:
         columns = ", ".join([*CLOCK_FACT_COLUMNS, "owner" if self.owner else "NULL"])
@@ -185,3 +188,9 @@ class PlainClockLines(ClockLines):
             who,
             status,
         )
+
+
+def _filled(rows: Iterable[Sequence[Any]], still_open: Iterator[str]) -> Iterator[str]:
+    """Each row's text, or the next of `still_open` where it has none."""
+    for (line,) in rows:
+        yield line if line is not None else next(still_open)

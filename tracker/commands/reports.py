@@ -1,7 +1,8 @@
 """Commands for commissioners' reports and moving data in: `export` and `import cases|surveys`.
 
-`export` calls `tracker.reporting.compliance_report` (the computation the TUI's compliance screen shows)
-and writes it with `tracker.exporters`; `import` checks every row with `tracker.importing` before writing
+`export` reads the report the TUI's compliance screen shows (`tracker.reporting.compliance_report`, or the
+same read straight from a caught-up SQLite file, `tracker.sqlite_report`) and writes it with
+`tracker.exporters`; `import` checks every row with `tracker.importing` before writing
 through the store. The exporters (and XlsxWriter) are imported inside the command, so other commands start
 quickly.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +22,9 @@ from tracker.context import Context
 from tracker.errors import InvalidValue, OperationFailed, Refused
 
 if TYPE_CHECKING:
+    from tracker.compliance import ComplianceReport
     from tracker.importing import Checked
+    from tracker.periods import Period
 
 FORMATS = ("xlsx", "csv", "json", "html")  # as tracker.exporters.FORMATS, without importing it here
 
@@ -70,20 +75,9 @@ def run_export(context: Context, args: argparse.Namespace) -> int:
     """`caseclock export`."""
     from tracker.exporters import default_path, write, write_json
     from tracker.periods import parse_period
-    from tracker.reporting import compliance_report, report_snapshot
 
     period = parse_period(args.period)
-    # One read snapshot for the figures and the clock lines, which the formats that list them read as they
-    # write (a year's are ~200,000): the sheets list exactly the clocks the Summary counts.
-    with report_snapshot(context.store):
-        report = compliance_report(
-            context.store,
-            args.pack,
-            period,
-            context.as_of,
-            suppress=not args.no_suppression,
-            lazy_clocks=True,
-        )
+    with _compliance_report(context, args, period) as report:
         if args.format == "json" and args.out is None:
             write_json(report, sys.stdout)  # streamed: a year's clocks make tens of megabytes
             return 0
@@ -101,6 +95,33 @@ def run_export(context: Context, args: argparse.Namespace) -> int:
     else:
         print(f"wrote {path} ({args.format}, {period.name}, as of {context.as_of.isoformat()})")
     return 0
+
+
+@contextmanager
+def _compliance_report(
+    context: Context, args: argparse.Namespace, period: Period
+) -> Iterator[ComplianceReport]:
+    """The report, its clock lines read as a format iterates them, all from one read snapshot.
+
+    A year's lines are ~200,000, so the formats read them as they write, in the snapshot the figures were
+    counted in: the sheets list exactly the clocks the Summary counts. Straight from a SQLite file that is
+    caught up (`tracker.sqlite_report`, no SQLAlchemy to import), else through the store.
+    """
+    from tracker.sqlite_report import sqlite_report
+
+    suppress = not args.no_suppression
+    with sqlite_report(
+        context.db_url, context.rules, args.pack, period, context.as_of, suppress=suppress
+    ) as read:
+        if read is not None:
+            yield read
+            return
+    from tracker.reporting import compliance_report, report_snapshot
+
+    with report_snapshot(context.store):
+        yield compliance_report(
+            context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True
+        )
 
 
 def run_import(context: Context, args: argparse.Namespace) -> int:

@@ -301,9 +301,14 @@ def _clock_kpi(pack: RulePack, clock: str, kpi: str, counts: Counter[tuple[str, 
 
 def _answered(surveys: Sequence[SurveyFact], question: str, agree: Sequence[str]) -> tuple[int, int]:
     """(agree answers, answers) to one question; a question left out or blank was not answered."""
-    answers = [s.answers.get(question) for s in surveys]
-    given = [a for a in answers if a is not None and a != ""]
-    return sum(1 for a in given if a in agree), len(given)
+    agreed = answered = 0
+    for survey in surveys:
+        answer = survey.answers.get(question)
+        if answer is not None and answer != "":
+            answered += survey.instances
+            if answer in agree:
+                agreed += survey.instances
+    return agreed, answered
 
 
 def _surveys(
@@ -324,7 +329,7 @@ def _surveys(
         title = fields[question].label(question)
         others.append(SurveyResult(question, "", title, answered, agreed, percent(agreed, answered)))
     texts = text_fields(pack, spec.event)
-    comments = sum(1 for s in surveys if any(s.answers.get(name) for name in texts))
+    comments = sum(s.instances for s in surveys if any(s.answers.get(name) for name in texts))
     return satisfaction, tuple(others), comments
 
 

@@ -255,8 +255,7 @@ def tallies_from_counts(
             if parts[0] in steps:
                 steps[parts[0]][parts[1]] += n
         elif kind == "surveys":
-            # Tallies list surveys one by one (a few thousand a year); alike ones share one fact.
-            surveys.extend([SurveyFact("", day, parts[1], parts[0])] * n)
+            surveys.append(SurveyFact("", day, parts[1], parts[0], n))
         elif kind == "flows":
             event, before = parts
             if before is None or dt.date.fromisoformat(before) < period.start:

@@ -148,6 +148,8 @@ class SurveyFact(NamedTuple):
     answers: Mapping[str, JsonValue]
     group: JsonValue = None
     """The case's value of the satisfaction spec's `by_field` (its service-user group), if it has one."""
+    instances: int = 1
+    """How many surveys have exactly this date, these answers and this group (the counts hold them so)."""
 
 
 class ReferralFact(NamedTuple):

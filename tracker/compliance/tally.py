@@ -52,7 +52,7 @@ class Tallies:
     clocks: tuple[ClockCount, ...]
     """The clock instances due in the period, grouped (`ClockCount`)."""
     surveys: tuple[SurveyFact, ...]
-    """The surveys dated in the period (a few thousand a year: one by one)."""
+    """The surveys dated in the period (alike ones may be one fact: `SurveyFact.instances`)."""
     referrals: ReferralTally
     feedback: tuple[FeedbackFact, ...]
     """The feedback events dated in the period."""
