@@ -49,6 +49,7 @@ from tracker.errors import Refused, StoreUnavailable
 from tracker.exporters import json_text
 from tracker.periods import Period, parse_period
 from tracker.report_counts import count_afresh
+from tracker.report_days import rejoin_all
 from tracker.report_lines import clock_lines
 from tracker.report_reads import read_tallies
 from tracker.report_sql import counted_tallies
@@ -220,11 +221,11 @@ def test_the_json_the_database_renders_is_what_json_dumps_writes(store: Store) -
             report = compliance_report(store, None, H1, D(as_of), lazy_clocks=True)
             rendered = report.clocks.rendered_json()
             assert rendered is not None
-            texts = list(rendered)
-            assert texts == [
+            text = ", ".join(rendered)  # each of its texts: a day's lines
+            assert text == ", ".join(
                 json.dumps(c, ensure_ascii=False) for chunk in clock_chunks(report.clocks) for c in chunk
-            ]
-            assert any(odd in json.loads(text)["caseworker"] for text in texts)
+            )
+            assert any(odd in line["caseworker"] for line in json.loads(f"[{text}]"))
 
 
 def test_a_clock_line_shows_its_caseworker_and_the_status_as_of_the_date(store: Store) -> None:
@@ -364,9 +365,22 @@ def counts(engine: Engine) -> list[tuple[Any, ...]]:
 
 def counted_afresh(engine: Engine) -> list[tuple[Any, ...]]:
     """The running counts as counting every case afresh makes them (then rolled back)."""
-    table = schema.report_counts
+    return _afresh(
+        engine, schema.report_counts, lambda connection: count_afresh(connection, shared_rules().packs)
+    )
+
+
+def day_lines(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every day's joined clock lines, in key order."""
+    table = schema.report_day_lines
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
+
+
+def _afresh(engine: Engine, table: Any, write: Any) -> list[tuple[Any, ...]]:
+    """The rows of `table` as `write` makes them afresh (then rolled back)."""
     with engine.connect() as connection, connection.begin() as transaction:
-        count_afresh(connection, shared_rules().packs)
+        write(connection)
         rows = connection.execute(select(table).order_by(*table.primary_key.columns))
         found = [tuple(row) for row in rows]
         transaction.rollback()
@@ -389,9 +403,11 @@ def assert_tables_in_step(engine: Engine, *, empty: bool = False, caught_up: boo
     assert tables["clocks"] == tables["clocks_expected"]
     assert tables["events"] == tables["events_expected"]
     assert counts(engine) == counted_afresh(engine)  # the running counts, kept case by case
+    assert day_lines(engine) == _afresh(engine, schema.report_day_lines, rejoin_all)  # and each day's lines
     if not empty:
         assert tables["clocks"]
         assert tables["events"]
+        assert day_lines(engine)
 
 
 def test_a_write_notes_its_case_and_the_next_report_reads_it(store: Store, engine: Engine) -> None:

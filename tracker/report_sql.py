@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from tracker.compliance import LISTED, ClockLine, ClockLines, Tallies, clock_json, fact_status
@@ -131,12 +130,13 @@ class PlainClockLines(ClockLines):
         return (line for line in self._lines(maybe) if line.status in LISTED)
 
     def rendered_json(self) -> Iterator[str] | None:
-        """Each line's JSON text, in order, as rendered at catch-up where the status is final.
+        """The lines' JSON texts, in order, as rendered at catch-up: each a day's lines, joined by ", ".
 
-        A clock with a final status (most of a past period's) needs nothing from the as-of date, so its
-        `clock_json` text is in `report_clocks.line`; a clock still open is read and judged here, and
-        encoded by `json`. None when the lines were rendered for another version of the pack (whose
-        caseworker rule may differ): the caller encodes every line then.
+        A clock with a final status (most of a past period's) needs nothing from the as-of date, so the
+        texts of a day whose clocks are all final are in `report_day_lines`; a day with a clock still open
+        is read line by line, the open one judged here and encoded by `json`. None when the lines were
+        rendered for another version of the pack (whose caseworker rule may differ): the caller encodes
+        every line then.
         """
         if not counted_with(self.run, self.pack):
             return None
@@ -144,13 +144,22 @@ class PlainClockLines(ClockLines):
 
     def _rendered(self) -> Iterator[str]:
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        # The few still open, first (in the same order, from the same snapshot): each takes the place of a
-        # line without text below. Without any (most periods), the texts pass straight through.
-        still_open = [encode(clock_json(line)) for line in self._lines("line IS NULL")]
-        rows = self._rows("line", "")
-        if not still_open:
-            return map(itemgetter(0), rows)
-        return _filled(rows, iter(still_open))
+        days = self.run(
+            "SELECT due_on, lines FROM report_day_lines "
+            "WHERE pack = :pack AND due_on >= :start AND due_on <= :end ORDER BY due_on",
+            {"pack": self.pack.id, "start": self.period.start, "end": self.period.end},
+        )
+        for due, text in days:
+            if text is not None:
+                yield text
+                continue
+            # A day with a clock still open: its final lines as rendered, the open ones judged now. (The
+            # day as the range, not as one more condition: SQLite's planner would keep the period's range.)
+            day = {"start": self.dates[due], "end": self.dates[due]}
+            still_open = iter([encode(clock_json(line)) for line in self._lines("line IS NULL", **day)])
+            yield ", ".join(
+                line if line is not None else next(still_open) for (line,) in self._rows("line", "", **day)
+            )
 
     def _lines(self, where: str = "", **params: Any) -> Iterator[ClockLine]:
         columns = ", ".join([*CLOCK_FACT_COLUMNS, "owner" if self.owner else "NULL"])
@@ -188,9 +197,3 @@ class PlainClockLines(ClockLines):
             who,
             status,
         )
-
-
-def _filled(rows: Iterable[Sequence[Any]], still_open: Iterator[str]) -> Iterator[str]:
-    """Each row's text, or the next of `still_open` where it has none."""
-    for (line,) in rows:
-        yield line if line is not None else next(still_open)

@@ -33,6 +33,7 @@ from tracker.compliance.selection import owner_shown
 from tracker.db import error_summary, transaction
 from tracker.errors import StoreUnavailable
 from tracker.report_counts import count_afresh, counts_current, recount
+from tracker.report_days import days_of, rejoin, rejoin_all
 from tracker.rules import PackRegistry
 
 _K, _C, _E = schema.clocks.c, schema.cases.c, schema.events.c
@@ -187,12 +188,15 @@ def catch_up_in(connection: Connection, packs: PackRegistry) -> int:
         # tables afresh in their key order is about three times faster than rewriting case by case.
         for statement in (_DROP_ALL_CLOCKS, _DROP_ALL_EVENTS, _FILL_CLOCKS, _FILL_EVENTS):
             connection.execute(statement, shown)
+        rejoin_all(connection)
         count_afresh(connection, packs)
         return len(case_ids)
 
     def rewrite(chunk: list[int]) -> None:
+        days = days_of(connection, chunk)
         for statement in (_DROP_CLOCKS, _DROP_EVENTS, _COPY_CLOCKS, _COPY_EVENTS):
             connection.execute(statement, {"case_ids": chunk, **shown})
+        rejoin(connection, days | days_of(connection, chunk))
 
     recount(connection, packs, case_ids, rewrite)
     return len(case_ids)
@@ -214,12 +218,15 @@ def refresh_clocks(connection: Connection, packs: PackRegistry, case_ids: Sequen
     if len(case_ids) > _WHOLESALE_SHARE * _case_count(connection):
         for statement in (_DROP_ALL_CLOCKS, _FILL_CLOCKS):
             connection.execute(statement, shown)
+        rejoin_all(connection)
         count_afresh(connection, packs, clocks_only=True)
         return
 
     def rewrite(chunk: list[int]) -> None:
+        days = days_of(connection, chunk)
         for statement in (_DROP_CLOCKS, _COPY_CLOCKS):
             connection.execute(statement, {"case_ids": chunk, **shown})
+        rejoin(connection, days | days_of(connection, chunk))
 
     recount(connection, packs, case_ids, rewrite, clocks_only=True)
 

@@ -17,7 +17,8 @@
   a period are one range, and indexed by (pack, type, date) for the steps and surveys dated in it. Voided
   events stay in `report_events`, as in `events`: reports leave them out when they read. The opening
   event's payload (the case's fields, names and contacts) is not copied. `report_clocks.line` holds a final
-  clock's line of the JSON export, rendered as it is copied (migration 0006).
+  clock's line of the JSON export, rendered as it is copied, and `report_day_lines` each day's lines joined
+  (migration 0006).
 * `report_counts`: the running sums of what reports count, per pack, kind, day and key
   (`tracker.compliance.counts`), so a year's tallies are a few thousand rows; `report_count_packs` holds
   the pack version the sums were made with, and `report_cases` the case columns counted (as the report
@@ -238,6 +239,16 @@ report_stale = Table(
     Column("case_id", _Id, nullable=False),
 )
 """A note per write since the last catch-up: the report rows of its case are out of date (migration 0005)."""
+
+report_day_lines = Table(
+    "report_day_lines",
+    metadata,
+    Column("pack", String(48), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("lines", Text),
+    sqlite_with_rowid=False,
+)
+"""A day's final clock lines joined for the JSON export; NULL while one is open (`tracker.report_days`)."""
 
 report_counts = Table(
     "report_counts",

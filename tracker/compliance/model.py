@@ -268,9 +268,10 @@ class ClockLines(ABC):
         return (line for line in self if line.status in LISTED)
 
     def rendered_json(self) -> Iterator[str] | None:
-        """Each line's JSON text in order, when the source renders it itself (faster); None when it does not.
+        """The lines' JSON texts in order, when the source renders them itself (faster); else None.
 
-        The text is exactly `json.dumps(clock_json(line), ensure_ascii=False)`.
+        Each text is one or more lines joined by ", ", each line exactly `json.dumps(clock_json(line),
+        ensure_ascii=False)`.
         """
         return None
 

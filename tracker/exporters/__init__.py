@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
@@ -55,10 +54,10 @@ def _write_clocks(report: ComplianceReport, out: TextIO, encode: Callable[[objec
         for number, chunk in enumerate(clock_chunks(report.clocks)):
             out.write(f"{', ' if number else ''}{encode(chunk)[1:-1]}")
     else:
-        number = 0
-        while texts := list(islice(rendered, 5000)):
-            out.write(f"{', ' if number else ''}{', '.join(texts)}")
-            number += 1
+        for number, text in enumerate(rendered):  # a day's lines each: written as they come
+            if number:
+                out.write(", ")
+            out.write(text)
     out.write("]")
 
 

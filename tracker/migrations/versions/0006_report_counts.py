@@ -4,7 +4,8 @@ A year's export of a large service grouped 200,000 clocks and 300,000 events and
 lines every time it was read: several seconds. The catch-up that brings the report tables up to date now
 also keeps, for each pack, the sums of what its cases count (`report_counts`, and the pack version they
 were made with in `report_count_packs`; `report_cases` keeps the case columns counted, so that a recount
-can take off what a case counted before), and renders each final clock's JSON line into `report_clocks.line`.
+can take off what a case counted before), and renders each final clock's JSON line into `report_clocks.line`, each day's lines joined into
+`report_day_lines`.
 
 Every case is noted here, and no pack has counts yet, so the first catch-up after the upgrade writes the
 report tables and the counts afresh (seconds for 100,000 cases).
@@ -30,6 +31,13 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     op.add_column("report_clocks", sa.Column("line", sa.Text()))
+    op.create_table(
+        "report_day_lines",
+        sa.Column("pack", sa.String(48), primary_key=True),
+        sa.Column("due_on", sa.Date(), primary_key=True),
+        sa.Column("lines", sa.Text()),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "report_counts",
         sa.Column("pack", sa.String(48), primary_key=True),
