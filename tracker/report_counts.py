@@ -185,6 +185,7 @@ def _counted(
             )
         )
     totals: dict[str, Counter[CountRow]] = {}
+    corrections_of = {pack_id: _corrections(packs, pack_id) for pack_id in packs}
     if clocks_only:
         for case_id, of_case in clocks.items():
             if packs_of[case_id] in enabled:
@@ -204,7 +205,7 @@ def _counted(
             continue
         pack = packs.latest(pack_id)
         history = events.get(case_id, [])
-        corrections = _corrections(packs, pack_id)
+        corrections = corrections_of[pack_id]
         voided = {int(e.data[VOIDS]) for e in history if e.type in corrections and VOIDS in e.data}
         summary = CaseSummary(ref, case_type, dates[opened_on], _json(fields), state, dates[closed_on])
         facts = facts_of(pack, summary, tuple(clocks.get(case_id, ())), history, voided)

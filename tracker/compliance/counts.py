@@ -154,22 +154,16 @@ def clock_counts(clocks: Iterable[ClockFact], into: Counter[CountRow] | None = N
     rows: Counter[CountRow] = Counter() if into is None else into
     for clock in clocks:
         group = ClockCount.key_of(clock)
-        key = _key(
-            group.clock,
-            group.kpi,
-            group.pack_version,
-            group.final_status,
-            group.stopped_on,
-            group.ended_on,
-            group.excepted,
-        )
+        key = _key(*group[:3], *group[4:8])  # all but the due date (the row's day) and the count
         rows["clocks", clock.due_on, None, key] += 1
-        # its wait (`WaitFact`): stopped, and still waiting until it stopped or ended
         stopped, ended = clock.stopped_on, clock.ended_on
+        # its wait (`WaitFact`): stopped, and still waiting until it stopped or ended
         key = _key(clock.clock, clock.starts_on, stopped, ended)
         if stopped is not None:
             rows["stops", stopped, None, key] += 1
-        until = min((d for d in (stopped, ended) if d is not None), default=OPEN)
+        until = (
+            OPEN if stopped is None and ended is None else min(d for d in (stopped, ended) if d is not None)
+        )
         rows["waits", until, clock.starts_on, key] += 1
     return rows
 

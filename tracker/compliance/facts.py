@@ -16,7 +16,7 @@ from tracker.clocks import ClockStatus
 from tracker.compliance.counting import compute
 from tracker.compliance.flow import ActivityFact, FlowFact, WaitFact
 from tracker.compliance.model import ClockFact, ComplianceReport, FeedbackFact, ReferralFact, SurveyFact
-from tracker.compliance.selection import feedback_events, outcome_fields, owner_shown, step_events
+from tracker.compliance.selection import feedback_events, outcome_fields, owner_shown, per_pack, step_events
 from tracker.events import Event
 from tracker.fields import JsonValue
 from tracker.periods import Period
@@ -90,20 +90,24 @@ def facts_of(
     in the store, so that both paths derive every fact the same way.
     """
     live = [e for e in events if e.seq not in voided and e.type in pack.events]
+    of_type: dict[str, list[Fact]] = {}
+    for e in live:
+        of_type.setdefault(e.type, []).append(e)
     survey_event = pack.satisfaction.event if pack.satisfaction else None
     by_field = pack.satisfaction.by_field if pack.satisfaction else None
     group = case.fields.get(by_field) if by_field else None
-    surveys = tuple(SurveyFact(case.ref, e.on, dict(e.data), group) for e in live if e.type == survey_event)
+    surveys = tuple(
+        SurveyFact(case.ref, e.on, dict(e.data), group) for e in of_type.get(survey_event or "", ())
+    )
     outcomes: dict[str, JsonValue] = {}
-    for name, carriers in outcome_fields(pack).items():
-        types = {event for event, _spec in carriers}
-        for event in _in_date_order(e for e in live if e.type in types and name in e.data):
-            outcomes[name] = event.data[name]  # the last one wins
+    for name, types in _outcome_carriers(pack).items():
+        carried = [e for t in types for e in of_type.get(t, ()) if name in e.data]
+        if carried:
+            outcomes[name] = max(carried, key=lambda e: (e.on, e.seq)).data[name]  # the last one wins
     steps: dict[str, dt.date] = {}
     for name in step_events(pack):
-        dates = [e.on for e in live if e.type == name]
-        if dates:
-            steps[name] = min(dates)
+        if name in of_type:
+            steps[name] = min(e.on for e in of_type[name])
     referral = ReferralFact(
         ref=case.ref,
         case_type=case.case_type,
@@ -173,8 +177,12 @@ def _int(value: JsonValue) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _in_date_order(events: Iterable[Fact]) -> list[Fact]:
-    return sorted(events, key=lambda e: (e.on, e.seq))
+@per_pack
+def _outcome_carriers(pack: RulePack) -> dict[str, list[str]]:
+    """Outcome field -> the event types that carry it."""
+    return {
+        name: sorted({event for event, _spec in carriers}) for name, carriers in outcome_fields(pack).items()
+    }
 
 
 def _choices(pack: RulePack, event: Fact) -> dict[str, JsonValue]:
