@@ -26,12 +26,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from tracker import schema
 from tracker.compliance import ClockFact
-from tracker.compliance.counts import (
-    CLOCK_KINDS,
-    CountRow,
-    case_counts,
-    clock_counts,
-)
+from tracker.compliance.counts import CLOCK_KINDS, CountRow, case_counts, clock_counts
 from tracker.compliance.facts import CaseSummary, facts_of
 from tracker.compliance.selection import feedback_events, outcome_fields
 from tracker.driver_rows import Values, fetch_rows, rows_on
@@ -55,9 +50,6 @@ class _Event(NamedTuple):
     type: str
     on: dt.date
     data: dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------------- writing
 
 
 def counts_current(connection: Connection, packs: PackRegistry) -> bool:
