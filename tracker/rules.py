@@ -610,20 +610,23 @@ def discover_packs(
         for path in sorted(directory.glob("*.toml")):
             pack = load_pack(path)
             found[(pack.id, pack.version)] = pack
+    ids = {pack_id for pack_id, _ in found}
     wanted = list(enabled) if enabled is not None else None
     if wanted is not None:
-        ids = {pack_id for pack_id, _ in found}
         for pack_id in wanted:
             if pack_id not in ids:
                 raise PackError(
                     f"packs.enabled: no rule pack has id {pack_id!r}{_did_you_mean(pack_id, ids)}; "
                     f"found: {', '.join(sorted(ids))}"
                 )
+    if wanted is None:
+        wanted = sorted({p.id for p in found.values() if p.enabled_by_default})
+    # Only the enabled packs are ordered (by their place in `packs.enabled`): a shipped pack that is not
+    # enabled is never looked up in that list.
     ordered = sorted(
-        found.values(),
-        key=lambda p: (wanted.index(p.id) if wanted else 0, p.id, p.effective_from),
+        (p for p in found.values() if p.id in wanted),
+        key=lambda p: (wanted.index(p.id), p.id, p.effective_from),
     )
-    ids = {p.id for p in ordered}
     for pack_id in overrides or {}:
         if pack_id not in ids:
             hint = _did_you_mean(pack_id, ids)
@@ -634,7 +637,4 @@ def discover_packs(
         else p
         for p in ordered
     ]
-    if wanted is None:
-        by_default = {p.id for p in ordered if p.enabled_by_default}
-        return PackRegistry(p for p in ordered if p.id in by_default)
-    return PackRegistry(p for p in ordered if p.id in wanted)
+    return PackRegistry(ordered)
