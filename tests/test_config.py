@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import platformdirs
@@ -10,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from tracker import config
+from tracker.cli import main
 from tracker.config import (
     Settings,
     default_config_path,
@@ -86,6 +88,38 @@ def test_the_example_file_validates() -> None:
     assert settings.email.host == "smtp.provider.example"
     assert settings.email.security == "starttls"
     assert [hook.name for hook in settings.webhooks] == ["team-channel"]
+
+
+def test_the_example_file_runs_open_cases_and_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(EXAMPLE.parent)  # the file as shipped, by the name the README gives it
+    options = [
+        "--config",
+        EXAMPLE.name,
+        "--db",
+        f"sqlite:///{tmp_path / 'cases.db'}",
+        "--as-of",
+        "2026-03-10",
+    ]
+
+    def run(*args: str) -> str:
+        capsys.readouterr()
+        code = main([*options, *args])
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, ""), f"{args}: exit {code}: {err}"
+        return out
+
+    run("init")
+    run("open", "M-1", "--on", "2026-03-02")  # the configured default_type, no --type
+    [case] = json.loads(run("cases", "--json"))
+    assert (case["ref"], case["type"], case["caseworker"]) == ("M-1", "mediation", None)
+    shown = json.loads(run("show", "M-1", "--json"))
+    assert shown["fields"]["la"] == "Norfolk County Council"  # [cases.defaults]
+    assert shown["events"][0]["actor"] == "Jo Smith"  # [user] name
+    report = json.loads(run("export", "--period", "FY2025", "--format", "json"))
+    assert report["pack"]["id"] == "send-mediation"
+    assert report["referrals"]["received"] == 1
 
 
 def test_the_example_documents_every_key() -> None:
