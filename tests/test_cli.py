@@ -262,3 +262,24 @@ def test_unreachable_server_fails_with_exit_1(capsys) -> None:
     err = capsys.readouterr().err
     assert err.startswith("caseclock: database unreachable")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["nonsense"], "caseclock: argument COMMAND: invalid choice: 'nonsense'"),
+        (["open"], "caseclock: open: the following arguments are required: REF; see `caseclock open --help`"),
+        (
+            ["cases", "--due-within", "x"],
+            "caseclock: cases: argument --due-within: 'x' is not a whole number",
+        ),
+        (["--bogus", "cases"], "caseclock: unrecognized arguments: --bogus"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_one_prefix(capsys, args, line) -> None:
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(line), captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.err.count("caseclock:") == 1

@@ -33,7 +33,10 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line and exit 2 through our own error path."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}; see `{self.prog} --help`")
+        # main prints "caseclock: " before every message, so only a subcommand's name is added here.
+        command = self.prog.removeprefix("caseclock").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message}; see `{self.prog} --help`")
 
 
 def build_parser() -> Parser:
