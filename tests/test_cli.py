@@ -283,3 +283,48 @@ def test_a_usage_error_is_one_line_with_one_prefix(capsys, args, line) -> None:
     assert captured.err.startswith(line), captured.err
     assert captured.err.count("\n") == 1
     assert captured.err.count("caseclock:") == 1
+
+
+class _Stream:
+    """Stands in for a standard stream whose terminal-ness a test decides (pytest's are never terminals)."""
+
+    def __init__(self, real: object, tty: bool) -> None:
+        self._real, self._tty = real, tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+@pytest.mark.parametrize("not_a_terminal", ["stdin", "stdout", "stderr"])
+def test_tui_without_a_terminal_is_refused_at_once(
+    capsys, monkeypatch, tmp_path: Path, not_a_terminal: str
+) -> None:
+    import sys
+
+    for name in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, name, _Stream(getattr(sys, name), name != not_a_terminal))
+    assert main(["--db", f"sqlite:///{tmp_path / 'cases.db'}", "tui"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "caseclock: tui needs a terminal: run it in an interactive terminal, with no input or output "
+        "redirected (scripts and cron jobs use `caseclock cases` and `caseclock check`)\n"
+    )
+
+
+def test_tui_under_pytest_has_no_terminal(capsys, tmp_path: Path) -> None:
+    assert main(["--db", f"sqlite:///{tmp_path / 'cases.db'}", "tui"]) == 2
+    assert "tui needs a terminal" in capsys.readouterr().err
+
+
+def test_tui_in_a_terminal_goes_on_to_open_the_database(capsys, monkeypatch) -> None:
+    import sys
+
+    for name in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, name, _Stream(getattr(sys, name), True))
+    # An unreachable server: the command got past the terminal check, and stops before any screen opens.
+    assert main(["--db", "postgresql://nobody@127.0.0.1:1/none", "tui"]) == 1
+    assert capsys.readouterr().err.startswith("caseclock: database unreachable")

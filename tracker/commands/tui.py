@@ -8,6 +8,7 @@ one lazy import as its only exception.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tracker.context import Context, london_today
@@ -36,11 +37,19 @@ def register(commands: Any) -> None:
 
 def run_tui(context: Context, args: argparse.Namespace) -> int:
     """`caseclock tui`."""
-    from tracker.errors import InvalidValue
-    from tui.app import Clock, make_app
+    from tracker.errors import InvalidValue, Refused
 
     if not 0.2 <= args.poll <= 60:
         raise InvalidValue("--poll", args.poll, "use a number of seconds from 0.2 to 60")
+    # Without a terminal (cron, a pipe) Textual never exits and spins a core; it reads keys from stdin and
+    # draws on stderr. So refuse before Textual is even imported.
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr)):
+        raise Refused(
+            "tui needs a terminal: run it in an interactive terminal, with no input or output redirected "
+            "(scripts and cron jobs use `caseclock cases` and `caseclock check`)"
+        )
+    from tui.app import Clock, make_app
+
     store = context.store  # checks the schema first: a refusal is one line on stderr, before the screen opens
     as_of = context.as_of
     # Without --as-of "today" follows the real date, so a TUI left open overnight moves on to the new day.
