@@ -328,3 +328,48 @@ def test_tui_in_a_terminal_goes_on_to_open_the_database(capsys, monkeypatch) -> 
     # An unreachable server: the command got past the terminal check, and stops before any screen opens.
     assert main(["--db", "postgresql://nobody@127.0.0.1:1/none", "tui"]) == 1
     assert capsys.readouterr().err.startswith("caseclock: database unreachable")
+
+
+def test_events_lists_the_clocks_and_reasons_of_an_exception(capsys) -> None:
+    assert main(["events", "--type", "mediation", "--json"]) == 0
+    events = {e["event"]: e for e in json.loads(capsys.readouterr().out)}
+    fields = {f["name"]: f for f in events["exception"]["fields"]}
+    assert fields["clock"]["choices"] == ["kpi5"]  # the only clock that allows exceptions
+    reasons = ["school_holiday", "parent_unavailable", "young_person_unavailable", "other_agreed"]
+    assert fields["reason"]["choices"] == reasons
+    assert fields["until"]["choices"] is None
+    assert events["meeting_held"]["fields"][0]["choices"] == ["agreed", "partly_agreed", "not_agreed"]
+    assert main(["events", "--type", "mediation"]) == 0
+    text = capsys.readouterr().out
+    exception = text[text.index("\nexception:") :].split("\n\n")[0]
+    assert "--clock   clock (required)             kpi5\n" in exception
+    assert "--reason  exception_reason (required)  " + ", ".join(reasons) in exception
+
+
+def test_events_lists_the_reasons_of_each_clock_when_they_differ(capsys, tmp_path: Path) -> None:
+    from tracker.rules import shipped_pack_dir
+
+    text = (shipped_pack_dir() / "adoption-support.toml").read_text(encoding="utf-8")
+    assert text.count('exception_reasons = ["service_user_unavailable", "other_agreed"]') == 2
+    text = text.replace(
+        'exception_reasons = ["service_user_unavailable", "other_agreed"]',
+        'exception_reasons = ["other_agreed"]',
+        1,
+    )
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "local.toml").write_text(text.replace('"adoption-support"', '"local"'), "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[packs]\nenabled = ["local"]\ndirs = ["packs"]\n', encoding="utf-8")
+    assert main(["--config", str(config), "events", "--json"]) == 0
+    events = {e["event"]: e for e in json.loads(capsys.readouterr().out)}
+    fields = {f["name"]: f for f in events["exception"]["fields"]}
+    assert fields["clock"]["choices"] == ["assessment", "support"]
+    assert fields["reason"]["choices"] == ["other_agreed", "service_user_unavailable"]
+    assert fields["reason"]["choices_by_clock"] == {
+        "assessment": ["other_agreed"],
+        "support": ["service_user_unavailable", "other_agreed"],
+    }
+    assert main(["--config", str(config), "events"]) == 0
+    assert (
+        "assessment: other_agreed; support: service_user_unavailable, other_agreed" in capsys.readouterr().out
+    )

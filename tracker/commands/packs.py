@@ -12,7 +12,7 @@ from typing import Any
 from tracker.commands.output import print_json, table
 from tracker.context import Context
 from tracker.errors import InvalidValue
-from tracker.rules import FieldSpec, RulePack
+from tracker.rules import ClockSpec, FieldSpec, FieldType, RulePack
 
 
 def register(commands: Any) -> None:
@@ -35,16 +35,50 @@ def register(commands: Any) -> None:
     events.set_defaults(run=run_events)
 
 
-def _field_json(pack: RulePack, name: str, spec: FieldSpec) -> dict[str, Any]:
-    return {
+def _field_json(pack: RulePack, case_type: str, event: str, name: str, spec: FieldSpec) -> dict[str, Any]:
+    """One field of `caseclock events --json`; `choices` is every value it takes, or null for free input.
+
+    A clock field's choices are the clocks it may name; an exception reason's are those clocks' reasons,
+    with each clock's own list in `choices_by_clock`.
+    """
+    body: dict[str, Any] = {
         "name": name,
         "option": f"--{name.replace('_', '-')}",
         "type": spec.type.value,
         "title": spec.label(name),
         "required": spec.required,
-        "choices": pack.choices_of(spec) or None,
+        "choices": None,
         "personal": spec.personal,
     }
+    if spec.type is FieldType.CHOICE:
+        body["choices"] = pack.choices_of(spec)
+    elif spec.type is FieldType.CLOCK:
+        body["choices"] = list(_clocks_named_by(pack, case_type, event))
+    elif spec.type is FieldType.EXCEPTION_REASON:
+        # Which reasons are allowed depends on the clock: the union, and each clock's own list beside it.
+        by_clock = {
+            cid: list(c.exception_reasons) for cid, c in _clocks_named_by(pack, case_type, event).items()
+        }
+        body["choices"] = list(dict.fromkeys(r for reasons in by_clock.values() for r in reasons))
+        body["choices_by_clock"] = by_clock
+    body["choices"] = body["choices"] or None
+    return body
+
+
+def _clocks_named_by(pack: RulePack, case_type: str, event: str) -> dict[str, ClockSpec]:
+    """The clocks a clock field of `event` may name: for an exception, those that allow exceptions."""
+    clocks = {cid: c for cid, c in pack.clocks.items() if c.case_types is None or case_type in c.case_types}
+    if pack.events[event].role == "except_clock":
+        clocks = {cid: c for cid, c in clocks.items() if c.exception_reasons}
+    return clocks
+
+
+def _values_text(field: dict[str, Any]) -> str:
+    """The `values` column of `caseclock events`: the choices, per clock where the clocks differ."""
+    by_clock: dict[str, list[str]] = field.get("choices_by_clock") or {}
+    if len({tuple(reasons) for reasons in by_clock.values()}) > 1:
+        return "; ".join(f"{cid}: {', '.join(reasons)}" for cid, reasons in by_clock.items())
+    return ", ".join(field["choices"]) if field["choices"] else str(field["title"])
 
 
 def run_packs(context: Context, args: argparse.Namespace) -> int:
@@ -103,7 +137,9 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
                 "event": name,
                 "title": spec.title,
                 "action": spec.action,
-                "fields": [_field_json(pack, field, fspec) for field, fspec in fields.items()],
+                "fields": [
+                    _field_json(pack, case_type, name, field, fspec) for field, fspec in fields.items()
+                ],
             }
         )
     if args.json:
@@ -119,7 +155,7 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
             [
                 f["option"],
                 f["type"] + (" (required)" if f["required"] else ""),
-                ", ".join(f["choices"]) if f["choices"] else f["title"],
+                _values_text(f),
             ]
             for f in event["fields"]
         ]
