@@ -119,10 +119,34 @@ def test_skip_bad_writes_the_good_rows_and_lists_the_rest(cli, tmp_path: Path) -
         "--as-of", AS_OF, "import", "cases", str(write(tmp_path, "bad.csv", BAD_CASES)), "--skip-bad"
     )
     assert result.code == 0
-    assert "imported 1 case;" in result.out
-    assert "9 bad row(s) not imported" in result.out
+    assert result.out.splitlines()[-1] == (
+        "imported 1 case; 0 already there; 9 bad rows skipped (listed on stderr)"
+    )
     assert result.err.count("\n") == 9
     assert [c["ref"] for c in all_cases(cli)] == ["M-10"]
+
+
+def test_every_run_with_skip_bad_says_what_it_imported_found_and_skipped(cli, tmp_path: Path) -> None:
+    path = str(write(tmp_path, "bad.csv", BAD_CASES))
+    assert cli("--as-of", AS_OF, "import", "cases", path, "--skip-bad").code == 0
+    again = cli("--as-of", AS_OF, "import", "cases", path, "--skip-bad")
+    assert again.code == 0, again.err
+    assert again.out.splitlines() == [
+        "line 2: M-10: skipped: a case with this reference exists already",
+        "imported 0 cases; 1 already there; 9 bad rows skipped (listed on stderr)",
+    ]
+    assert again.err.count("\n") == 9
+    clean = cli("--as-of", AS_OF, "import", "cases", str(write(tmp_path, "cases.csv", CASES)), "--skip-bad")
+    assert clean.out.splitlines()[-1] == "imported 3 cases; 0 already there; 0 bad rows skipped"
+    surveys = str(write(tmp_path, "surveys.csv", SURVEYS + "r-4,M-99,2026-05-05,agree,,,\n"))
+    first = cli("--as-of", AS_OF, "import", "surveys", surveys, "--skip-bad")
+    assert first.out.splitlines()[-1] == (
+        "imported 3 survey responses; 0 already there; 1 bad row skipped (listed on stderr)"
+    )
+    second = cli("--as-of", AS_OF, "import", "surveys", surveys, "--skip-bad")
+    assert second.out.splitlines()[-1] == (
+        "imported 0 survey responses; 3 already there; 1 bad row skipped (listed on stderr)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -206,8 +206,13 @@ def _report(args: argparse.Namespace, checked: Checked, written: int) -> None:
         print(f"{args.file}: {bad}", file=sys.stderr)
     for line, ref, why in checked.skipped:
         print(f"line {line}: {ref}: skipped: {why}")
+    if checked.bad and not args.skip_bad:
+        return  # refused: the one-line refusal says that nothing was written
+    # Every run that writes says all three counts, even when they are 0: a re-run of the same file with
+    # --skip-bad must still show that its rows were already there and that the bad ones were skipped.
     noun = "case" if args.what == "cases" else "survey response"
-    if written or not checked.bad:
-        print(f"imported {written} {noun}{'s' if written != 1 else ''}; {len(checked.skipped)} already there")
-    if checked.bad and written:
-        print(f"{len(checked.bad)} bad row(s) not imported (listed on stderr)")
+    bad = len(checked.bad)
+    print(
+        f"imported {written} {noun}{'s' if written != 1 else ''}; {len(checked.skipped)} already there; "
+        f"{bad} bad row{'s' if bad != 1 else ''} skipped" + (" (listed on stderr)" if bad else "")
+    )
