@@ -211,8 +211,9 @@ def _report(args: argparse.Namespace, checked: Checked, written: int) -> None:
     # Every run that writes says all three counts, even when they are 0: a re-run of the same file with
     # --skip-bad must still show that its rows were already there and that the bad ones were skipped.
     noun = "case" if args.what == "cases" else "survey response"
-    bad = len(checked.bad)
+    bad_rows = len(checked.bad)
     print(
         f"imported {written} {noun}{'s' if written != 1 else ''}; {len(checked.skipped)} already there; "
-        f"{bad} bad row{'s' if bad != 1 else ''} skipped" + (" (listed on stderr)" if bad else "")
+        f"{bad_rows} bad row{'s' if bad_rows != 1 else ''} skipped"
+        + (" (listed on stderr)" if bad_rows else "")
     )
