@@ -118,7 +118,11 @@ class Result:
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str
 ) -> Callable[..., Result]:
-    """Run `caseclock` in-process against the test database: `cli("show", "M-1", "--json")`."""
+    """Run `caseclock` in-process against the test database, set up as `caseclock init` leaves it (other
+    commands never create one): `cli("show", "M-1", "--json")`."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
     monkeypatch.setenv("CASECLOCK_DB", db_url)
 
     def run(*args: str) -> Result:

@@ -73,7 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra and not getattr(args, "accepts_extra", False):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.extra = extra
-        context = Context(db=args.db, config=args.config, as_of=args.as_of)
+        context = Context(
+            db=args.db,
+            config=args.config,
+            as_of=args.as_of,
+            create_database=getattr(args, "creates_database", False),
+        )
         result: int = args.run(context, args)
         return result
     except CaseclockError as error:

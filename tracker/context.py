@@ -50,6 +50,8 @@ class Context:
         config: `--config` (else `CASECLOCK_CONFIG`, else the user config file if present).
         as_of: `--as-of` as typed (else `CASECLOCK_AS_OF`, else today in Europe/London).
         environ: The environment to read (tests pass their own).
+        create_database: Whether the command may create the database (`init`, `demo`). Every other
+            command refuses a database that does not exist, so a mistyped path creates nothing.
     """
 
     def __init__(
@@ -58,8 +60,10 @@ class Context:
         config: Path | None = None,
         as_of: str | None = None,
         environ: Mapping[str, str] | None = None,
+        create_database: bool = False,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
+        self.create_database = create_database
         self._db = db or self.environ.get("CASECLOCK_DB")
         self._config_path = config
         self._as_of_text = as_of or self.environ.get("CASECLOCK_AS_OF")
@@ -133,10 +137,11 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        """The database engine (not yet checked)."""
+        """The database engine (schema not yet checked); a SQLite file that does not exist is refused
+        unless the command may create the database."""
         from tracker.db import make_engine
 
-        return make_engine(self.db_url)
+        return make_engine(self.db_url, create=self.create_database)
 
     def close(self) -> None:
         """Release the database connections, if any were opened."""
@@ -160,9 +165,9 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        """The event store on a database whose schema is current (a new database is created)."""
+        """The event store on a database whose schema is current (created if the command may create it)."""
         from tracker.db import check_schema
         from tracker.store import Store
 
-        check_schema(self.engine)
+        check_schema(self.engine, create=self.create_database)
         return Store(self.engine, self.rules)

@@ -8,8 +8,11 @@
   off so that `BEGIN` covers the reads of a write too). Writes take `BEGIN IMMEDIATE`.
 * PostgreSQL: `postgresql://` URLs use psycopg 3.
 
-`upgrade(engine)` runs the Alembic migrations (`caseclock init`); `check_schema(engine)` is the cheap
-start-up check every other command makes.
+Only `caseclock init` and `caseclock demo` create a database: for every other command `make_engine(url,
+create=False)` refuses a SQLite file that does not exist (creating neither it nor its folder), and
+`check_schema(engine)` refuses a database without caseclock tables, so a mistyped path is an error, not a
+new, empty database. `upgrade(engine)` runs the Alembic migrations (`caseclock init`); `check_schema` is the
+cheap start-up check every other command makes.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from tracker.errors import InvalidValue, StoreUnavailable
@@ -31,8 +34,13 @@ _WRITE_OPTION = "caseclock_write"
 """Execution option of a connection that will write: SQLite takes the write lock at BEGIN."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with the settings above; raises InvalidValue for a URL it cannot use."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for `url`, with the settings above; raises InvalidValue for a URL it cannot use.
+
+    Args:
+        create: Create a SQLite file (and its folder) that does not exist yet; when False such a file is
+            refused with StoreUnavailable and nothing is created.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -42,7 +50,7 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed.database)
+        return _sqlite_engine(parsed.database, create)
     if parsed.get_backend_name() != "postgresql":
         raise InvalidValue("--db", url, "caseclock runs on SQLite or PostgreSQL (postgresql://...)")
     return create_engine(parsed, pool_pre_ping=True)
@@ -51,9 +59,12 @@ def make_engine(url: str) -> Engine:
 _CHECKPOINT_PAGES = 8192
 
 
-def _sqlite_engine(database: str | None) -> Engine:
+def _sqlite_engine(database: str | None, create: bool) -> Engine:
     if database and database != ":memory:":
-        _create_private_file(Path(database))
+        if create:
+            _create_private_file(Path(database))
+        elif not Path(database).expanduser().exists():
+            raise no_database(database)
     engine = create_engine(f"sqlite:///{database or ''}", connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -181,18 +192,32 @@ def current_revision(engine: Engine) -> str | None:
         return None
 
 
-def check_schema(engine: Engine) -> None:
-    """Refuse to run on a database at another revision; create the schema in a new, empty database."""
+def no_database(where: str) -> StoreUnavailable:
+    """The error of a command run on a database that `caseclock init` has not created."""
+    return StoreUnavailable(f"no database at {where}: run caseclock init")
+
+
+def check_schema(engine: Engine, *, create: bool = False) -> None:
+    """Refuse to run on a database at another revision, or without caseclock tables unless `create`
+    (`caseclock demo`), in which case the schema is created."""
     revision = current_revision(engine)
     if revision == SCHEMA_HEAD:
         return
     if revision is None:
+        if not create:
+            sqlite = engine.url.get_backend_name() == "sqlite"
+            raise no_database((engine.url.database or ":memory:") if sqlite else safe_url(engine.url))
         upgrade(engine)
         return
     raise StoreUnavailable(
         f"the database schema is at revision {revision}, this caseclock expects {SCHEMA_HEAD}: "
         "run `caseclock init` to upgrade it"
     )
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages, its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def error_summary(error: Exception) -> str:

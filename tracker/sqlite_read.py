@@ -4,9 +4,9 @@
 does. So for the default database, a SQLite file at the schema revision this release expects, the case's
 events are read here with `sqlite3` and decoded exactly as SQLAlchemy stores them: dates as ISO text, JSON
 as text, UTC timestamps as naive text. Anything else (PostgreSQL, a URL with options, a file that does not
-exist yet, another revision) gives None, and the caller goes through the store as every other command does,
-which then creates, checks or refuses the database as usual. `tests/test_sqlite_read.py` keeps the two
-paths equal.
+exist, another revision) gives None, and the caller goes through the store as every other command does,
+which then checks or refuses the database as usual (only `caseclock init` creates one).
+`tests/test_sqlite_read.py` keeps the two paths equal.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def read_history(url: str, ref: str) -> list[Event] | None:
     if path is None or not path.expanduser().is_file():
         return None
     try:
-        # mode=rw: never create a file here; the store's own path creates new databases with mode 0600.
+        # mode=rw: never create a file here; `caseclock init` creates new databases, with mode 0600.
         connection = sqlite3.connect(
             f"file:{quote(str(path.expanduser()))}?mode=rw", uri=True, timeout=30, isolation_level=None
         )
@@ -61,7 +61,7 @@ def read_history(url: str, ref: str) -> list[Event] | None:
         try:
             revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         except sqlite3.OperationalError:
-            return None  # no caseclock tables yet: the store creates them
+            return None  # no caseclock tables: the store refuses it with the fix
         if revision is None or revision[0] != SCHEMA_HEAD:
             return None  # the store names the revision and the fix
         rows = connection.execute(_HISTORY, (ref,)).fetchall()

@@ -5,8 +5,8 @@ database is a SQLite file at the schema revision this release expects, with its 
 (no case noted since the last catch-up, every pack counted with its latest version), the report is read
 here with `sqlite3`, through the same plain SQL as the store's (`tracker.report_sql`), in one read
 transaction, and computed by the same `compute_tallies`. Anything else (PostgreSQL, a URL with options, a
-file that does not exist yet, another revision, a catch-up to do, counts of another pack version) gives
-None, and the caller goes through the store, which catches up, creates or refuses as usual.
+file that does not exist, another revision, a catch-up to do, counts of another pack version) gives
+None, and the caller goes through the store, which catches up or refuses as usual.
 `tests/test_sqlite_report.py` keeps the two paths equal.
 """
 
@@ -46,7 +46,7 @@ def sqlite_report(
         yield None
         return
     try:
-        # mode=rw: never create a file here (the store's path creates new databases with mode 0600); this
+        # mode=rw: never create a file here (`caseclock init` creates new databases, with mode 0600); this
         # path only reads, and a catch-up (a write) is the store's.
         connection = sqlite3.connect(
             f"file:{quote(str(path.expanduser()))}?mode=rw", uri=True, timeout=30, isolation_level=None
@@ -72,7 +72,7 @@ def _report(
     try:
         revision = list(run("SELECT version_num FROM alembic_version", {}))
     except sqlite3.OperationalError:
-        return None  # no caseclock tables yet: the store creates them
+        return None  # no caseclock tables: the store refuses it with the fix
     if revision != [(SCHEMA_HEAD,)]:
         return None  # the store names the revision and the fix
     if list(run(NOTED_QUERY, {})) or not counts_made_with(run, rules.packs):

@@ -1,4 +1,8 @@
-"""Commands on the database as a whole: `init`, `rebuild`, `demo`."""
+"""Commands on the database as a whole: `init`, `rebuild`, `demo`.
+
+`init` and `demo` are the only commands that may create a database (`creates_database`, read by the CLI when
+it builds the Context); every other command on a database that does not exist fails and creates nothing.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def register(commands: Any) -> None:
         epilog="Example: caseclock --db sqlite:///cases.db init",
     )
     init.add_argument("--json", action="store_true", help="machine-readable output")
-    init.set_defaults(run=run_init)
+    init.set_defaults(run=run_init, creates_database=True)
 
     rebuild = commands.add_parser(
         "rebuild",
@@ -37,22 +41,16 @@ def register(commands: Any) -> None:
     demo.add_argument("--cases", type=int, default=300, metavar="N", help="how many cases (default 300)")
     demo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed: same seed, same cases")
     demo.add_argument("--json", action="store_true", help="machine-readable output")
-    demo.set_defaults(run=run_demo)
-
-
-def _safe_url(context: Context) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(context.db_url).render_as_string(hide_password=True)
+    demo.set_defaults(run=run_demo, creates_database=True)
 
 
 def run_init(context: Context, args: argparse.Namespace) -> int:
     """`caseclock init`."""
-    from tracker.db import upgrade
+    from tracker.db import safe_url, upgrade
     from tracker.revision import SCHEMA_HEAD
 
     before = upgrade(context.engine)
-    result = {"database": _safe_url(context), "schema": SCHEMA_HEAD, "was": before}
+    result = {"database": safe_url(context.db_url), "schema": SCHEMA_HEAD, "was": before}
     if args.json:
         print_json(result)
     elif before == SCHEMA_HEAD:
