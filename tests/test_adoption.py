@@ -29,7 +29,9 @@ class Case:
         self.state: CaseState = project(rules, "A-1", self.events)
 
     def rec(self, event_type: str, on: str, **fields: object) -> Case:
-        self.events.append(decide(self.rules, self.state, event_type, D(on), fields, "t", NOW, TODAY))
+        self.events.append(
+            decide(self.rules, self.state, self.events, event_type, D(on), fields, "t", NOW, TODAY)
+        )
         self.state = project(self.rules, "A-1", self.events)
         return self
 
@@ -72,7 +74,7 @@ def test_sessions_only_after_support_started_and_exit_ends_the_case() -> None:
 
 def test_exit_before_assessment_cancels_the_clock_and_exceptions_use_the_packs_reasons() -> None:
     case = Case("2026-03-02")
-    with pytest.raises(EventRefused, match="service_user_unavailable"):
+    with pytest.raises(InvalidValue, match="service_user_unavailable"):
         case.rec("exception", "2026-03-05", clock="assessment", reason="school_holiday")
     case.rec("exception", "2026-03-05", clock="assessment", reason="service_user_unavailable")
     assert case.clock("assessment").status(TODAY) is ClockStatus.EXCEPTED

@@ -44,7 +44,7 @@ class Case:
         self.state: CaseState = project(BOTH, ref, self.events)
 
     def rec(self, event_type: str, on: str, **fields: object) -> Case:
-        self.events.append(decide(BOTH, self.state, event_type, D(on), fields, "t", NOW, TODAY))
+        self.events.append(decide(BOTH, self.state, self.events, event_type, D(on), fields, "t", NOW, TODAY))
         self.state = project(BOTH, self.ref, self.events)
         return self
 

@@ -48,7 +48,7 @@ class Case:
         self.state: CaseState = project(RULES, ref, self.events)
 
     def rec(self, event_type: str, on: str, **fields: object) -> Case:
-        event = decide(RULES, self.state, event_type, D(on), fields, "jo", NOW, TODAY)
+        event = decide(RULES, self.state, self.events, event_type, D(on), fields, "jo", NOW, TODAY)
         self.events.append(event)
         self.state = project(RULES, self.ref, self.events)
         return self
@@ -511,7 +511,7 @@ def adoption_case(ref: str, service_user: str, answers: list[str]) -> tuple[Case
     state = project(BOTH, ref, events)
     for day, answer in enumerate(answers, start=10):
         fields = {"support_and_advice": answer} if answer else {"comment": "no answer given"}
-        events.append(decide(BOTH, state, "survey", D(f"2026-05-{day}"), fields, "jo", NOW, TODAY))
+        events.append(decide(BOTH, state, events, "survey", D(f"2026-05-{day}"), fields, "jo", NOW, TODAY))
         state = project(BOTH, ref, events)
     return state, events
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from tracker.errors import Refused
 from tracker.events import Event
-from tracker.workflow import CaseState, Rules, apply, decide, decide_open
+from tracker.workflow import CaseState, Rules, advance, decide, decide_open, project
 
 _CASEWORKERS = ["Jo Smith", "Sam Patel", "Alex Turner", "Priya Shah", "Chris Evans", "Morgan Lee"]
 _FIRST = ["Ava", "Noah", "Isla", "Leo", "Mia", "Oscar", "Ruby", "Finn", "Lily", "Jack", "Evie", "Alfie"]
@@ -369,14 +369,14 @@ def _decided(
 ) -> list[Event]:
     first = decide_open(rules, ref, case_type, opened, profile, actor, now, as_of)
     events = [first]
-    state: CaseState = apply(rules, None, ref, first)
+    state: CaseState = project(rules, ref, events)
     for event_type, on, fields in steps:
         if on > as_of:
             break  # not happened yet
         try:
-            event = decide(rules, state, event_type, on, fields, actor, now, as_of)
+            event = decide(rules, state, events, event_type, on, fields, actor, now, as_of)
         except Refused:
             continue  # e.g. an exception whose clock already stopped: a caseworker would not record it
+        state = advance(rules, state, events, event)
         events.append(event)
-        state = apply(rules, state, ref, event)
     return events

@@ -44,13 +44,15 @@ class InvalidValue(Refused):
         field: The name the user typed (a field, an option or a config key).
         value: The value as given.
         fix: What to do instead, e.g. "use one of agreed, partly_agreed, not_agreed".
+        allowed: The values the field could take instead, where they are known (a form offers them).
     """
 
-    def __init__(self, field: str, value: object, fix: str) -> None:
+    def __init__(self, field: str, value: object, fix: str, allowed: tuple[str, ...] = ()) -> None:
         super().__init__(f"{field}={value!s}: {fix}")
         self.field = field
         self.value = value
         self.fix = fix
+        self.allowed = allowed
 
 
 class EventRefused(Refused):

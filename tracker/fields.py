@@ -11,7 +11,7 @@ import datetime as dt
 
 from tracker.dates import parse_date
 from tracker.errors import InvalidValue
-from tracker.rules import FieldSpec, FieldType, RulePack
+from tracker.rules import FieldSpec, FieldType, RulePack, did_you_mean
 
 JsonValue = str | int | bool | None
 
@@ -72,4 +72,6 @@ def _one_of(name: str, text: str, allowed: list[str]) -> str:
     value = normalise_choice(text)
     if value in allowed:
         return value
-    raise InvalidValue(name, text, f"use one of {', '.join(allowed)}")
+    raise InvalidValue(
+        name, text, f"use one of {', '.join(allowed)}{did_you_mean(value, allowed)}", allowed=tuple(allowed)
+    )

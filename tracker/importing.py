@@ -33,7 +33,7 @@ from tracker.errors import EventRefused, InvalidValue, Refused
 from tracker.events import Event
 from tracker.fields import normalise_choice
 from tracker.rules import RulePack
-from tracker.workflow import CaseState, Rules, apply, decide, decide_open
+from tracker.workflow import CaseRecord, CaseState, Rules, advance, decide, decide_open, project
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")  # as `caseclock open` accepts
 REF_COLUMNS = ("reference", "ref")
@@ -207,17 +207,19 @@ def _case_events(
     except Refused as error:
         raise _Bad(opened_column, opened.isoformat(), str(error)) from None
     events = [first]
-    state: CaseState = apply(rules, None, ref, first)
+    state: CaseState = project(rules, ref, events)
     order = list(pack.events)
     for event in sorted(dates, key=lambda e: (dates[e], order.index(e))):
         try:
-            decided = decide(rules, state, event, dates[event], steps.get(event, {}), actor, now, today)
+            decided = decide(
+                rules, state, events, event, dates[event], steps.get(event, {}), actor, now, today
+            )
         except InvalidValue as error:
             raise _Bad(_field_column(event, error.field), str(error.value), error.fix) from None
         except EventRefused as error:
             raise _Bad(event, dates[event].isoformat(), str(error)) from None
+        state = advance(rules, state, events, decided)
         events.append(decided)
-        state = apply(rules, state, ref, decided)
     return events
 
 
@@ -226,7 +228,7 @@ def check_surveys(
     pack: RulePack,
     header: Sequence[str],
     rows: Iterable[tuple[int, Mapping[str, str]]],
-    states: Mapping[str, CaseState],
+    cases: Mapping[str, CaseRecord],
     recorded: set[tuple[str, dt.date, tuple[tuple[str, str], ...]]],
     actor: str,
     now: dt.datetime,
@@ -235,7 +237,7 @@ def check_surveys(
     """Check every row of a surveys file against its case, as `record REF <survey event>` would.
 
     Args:
-        states: The cases the file names, by reference (a missing one is a bad row).
+        cases: The cases the file names, by reference (a missing one is a bad row).
         recorded: (reference, date, answers) of the surveys already recorded, to skip them.
     """
     checked = Checked()
@@ -253,15 +255,16 @@ def check_surveys(
     for line, row in rows:
         ref = _first(row, REF_COLUMNS)
         date_column = next((k for k in date_columns if row.get(k)), "date")
-        state = states.get(ref)
+        case = cases.get(ref)
         answers = {columns[k]: v for k, v in row.items() if k in columns and v}
         try:
-            if state is None:
+            if case is None:
                 raise _Bad("reference", ref, "no case has this reference; import or open the case first")
             on = _date(row.get(date_column, ""), date_column, today)
-            decided = decide(rules, state, event, on, answers, actor, now, today)
+            decided = decide(rules, case.state, case.events, event, on, answers, actor, now, today)
         except InvalidValue as error:
-            checked.bad.append(BadRow(line, error.field, str(error.value), error.fix))
+            column = date_column if error.field == "on" else error.field
+            checked.bad.append(BadRow(line, column, str(error.value), error.fix))
             continue
         except EventRefused as error:
             checked.bad.append(BadRow(line, date_column, row.get(date_column, ""), str(error)))
@@ -330,4 +333,6 @@ def _date(text: str, column: str, today: dt.date) -> dt.date:
 
 
 def _field_column(event: str, name: str) -> str:
+    if name == "on":  # the event's date, which is the column named after the event
+        return event
     return name if name.startswith("--") else f"{event}.{name}"

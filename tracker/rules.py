@@ -54,6 +54,32 @@ class FieldType(StrEnum):
     """One of the exception reasons the named clock allows."""
 
 
+class Guard(_Strict):
+    """One way an event may be accepted: every condition listed must hold."""
+
+    case_types: list[_ID] | None = None
+    """Only for these case types (default: any)."""
+    after_any: list[_ID] = []
+    """At least one of these events has happened, on or before the new event's date."""
+    none_of: list[_ID] = []
+    """None of these events has happened."""
+
+
+class DueWarning(_Strict):
+    """A date that is accepted with a warning when it falls after an open clock's due date."""
+
+    clock: _ID
+    text: str
+    """The warning; `{due}` is replaced by the clock's due date."""
+
+
+class DateBound(_Strict):
+    """The event may not be dated before a date field of the latest earlier event of a type."""
+
+    event: _ID
+    field: _ID
+
+
 class FieldSpec(_Strict):
     """One field of a case or an event."""
 
@@ -72,6 +98,11 @@ class FieldSpec(_Strict):
     max: int | None = None
     group: str = ""
     """Where the field belongs in forms and reports, e.g. `referral` or `profile`."""
+    when: dict[str, list[Guard]] = {}
+    """For a choice field: the alternatives under which a value is accepted (a certificate's kind must
+    match the case's path). A value not listed is accepted whenever the event is."""
+    warn_after_due: DueWarning | None = None
+    """For a date field: warn (but accept) when the date is after the due date of this open clock."""
 
     @model_validator(mode="after")
     def _choices_only_for_choice(self) -> FieldSpec:
@@ -79,6 +110,10 @@ class FieldSpec(_Strict):
             raise ValueError("a choice field needs `choices`")
         if self.type is not FieldType.CHOICE and self.choices is not None:
             raise ValueError(f"`choices` only applies to choice fields, not {self.type.value}")
+        if self.when and self.type is not FieldType.CHOICE:
+            raise ValueError(f"`when` only applies to choice fields, not {self.type.value}")
+        if self.warn_after_due and self.type is not FieldType.DATE:
+            raise ValueError(f"`warn_after_due` only applies to date fields, not {self.type.value}")
         return self
 
     @property
@@ -89,17 +124,6 @@ class FieldSpec(_Strict):
     def label(self, name: str) -> str:
         """The human label of the field called `name`."""
         return self.title or name.replace("_", " ").capitalize()
-
-
-class Guard(_Strict):
-    """One way an event may be accepted: every condition listed must hold."""
-
-    case_types: list[_ID] | None = None
-    """Only for these case types (default: any)."""
-    after_any: list[_ID] = []
-    """At least one of these events has happened, on or before the new event's date."""
-    none_of: list[_ID] = []
-    """None of these events has happened."""
 
 
 Role = Literal["open", "edit", "except_clock", "void"]
@@ -125,6 +149,10 @@ class EventSpec(_Strict):
     fields: dict[_ID, FieldSpec] = {}
     required_fields: list[_ID] = []
     """Common fields this event cannot do without (a note's text)."""
+    required_any: list[_ID] = []
+    """At least one of these fields must be given (a survey with no answer at all is refused)."""
+    not_before: list[DateBound] = []
+    """Dates the event may not precede (a meeting is not held before the date it was scheduled for)."""
 
 
 class DueRule(_Strict):
@@ -317,7 +345,7 @@ def _check_pack(pack: RulePack) -> None:
     def known(names: Iterable[str], universe: set[str], where: str, what: str) -> None:
         for name in names:
             if name not in universe:
-                raise ValueError(f"{where}: unknown {what} {name!r}{_did_you_mean(name, universe)}")
+                raise ValueError(f"{where}: unknown {what} {name!r}{did_you_mean(name, universe)}")
 
     roles = [spec.role for spec in pack.events.values() if spec.role]
     for role in set(roles):
@@ -338,6 +366,15 @@ def _check_pack(pack: RulePack) -> None:
         for name, spec in fields.items():
             if isinstance(spec.choices, str):
                 known([spec.choices], set(pack.choices), f"{where}.{name}.choices", "choice list")
+            if spec.type is FieldType.CHOICE:
+                known(spec.when, set(pack.choices_of(spec)), f"{where}.{name}.when", "choice")
+            for value, guards in spec.when.items():
+                for i, guard in enumerate(guards):
+                    known(guard.after_any, events, f"{where}.{name}.when.{value}[{i}].after_any", "event")
+                    known(guard.none_of, events, f"{where}.{name}.when.{value}[{i}].none_of", "event")
+            if spec.warn_after_due is not None:
+                clock = spec.warn_after_due.clock
+                known([clock], set(pack.clocks), f"{where}.{name}.warn_after_due.clock", "clock")
 
     check_fields(pack.case_fields, "case_fields")
     check_fields(pack.common_fields, "common_fields")
@@ -350,6 +387,14 @@ def _check_pack(pack: RulePack) -> None:
             known(guard.after_any, events, f"{where}.when[{i}].after_any", "event")
             known(guard.none_of, events, f"{where}.when[{i}].none_of", "event")
         known(spec.required_fields, set(pack.event_fields(name)), f"{where}.required_fields", "field")
+        known(spec.required_any, set(pack.event_fields(name)), f"{where}.required_any", "field")
+        for i, bound in enumerate(spec.not_before):
+            known([bound.event], events, f"{where}.not_before[{i}].event", "event")
+            bound_field = pack.event_fields(bound.event).get(bound.field)
+            if bound_field is None or bound_field.type is not FieldType.DATE:
+                raise ValueError(
+                    f"{where}.not_before[{i}].field: {bound.field!r} must be a date field of {bound.event!r}"
+                )
         clash = set(spec.fields) & (set(pack.common_fields) | (set(pack.case_fields) if spec.role else set()))
         if clash:
             raise ValueError(f"{where}.fields: {sorted(clash)} already declared as case or common fields")
@@ -405,7 +450,8 @@ def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], s
             )
 
 
-def _did_you_mean(name: str, universe: Iterable[str]) -> str:
+def did_you_mean(name: str, universe: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` naming the closest of `universe` to a mistyped `name`, or nothing."""
     import difflib  # only when a pack is wrong: start-up skips its import
 
     close = difflib.get_close_matches(name, list(universe), n=1)
@@ -436,7 +482,7 @@ def parse_pack(raw: dict[str, Any], source: str, text: str = "") -> RulePack:
         key = ".".join(str(part) for part in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = "unknown key" + _did_you_mean(str(first["loc"][-1]), _known_keys(first["loc"]))
+            message = "unknown key" + did_you_mean(str(first["loc"][-1]), _known_keys(first["loc"]))
         where = f"{key}" if key else "(top level)"
         line = _line_of(text, first["loc"])
         at = f" (line {line})" if line else ""
@@ -566,7 +612,7 @@ def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> 
         key = f"{where}.clocks.{clock_id}"
         if clock_id not in raw["clocks"]:
             raise ConfigError(
-                f"{key}: pack {pack.id} has no clock {clock_id!r}{_did_you_mean(clock_id, raw['clocks'])}"
+                f"{key}: pack {pack.id} has no clock {clock_id!r}{did_you_mean(clock_id, raw['clocks'])}"
             )
         clock = raw["clocks"][clock_id]
         for name, value in numbers.items():
@@ -581,7 +627,7 @@ def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> 
                 clock["due"][name] = value
     for name, values in (override.get("choices") or {}).items():
         if name not in raw["choices"]:
-            hint = _did_you_mean(name, raw["choices"])
+            hint = did_you_mean(name, raw["choices"])
             raise ConfigError(f"{where}.choices.{name}: pack {pack.id} has no choice list {name!r}{hint}")
         raw["choices"][name] = list(values)
     target = override.get("satisfaction_target")
@@ -616,7 +662,7 @@ def discover_packs(
         for pack_id in wanted:
             if pack_id not in ids:
                 raise PackError(
-                    f"packs.enabled: no rule pack has id {pack_id!r}{_did_you_mean(pack_id, ids)}; "
+                    f"packs.enabled: no rule pack has id {pack_id!r}{did_you_mean(pack_id, ids)}; "
                     f"found: {', '.join(sorted(ids))}"
                 )
     if wanted is None:
@@ -629,7 +675,7 @@ def discover_packs(
     )
     for pack_id in overrides or {}:
         if pack_id not in ids:
-            hint = _did_you_mean(pack_id, ids)
+            hint = did_you_mean(pack_id, ids)
             raise ConfigError(f"packs.overrides.{pack_id}: no rule pack has this id{hint}")
     ordered = [
         apply_overrides(p, overrides[p.id], f"packs.overrides.{p.id}")

@@ -32,7 +32,7 @@ from tracker.events import Event, stored_event, upcast
 from tracker.prepared import Prepared
 from tracker.report_tables import catch_up_in, refresh_clocks
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
-from tracker.workflow import CaseState, Fact, Rules, apply, decide, decide_open, decide_void, project
+from tracker.workflow import CaseState, Fact, Rules, advance, decide, decide_open, decide_void, project
 
 _REBUILD_BATCH = 2000
 _RECENT_CASES = 512
@@ -255,7 +255,9 @@ class Store:
         """Append an event to a case; refused (nothing written) when it does not fit."""
         return self._append(
             ref,
-            lambda state, _events: decide(self.rules, state, event_type, on, fields, actor, now, today),
+            lambda state, events: decide(
+                self.rules, state, events, event_type, on, fields, actor, now, today
+            ),
             now,
             expected_version,
         )
@@ -311,7 +313,9 @@ class Store:
             cases: dict[str, _CaseWrite] = {}
             for ref, event_type, on, fields in entries:
                 case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(cursor, ref, None))
-                event = decide(self.rules, case.state, event_type, on, fields, actor, now, today)
+                event = decide(
+                    self.rules, case.state, case.history, event_type, on, fields, actor, now, today
+                )
                 case.append(self.rules, self._sql, cursor, event)
                 written.append(event)
             for case in cases.values():
@@ -665,12 +669,10 @@ class _CaseWrite:
         self.state = state
 
     def append(self, rules: Rules, sql: _WriteStatements, cursor: Any, event: Event) -> None:
-        """Insert the event and advance the state: one fold step, or a refold after a void."""
+        """Insert the event and advance the state: one fold step, or a refold of a step recorded late or
+        a void."""
         sql.insert_event.run(cursor, _event_row(self.case_id, event))
-        if event.type == rules.pack(self.state).event_with_role("void"):
-            self.state = project(rules, self.state.ref, [*self.history, event])  # a void changes the past
-        else:
-            self.state = apply(rules, self.state, self.state.ref, event)  # the incremental path
+        self.state = advance(rules, self.state, self.history, event)
         self.history.append(event)
 
     def save(self, sql: _WriteStatements, cursor: Any, now: dt.datetime) -> None:

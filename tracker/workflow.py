@@ -4,8 +4,13 @@ Commands return events, and a projector folds them:
 
 * `decide_open`, `decide` and `decide_void` validate a proposed event against the rule pack and the case's
   history and return the `Event` to append, or raise `EventRefused`/`InvalidValue` (nothing is written);
-* `apply(rules, state, event)` is one step of the fold; `project(rules, ref, events)` folds a history,
-  skipping voided events, and is what both the incremental path and `rebuild` use.
+* `project(rules, ref, events)` folds a history, skipping voided events, and is what `rebuild` uses;
+  `advance(rules, state, history, event)` is the incremental path: one fold step (`apply`) when the new
+  event comes after everything folded, else a refold.
+
+There is one order for everything, the *fold order*: business date, then recording order within a day.
+The state and the clocks are folded in it, and a new event is judged where it falls in it, so a step
+recorded a few days late (caseworkers often do) counts exactly as if it had been recorded on time.
 
 Everything service-specific (event names, states, guards, fields, clocks) comes from the rule pack.
 """
@@ -16,14 +21,15 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import SUPERSEDED, ClockException, ClockInstance, due_date
 from tracker.errors import EventRefused, InvalidValue
 from tracker.events import REASON, VOIDS, Event
 from tracker.fields import JsonValue, parse_field
-from tracker.rules import EventSpec, FieldSpec, FieldType, Guard, PackRegistry, RulePack
+from tracker.rules import EventSpec, FieldSpec, FieldType, Guard, PackRegistry, RulePack, did_you_mean
 
 _FAR_FUTURE = dt.date(2100, 12, 31)
 
@@ -57,7 +63,8 @@ class CaseState:
     case_type: str
     opened_on: dt.date
     state: str
-    state_at: tuple[dt.date, int]
+    latest_on: dt.date
+    """The latest business date of the events folded: a new event dated earlier makes the case refold."""
     fields: Mapping[str, JsonValue]
     """Case field values that may appear in reports."""
     personal: Mapping[str, JsonValue]
@@ -72,6 +79,8 @@ class CaseState:
     """The date it reached a terminal state, if it has."""
     owner: str | None = None
     """The caseworker who owns the case (the pack's `owner_field`), for routing and the "Mine" view."""
+    latest_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The data of the latest event of each type, in fold order (the meeting date last scheduled)."""
 
     @property
     def terminal(self) -> bool:
@@ -103,35 +112,58 @@ class Fact(Protocol):
     def data(self) -> Mapping[str, Any]: ...
 
 
+F = TypeVar("F", bound=Fact)
+
+_seq = attrgetter("seq")
+
+
+def fold_key(event: Fact) -> tuple[dt.date, int]:
+    """The fold order of a case's events: business date, then recording order within a day."""
+    return (event.on, event.seq)
+
+
+def fold_order(events: Iterable[F]) -> list[F]:
+    """Events in fold order, the one order of the state, the clocks and the acceptance of a new event."""
+    return sorted(events, key=fold_key)
+
+
 def project(rules: Rules, ref: str, events: Iterable[Fact]) -> CaseState:
-    """Fold a case's full history (corrections included) into its state."""
+    """Fold a case's full history (corrections included, in any order) into its state."""
     history = list(events)
     if not history:
         raise ValueError(f"case {ref} has no events")
-    pack = rules.packs.in_force(_pack_of(rules, history[0]), history[0].on)
+    opening = min(history, key=_seq)
+    pack = rules.packs.in_force(_pack_of(rules, opening), opening.on)
     correction = pack.event_with_role("void")
     voided = {int(e.data[VOIDS]): str(e.data.get(REASON, "")) for e in history if e.type == correction}
-    fold: _Fold | None = None
-    for event in history:
-        if event.seq in voided or event.type == correction:
+    fold = _Fold(_opened(rules, ref, opening))
+    for event in fold_order(history):
+        if event is opening or event.seq in voided or event.type == correction:
             continue
-        if fold is None:
-            fold = _Fold(_opened(rules, ref, event))
-        else:
-            fold.step(rules, event)
-    assert fold is not None, "the opening event cannot be voided"
+        fold.step(rules, event)
     fold.voided = voided
-    fold.last_seq = history[-1].seq
+    fold.last_seq = max(map(_seq, history))
     return fold.freeze()
 
 
 def apply(rules: Rules, state: CaseState | None, ref: str, event: Fact) -> CaseState:
-    """One step of the fold: the state after `event` (which is assumed to fit)."""
+    """One step of the fold: the state after `event`, which must fit and come after every event folded."""
     if state is None:
         return _opened(rules, ref, event)
     fold = _Fold(state)
     fold.step(rules, event)
     return fold.freeze()
+
+
+def advance(rules: Rules, state: CaseState, history: Sequence[Fact], event: Fact) -> CaseState:
+    """The state once `event` is appended to `history`, the events that made `state`.
+
+    One fold step when the event comes after every event folded; a refold of the whole history when it is
+    dated earlier (a step recorded late) or voids an earlier event.
+    """
+    if event.on < state.latest_on or event.type == rules.pack(state).event_with_role("void"):
+        return project(rules, state.ref, [*history, event])
+    return apply(rules, state, state.ref, event)
 
 
 class _Fold:
@@ -145,7 +177,8 @@ class _Fold:
         self.voided: Mapping[int, str] = state.voided
         self.last_seq = state.last_seq
         self.pack: RulePack | None = None
-        self.state_at = state.state_at
+        self.latest_on = state.latest_on
+        self.latest_data = dict(state.latest_data)
 
     def step(self, rules: Rules, event: Fact) -> None:
         base = self.base
@@ -156,14 +189,18 @@ class _Fold:
         spec = pack.events.get(event_type)
         happened = self.happened
         happened[event_type] = (*happened.get(event_type, ()), on)
-        self.last_seq = seq
+        self.last_seq = max(self.last_seq, seq)
+        self.latest_on = on  # events arrive in fold order
+        self.latest_data[event_type] = event.data
         if spec is not None:
-            terminal = event_type in pack.terminal_states
-            if spec.milestone and (terminal or (on, seq) >= self.state_at):
-                # A terminal event ends the case even when back-dated before the last milestone.
-                self.changes["state"] = event_type
-                self.state_at = max(self.state_at, (on, seq))
-                if terminal and self.changes.get("closed_on", base.closed_on) is None:
+            if spec.milestone:
+                terminal = event_type in pack.terminal_states
+                closed = self.changes.get("closed_on", base.closed_on) is not None
+                # A case that reached a terminal state stays in it: histories recorded before events were
+                # judged in fold order may hold a step dated after the case ended.
+                if terminal or not closed:
+                    self.changes["state"] = event_type
+                if terminal and not closed:
                     self.changes["closed_on"] = on
             if spec.role == "edit":
                 fields, personal = _split_case_fields(pack, event.data)
@@ -181,7 +218,8 @@ class _Fold:
             clocks=tuple(self.clocks),
             voided=self.voided,
             last_seq=self.last_seq,
-            state_at=self.state_at,
+            latest_on=self.latest_on,
+            latest_data=self.latest_data,
             **self.changes,
         )
 
@@ -205,12 +243,13 @@ def _opened(rules: Rules, ref: str, event: Fact) -> CaseState:
         case_type=str(event.data[CASE_TYPE_KEY]),
         opened_on=event.on,
         state=event.type,
-        state_at=(event.on, event.seq),
+        latest_on=event.on,
         fields=fields,
         personal=personal,
         happened={event.type: (event.on,)},
         last_seq=event.seq,
         owner=_owner(pack, fields),
+        latest_data={event.type: event.data},
     )
     if not pack.clocks_started_by.get(event.type) and not rules.packs.has_versions(pack_id):
         return state
@@ -342,6 +381,7 @@ def decide_open(
 def decide(
     rules: Rules,
     state: CaseState,
+    history: Sequence[Fact],
     event_type: str,
     on: dt.date,
     raw_fields: Mapping[str, object],
@@ -349,13 +389,18 @@ def decide(
     now: dt.datetime,
     today: dt.date,
 ) -> Event:
-    """The next event of an existing case, or a refusal that names the case, event, state and options."""
+    """The next event of an existing case, or a refusal that names the case, event, state and options.
+
+    `history` is the case's events so far (those that made `state`): a step dated before the latest of
+    them is judged where it falls in the fold order, and refused if a later step would no longer fit.
+    """
     pack = rules.pack(state)
     spec = pack.events.get(event_type)
     where = f"case {state.ref}: {event_type}"
     if spec is None:
         raise EventRefused(
-            f"case {state.ref}: {event_type!r} is not an event of {pack.id}; "
+            f"case {state.ref}: {event_type!r} is not an event of {pack.id}"
+            f"{did_you_mean(event_type, _recordable(pack))}; "
             f"allowed now: {', '.join(allowed_events(rules, state, today)) or 'nothing'}"
         )
     if spec.role == "open":
@@ -365,8 +410,24 @@ def decide(
             f"{where}: to correct a mistake, void the event: caseclock void {state.ref} SEQ --reason TEXT"
         )
     data = _parse_fields(pack, event_type, raw_fields, today, where)
-    _check_fits(rules, state, pack, event_type, spec, on, data, today)
-    return Event(seq=state.last_seq + 1, type=event_type, on=on, data=data, actor=actor, recorded_at=now)
+    event = Event(seq=state.last_seq + 1, type=event_type, on=on, data=data, actor=actor, recorded_at=now)
+    if on >= state.latest_on or on < state.opened_on:
+        _check_fits(rules, state, event, today)
+        return event
+    # Recorded late: judged against the case as its events dated up to then made it, and every later
+    # step must still fit after it.
+    correction = pack.event_with_role("void")
+    key = fold_key(event)
+    earlier = [e for e in history if e.type == correction or fold_key(e) < key]
+    _check_fits(rules, project(rules, state.ref, earlier), event, today, back_dated=True)
+    later = _first_misfit(rules, state, [*history, event], set(state.voided), since=key)
+    if later is not None:
+        misfit, problem = later
+        raise EventRefused(
+            f"{where} dated {on.isoformat()} would leave event {misfit.seq} ({misfit.type} on "
+            f"{misfit.on.isoformat()}) not fitting: {problem.reason}; void event {misfit.seq} first"
+        )
+    return event
 
 
 def decide_void(
@@ -404,29 +465,38 @@ def decide_void(
         )
     if seq in state.voided:
         raise EventRefused(f"{where}: event {seq} is already void ({state.voided[seq]})")
-    _check_history_without(rules, events, state, seq)
+    later = _first_misfit(rules, state, events, set(state.voided) | {seq}, since=fold_key(target))
+    if later is not None:
+        misfit, problem = later
+        raise EventRefused(
+            f"case {state.ref}: void {seq}: event {misfit.seq} ({misfit.type}) would no longer fit: "
+            f"{problem.reason}; void event {misfit.seq} first"
+        )
     data: dict[str, JsonValue] = {VOIDS: seq, REASON: reason.strip()}
     return Event(seq=state.last_seq + 1, type=correction, on=today, data=data, actor=actor, recorded_at=now)
 
 
-def _check_history_without(rules: Rules, events: Sequence[Event], state: CaseState, seq: int) -> None:
-    """Refold the history without event `seq`, checking that every later event still fits."""
+def _first_misfit(
+    rules: Rules, state: CaseState, events: Sequence[Fact], skip: set[int], since: tuple[dt.date, int]
+) -> tuple[Fact, _Misfit] | None:
+    """Refold `events` less `skip` in fold order: the first event after `since` that no longer fits."""
     pack = rules.pack(state)
     correction = pack.event_with_role("void")
-    voided = set(state.voided) | {seq}
     replay: CaseState | None = None
-    for event in events:
-        if event.seq in voided or event.type == correction:
+    for event in fold_order(events):
+        if event.seq in skip or event.type == correction:
             continue
-        if replay is not None and event.seq > seq:
+        if replay is not None and fold_key(event) > since:
             spec = pack.events.get(event.type)
             problem = spec and _misfit(replay, pack, event.type, spec, event.on, event.data)
             if problem:
-                raise EventRefused(
-                    f"case {state.ref}: void {seq}: event {event.seq} ({event.type}) would no longer fit: "
-                    f"{problem}; void event {event.seq} first"
-                )
+                return event, problem
         replay = apply(rules, replay, state.ref, event)
+    return None
+
+
+def _recordable(pack: RulePack) -> list[str]:
+    return [name for name, spec in pack.events.items() if spec.role not in ("open", "void")]
 
 
 def _parse_fields(
@@ -443,7 +513,8 @@ def _parse_fields(
         field_spec = accepted.get(name)
         if field_spec is None:
             known = ", ".join(accepted) or "none"
-            raise InvalidValue(name, raw, f"{event_type} has no field {name}; its fields: {known}")
+            hint = did_you_mean(name, accepted)
+            raise InvalidValue(name, raw, f"{event_type} has no field {name}{hint}; its fields: {known}")
         value = parse_field(pack, name, field_spec, raw, today)
         if value is None:
             continue
@@ -455,26 +526,50 @@ def _parse_fields(
         if name not in data:
             option = name.replace("_", "-")
             raise InvalidValue(name, "(missing)", f"{where} needs {name}: add --{option} VALUE")
+    if spec.required_any and not any(name in data for name in spec.required_any):
+        first = spec.required_any[0]
+        raise InvalidValue(
+            first,
+            "(missing)",
+            f"{where} needs at least one of {_or(spec.required_any)}: add --{first.replace('_', '-')} VALUE",
+        )
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class _Misfit:
+    """Why an event does not fit: about one of its fields (its date included), or about the case's state."""
+
+    reason: str
+    field: str | None = None
+    """The field at fault (`on` for the event's date); None when the event does not fit the state."""
+    value: object = None
+    allowed: tuple[str, ...] = ()
+    """The values the field could take instead, where the pack can say."""
+
+
 def _check_fits(
-    rules: Rules,
-    state: CaseState,
-    pack: RulePack,
-    event_type: str,
-    spec: EventSpec,
-    on: dt.date,
-    data: Mapping[str, JsonValue],
-    today: dt.date,
+    rules: Rules, state: CaseState, event: Event, today: dt.date, back_dated: bool = False
 ) -> None:
-    problem = _misfit(state, pack, event_type, spec, on, data, today)
+    pack = rules.pack(state)
+    problem = _misfit(state, pack, event.type, pack.events[event.type], event.on, event.data, today)
     if problem is None:
         return
-    allowed = allowed_events(rules, state, _FAR_FUTURE)
+    where = f"case {state.ref}: {event.type}"
+    if problem.field is not None:
+        fix = problem.reason
+        if problem.allowed:
+            fix += f"; use one of {', '.join(problem.allowed)}"
+        raise InvalidValue(problem.field, problem.value, f"{where}: {fix}", allowed=problem.allowed)
+    allowed = ", ".join(allowed_events(rules, state, _FAR_FUTURE))
+    if back_dated:
+        raise EventRefused(
+            f"{where} dated {event.on.isoformat()} does not fit state {state.state} of that date: "
+            f"{problem.reason}; allowed then: {allowed or 'nothing (the case had ended)'}"
+        )
     raise EventRefused(
-        f"case {state.ref}: {event_type} does not fit state {state.state}: {problem}; "
-        f"allowed now: {', '.join(allowed) or 'nothing (the case is finished)'}"
+        f"{where} does not fit state {state.state}: {problem.reason}; "
+        f"allowed now: {allowed or 'nothing (the case is finished)'}"
     )
 
 
@@ -486,30 +581,59 @@ def _misfit(
     on: dt.date,
     data: Mapping[str, JsonValue],
     today: dt.date = _FAR_FUTURE,
-) -> str | None:
-    """Why the event does not fit, or None when it does."""
+) -> _Misfit | None:
+    """Why the event does not fit where it falls after `state`, or None when it does."""
     if on > today:
-        return (
-            f"dated {on.isoformat()}, after today ({today.isoformat()}); a step is recorded once it has "
-            "happened (a planned date goes in its date field)"
+        return _Misfit(
+            f"it is after today ({today.isoformat()}); a step is recorded once it has happened (a planned "
+            "date goes in its date field)",
+            "on",
+            on.isoformat(),
         )
     if on < state.opened_on:
-        return f"dated {on.isoformat()}, before the case was opened on {state.opened_on.isoformat()}"
+        return _Misfit(
+            f"it is before the case was opened on {state.opened_on.isoformat()}", "on", on.isoformat()
+        )
     if state.terminal and not spec.after_terminal:
-        return f"the case is {state.state} and takes only {', '.join(_after_terminal(pack))} now"
+        return _Misfit(f"the case is {state.state} and takes only {', '.join(_after_terminal(pack))} now")
     if not _applies(spec.case_types, state.case_type):
-        return f"{state.case_type} cases have no {event_type}"
+        return _Misfit(f"{state.case_type} cases have no {event_type}")
     if spec.once and event_type in state.happened:
-        return f"{event_type} was already recorded on {state.happened[event_type][0].isoformat()}"
+        return _Misfit(f"{event_type} was already recorded on {state.happened[event_type][0].isoformat()}")
     if spec.when:
-        reasons = [_guard_problem(state, guard, on) for guard in spec.when]
-        applicable = [r for r in reasons if r is not None and r != _NOT_THIS_TYPE]
-        if all(r is not None for r in reasons):
-            return applicable[0] if applicable else f"{state.case_type} cases have no {event_type}"
+        problem = _guards_problem(state, spec.when)
+        if problem is not None:
+            return _Misfit(
+                problem if problem != _NOT_THIS_TYPE else f"{state.case_type} cases have no {event_type}"
+            )
+    for bound in spec.not_before:
+        bound_date = state.latest_data.get(bound.event, {}).get(bound.field)
+        if bound_date is not None and on.isoformat() < str(bound_date):
+            label = pack.event_fields(bound.event)[bound.field].label(bound.field).lower()
+            return _Misfit(
+                f"it is before the {label} {bound_date} of {bound.event}; if it happened earlier, record "
+                f"{bound.event} with the real date first",
+                "on",
+                on.isoformat(),
+            )
     for name, field_spec in spec.fields.items():
         value = data.get(name)
-        if field_spec.not_before_event_date and value is not None and str(value) < on.isoformat():
-            return f"{name} {value} is before the event's own date {on.isoformat()}"
+        if value is None:
+            continue
+        if field_spec.not_before_event_date and str(value) < on.isoformat():
+            return _Misfit(
+                f"it is before the event's own date {on.isoformat()}; give a date on or after it", name, value
+            )
+        guards = field_spec.when.get(str(value))
+        if guards:
+            problem = _guards_problem(state, guards)
+            if problem is not None:
+                fitting = [
+                    choice
+                    for choice in pack.choices_of(field_spec)
+                    if _guards_problem(state, field_spec.when.get(choice, [])) is None
+                ]
+                return _Misfit(f"{value} does not fit this case: it {problem}", name, value, tuple(fitting))
     if spec.role == "except_clock":
         return _exception_problem(state, pack, event_type, data, on)
     return None
@@ -518,15 +642,23 @@ def _misfit(
 _NOT_THIS_TYPE = "\0"
 
 
-def _guard_problem(state: CaseState, guard: Guard, on: dt.date) -> str | None:
+def _guards_problem(state: CaseState, guards: Sequence[Guard]) -> str | None:
+    """None when one of the alternatives holds, else why the first that applies to the case type fails."""
+    if not guards:
+        return None
+    reasons = [_guard_problem(state, guard) for guard in guards]
+    if any(r is None for r in reasons):
+        return None
+    applicable = [r for r in reasons if r is not None and r != _NOT_THIS_TYPE]
+    return applicable[0] if applicable else _NOT_THIS_TYPE
+
+
+def _guard_problem(state: CaseState, guard: Guard) -> str | None:
+    # The state holds only the events before the new one in fold order, so "after" needs no date check.
     if guard.case_types is not None and state.case_type not in guard.case_types:
         return _NOT_THIS_TYPE
-    if guard.after_any:
-        dates = [d for name in guard.after_any for d in state.happened.get(name, ())]
-        if not dates:
-            return f"needs {_or(guard.after_any)} first"
-        if min(dates) > on:
-            return f"dated {on.isoformat()}, before {_or(guard.after_any)} on {min(dates).isoformat()}"
+    if guard.after_any and not any(name in state.happened for name in guard.after_any):
+        return f"needs {_or(guard.after_any)} first"
     present = [name for name in guard.none_of if name in state.happened]
     if present:
         return f"not after {_or(present)}"
@@ -535,21 +667,25 @@ def _guard_problem(state: CaseState, guard: Guard, on: dt.date) -> str | None:
 
 def _exception_problem(
     state: CaseState, pack: RulePack, event_type: str, data: Mapping[str, JsonValue], on: dt.date
-) -> str | None:
+) -> _Misfit | None:
     fields = pack.event_fields(event_type)
-    clock_id = str(data.get(_field_of_type(fields, FieldType.CLOCK) or "", ""))
-    reason = str(data.get(_field_of_type(fields, FieldType.EXCEPTION_REASON) or "", ""))
+    clock_field = _field_of_type(fields, FieldType.CLOCK) or ""
+    reason_field = _field_of_type(fields, FieldType.EXCEPTION_REASON) or ""
+    clock_id = str(data.get(clock_field, ""))
+    reason = str(data.get(reason_field, ""))
+    exceptable = tuple(sorted({c.clock for c in state.clocks if c.live and c.spec.exception_reasons}))
     live = [c for c in state.clocks if c.clock == clock_id and c.live]
     if not live:
-        running = sorted({c.clock for c in state.clocks if c.live})
-        return f"clock {clock_id} is not running (running: {', '.join(running) or 'none'})"
-    if on < live[-1].starts_on:
-        return f"dated {on.isoformat()}, before clock {clock_id} started on {live[-1].starts_on.isoformat()}"
+        return _Misfit(
+            f"clock {clock_id} is not running on {on.isoformat()}", clock_field, clock_id, exceptable
+        )
     allowed = live[-1].spec.exception_reasons
     if not allowed:
-        return f"clock {clock_id} allows no exceptions"
+        return _Misfit(f"clock {clock_id} allows no exceptions", clock_field, clock_id, exceptable)
     if reason not in allowed:
-        return f"reason {reason} is not allowed for {clock_id}; use one of {', '.join(allowed)}"
+        return _Misfit(
+            f"{reason} is not an exception reason of {clock_id}", reason_field, reason, tuple(allowed)
+        )
     return None
 
 
@@ -574,6 +710,24 @@ def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
                 continue
             allowed.append(name)
             continue
-        if _misfit(state, pack, name, spec, max(on, state.opened_on), {}) is None:
+        problem = _misfit(state, pack, name, spec, max(on, state.opened_on), {})
+        if problem is None or problem.field is not None:  # a field can be put right in the form
             allowed.append(name)
     return allowed
+
+
+def warnings_for(rules: Rules, state: CaseState, event_type: str, data: Mapping[str, object]) -> list[str]:
+    """What to tell the caseworker about an event that is accepted all the same (a meeting date after the
+    30-day deadline): the pack's `warn_after_due` of each date field given, against the case's open clocks."""
+    pack = rules.pack(state)
+    if event_type not in pack.events:
+        return []
+    found = []
+    for name, field_spec in pack.event_fields(event_type).items():
+        warning, value = field_spec.warn_after_due, data.get(name)
+        if warning is None or value is None:
+            continue
+        for clock in state.clocks:
+            if clock.clock == warning.clock and clock.open and clock.due_on.isoformat() < str(value):
+                found.append(warning.text.format(due=clock.due_on.isoformat()))
+    return found

@@ -164,13 +164,13 @@ def _check_surveys(
 
     store = context.store
     refs = sorted({importing.first_ref(row) for _line, row in rows} - {""})
-    states = {}
+    cases = {}
     for ref in refs:
         try:
-            states[ref] = store.case(ref).state
+            cases[ref] = store.case(ref)
         except UnknownCase:
             continue
-    pack_ids = {state.pack_id for state in states.values()} or {next(iter(context.rules.packs))}
+    pack_ids = {case.state.pack_id for case in cases.values()} or {next(iter(context.rules.packs))}
     if len(pack_ids) > 1:
         raise InvalidValue(
             "FILE", "", "the cases named belong to several rule packs; import one pack's at a time"
@@ -182,10 +182,10 @@ def _check_surveys(
     recorded = {
         importing.survey_key(e.ref, e.on, e.data)
         for e in store.report_events([event], pack.id, dt.date.min, dt.date.max)
-        if e.ref in states
+        if e.ref in cases
     }
     checked = importing.check_surveys(
-        context.rules, pack, header, rows, states, recorded, context.actor, context.now(), context.as_of
+        context.rules, pack, header, rows, cases, recorded, context.actor, context.now(), context.as_of
     )
     return checked, event
 
