@@ -81,8 +81,9 @@ async def test_every_step_of_a_mediation_path_through_the_forms(app, tui_store) 
         screen = await open_case(app, pilot, "M-0100")
         await record(pilot, screen, "mediation_requested", "2026-03-02")
         await record(pilot, screen, "la_notified", "4/3/26")  # British day-first
-        await record(pilot, screen, "meeting_scheduled", "2026-03-05", meeting_date="2026-03-16")
-        await record(pilot, screen, "confirmation_sent", "yesterday")
+        # Back-dated before the notification: the case refolds in date order.
+        await record(pilot, screen, "meeting_scheduled", "2026-03-02", meeting_date="2026-03-10")
+        await record(pilot, screen, "confirmation_sent", "3/3/26")
         await record(pilot, screen, "meeting_held", "today", outcome="agreed")
         await record(pilot, screen, "certificate_issued", "today", kind="after_mediation")
         await record(pilot, screen, "closed", "today")
@@ -93,8 +94,8 @@ async def test_every_step_of_a_mediation_path_through_the_forms(app, tui_store) 
         ("opened", "2026-03-02"),
         ("mediation_requested", "2026-03-02"),
         ("la_notified", "2026-03-04"),
-        ("meeting_scheduled", "2026-03-05"),
-        ("confirmation_sent", "2026-03-09"),
+        ("meeting_scheduled", "2026-03-02"),
+        ("confirmation_sent", "2026-03-03"),
         ("meeting_held", "2026-03-10"),
         ("certificate_issued", "2026-03-10"),
         ("closed", "2026-03-10"),
@@ -104,13 +105,34 @@ async def test_every_step_of_a_mediation_path_through_the_forms(app, tui_store) 
     assert statuses == {"kpi2": "met", "kpi3": "met", "kpi4": "met", "kpi5": "met"}
 
 
+async def test_a_meeting_after_the_30_day_deadline_is_saved_with_a_warning_shown_in_the_form(
+    app, other_store
+) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")  # mediation requested on 5 March: kpi5 due 4 April
+        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        form = app.screen
+        assert isinstance(form, EventFormScreen)
+        warning = form.query_one("#form-warning", StatusLine)
+        form.query_one("#input-meeting_date", Input).value = "2026-04-04"
+        await settle(pilot)
+        assert str(warning.render()) == ""
+        form.query_one("#input-meeting_date", Input).value = "2026-04-10"
+        await settle(pilot)
+        assert "the meeting is after the 30-day deadline (due 2026-04-04)" in str(warning.render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)  # accepted all the same
+    assert other_store.case("M-0002").events[-1].data["meeting_date"] == "2026-04-10"
+
+
 async def test_a_refused_step_shows_the_domains_words_and_writes_nothing(app, other_store) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_case(app, pilot, "M-0002")  # mediation requested on 5 March
         before = other_store.case("M-0002").state.last_seq
         await record(pilot, screen, "la_notified", "2026-03-03")
         assert isinstance(app.screen, EventFormScreen)  # the form stays open
-        assert "before mediation_requested on 2026-03-05" in form_error(app)
+        assert "does not fit state opened of that date: needs mediation_requested first" in form_error(app)
         form = app.screen
         form.query_one("#input-on", Input).value = "2026-03-11"
         await pilot.press("ctrl+s")

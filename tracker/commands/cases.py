@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import Any
 
 from tracker.commands.output import print_json, table
@@ -16,6 +17,7 @@ from tracker.context import Context
 from tracker.dates import parse_date
 from tracker.errors import InvalidValue
 from tracker.views import case_json, clock_json, summary_json
+from tracker.workflow import warnings_for
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 
@@ -161,9 +163,11 @@ def run_record(context: Context, args: argparse.Namespace) -> int:
     """`caseclock record`."""
     on = parse_date(args.on, context.as_of, "--on") if args.on else context.as_of
     fields = collect_fields(args.field, args.extra)
-    event, _state = context.store.record(
+    event, state = context.store.record(
         args.ref, args.event, on, fields, context.actor, context.now(), context.as_of
     )
+    for warning in warnings_for(context.rules, state, event.type, event.data):
+        print(f"caseclock: warning: {args.ref}: {warning}", file=sys.stderr)
     return _report(context, args.ref, args.json, f"{args.ref}: {event.type} recorded as event {event.seq}")
 
 

@@ -3,7 +3,9 @@
 It asks for the date the step happened (default today) and every field `RulePack.event_fields` lists, marks
 the required ones, and writes through `Store.record(..., expected_version=...)` in a thread worker. A
 refusal (a value, an event that does not fit, a concurrent change) is shown inline in the domain's words,
-the form stays open and nothing is written. Dismissed with the new event's sequence number, or None.
+the form stays open and nothing is written. A value that is accepted with a warning (a meeting date after
+the 30-day deadline) shows the warning as it is typed. Dismissed with the new event's sequence number, or
+None.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from textual.worker import Worker
 
 from tracker.dates import parse_date
 from tracker.errors import CaseclockError
+from tracker.fields import JsonValue, parse_field
 from tracker.rules import FieldSpec, FieldType
-from tracker.workflow import CaseState
+from tracker.workflow import CaseState, warnings_for
 from tui.context import TuiContext
 from tui.messages import EventWritten, StoreFailed
 from tui.screens.error import show_worker_failure
@@ -152,8 +155,26 @@ class EventFormScreen(FormScreen[int]):
                     clocks=self.state.clocks,
                     today=today,
                 )
+            yield StatusLine(line_id="form-warning")
             yield from self.buttons()
         yield from self.compose_footer()
+
+    @on(Input.Changed)
+    def _warn(self) -> None:
+        """Say at once when a value is accepted with a warning (the meeting is after the 30-day deadline)."""
+        fields = self.pack.event_fields(self.event_type)
+        today = self.ctx.clock.today()
+        data: dict[str, JsonValue] = {}
+        for row in self.query(FieldInput):
+            spec = fields.get(row.field_name)
+            if spec is None or spec.warn_after_due is None or not row.raw:
+                continue
+            try:
+                data[row.field_name] = parse_field(self.pack, row.field_name, spec, row.raw, today)
+            except CaseclockError:
+                continue  # a typing slip is refused on save, in the error line
+        warnings = warnings_for(self.ctx.rules, self.state, self.event_type, data)
+        self.query_one("#form-warning", StatusLine).say(f"Warning: {'; '.join(warnings)}" if warnings else "")
 
     def written(self, message: EventWritten) -> int:
         """The new event's sequence number."""
