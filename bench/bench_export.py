@@ -38,7 +38,7 @@ TARGETS = {"json": "<= 1 s", "xlsx": "<= 10 s"}
 
 
 def build(db: Path, cases: int) -> Context:
-    context = Context(db=f"sqlite:///{db}", as_of=AS_OF)
+    context = Context(db=f"sqlite:///{db}", as_of=AS_OF, create_database=True)
     upgrade(context.engine)
     store = context.store
     have = store.count_cases(context.as_of, "all")
