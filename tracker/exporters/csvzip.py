@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import IO
 
 from tracker.compliance import ComplianceReport
-from tracker.exporters.sheets import Cell, Sheet, sheets
+from tracker.exporters.layout import Cell, Sheet
+from tracker.exporters.sheets import sheets
 
 
 def _write_csv(target: IO[bytes], rows: Iterable[Sequence[Cell]]) -> None:

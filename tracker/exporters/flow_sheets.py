@@ -1,14 +1,14 @@
 """The inputs and outputs sheets: "Flow and waiting times" and "Activities".
 
-Pure layout, like `tracker.exporters.sheets` (which places these sheets in the workbook): the figures come
-from the report's `flow`, `waiting_times` and `activities` (`tracker.compliance.flow`), so every format
-shows the same cells as the JSON.
+Pure layout, like `tracker.exporters.sheets` (which places these sheets in the workbook), with the same
+`tracker.exporters.layout` types: the figures come from the report's `flow`, `waiting_times` and
+`activities` (`tracker.compliance.flow`), so every format shows the same cells as the JSON.
 """
 
 from __future__ import annotations
 
 from tracker.compliance import ComplianceReport, Spread
-from tracker.exporters.sheets import Cell, Column, Kind, Sheet
+from tracker.exporters.layout import Cell, Column, Kind, Sheet
 
 _FLOW_COLUMNS = (
     Column("Measure"),

@@ -13,7 +13,8 @@ from html import escape
 from pathlib import Path
 
 from tracker.compliance import ComplianceReport
-from tracker.exporters.sheets import Cell, Kind, Sheet, sheets
+from tracker.exporters.layout import Cell, Kind, Sheet
+from tracker.exporters.sheets import sheets
 
 _RAG_COLOURS = {"Green": "#c6efce", "Amber": "#ffeb9c", "Red": "#ffc7ce"}
 _LINE_COLOURS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a50021"]

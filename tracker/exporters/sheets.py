@@ -1,74 +1,22 @@
 """The compliance report laid out as sheets: one layout that the xlsx, csv and html writers all render.
 
-Each `Sheet` is a header row and data rows of typed cells (`Kind` says how a column is shown: a real date, a
-percentage, a count that may read "<5"), with an optional key/value block above the table (the Summary's
-period, as-of date and rule-pack version). Pure: no spreadsheet library here, so every format shows the same
+Each `Sheet` (`tracker.exporters.layout`) is a header row and data rows of typed cells (`Kind` says how
+a column is shown: a real date, a percentage, a count that may read "<5"), with an optional key/value block
+above the table (the Summary's period, as-of date and rule-pack version). The flow and activities sheets
+come from `tracker.exporters.flow_sheets`. Pure: no spreadsheet library here, so every format shows the same
 cells. Called by `tracker.exporters.*`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from collections.abc import Iterator
+from dataclasses import replace
 
 from tracker.clocks import ClockStatus
 from tracker.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
-
-Cell = str | int | float | dt.date | None
-
-
-class Kind(StrEnum):
-    """How a column's cells are shown."""
-
-    TEXT = "text"
-    INT = "int"
-    COUNT = "count"
-    """A count of people: a whole number, or "<5" when suppressed."""
-    NUMBER = "number"
-    DATE = "date"
-    PERCENT = "percent"
-    """0-100 with one decimal (the JSON figure); xlsx stores it as a fraction with a percent format."""
-    RAG = "rag"
-    """green / amber / red / empty, filled with its colour in xlsx and html."""
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column: its heading and how its cells are shown."""
-
-    title: str
-    kind: Kind = Kind.TEXT
-
-
-class Rows:
-    """A long sheet's rows, made afresh on each pass instead of held in memory (a year is ~200,000 clocks)."""
-
-    def __init__(self, make: Callable[[], Iterator[Sequence[Cell]]], length: int) -> None:
-        self._make = make
-        self._length = length
-
-    def __iter__(self) -> Iterator[Sequence[Cell]]:
-        return self._make()
-
-    def __len__(self) -> int:
-        return self._length
-
-
-@dataclass(frozen=True, slots=True)
-class Sheet:
-    """One sheet of the workbook (one CSV file of the zip)."""
-
-    name: str
-    """The sheet's tab name (at most 31 characters, as Excel requires)."""
-    slug: str
-    """The CSV file name without `.csv`."""
-    columns: tuple[Column, ...]
-    rows: Sequence[Sequence[Cell]] | Rows
-    about: tuple[tuple[str, Cell], ...] = ()
-    """Key/value lines shown above the table."""
+from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
+from tracker.exporters.layout import Cell, Column, Kind, Rows, Sheet
 
 
 def _slug(name: str) -> str:
@@ -86,9 +34,6 @@ def rag_word(rag: Rag | None) -> str:
 
 def sheets(report: ComplianceReport) -> list[Sheet]:
     """Every sheet of the export, in workbook order: Summary first, Notes last."""
-    # Imported here: those sheets are built from this module's types (a top-level import would be circular).
-    from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
-
     kpi_sheets = [_kpi_sheet(report, key) for key in (k.key for k in report.kpis)]
     activities = activities_sheet(report)
     layout = [

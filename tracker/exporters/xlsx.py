@@ -31,7 +31,8 @@ from xml.sax.saxutils import escape
 import xlsxwriter
 
 from tracker.compliance import ComplianceReport
-from tracker.exporters.sheets import Cell, Kind, Rows, Sheet, sheets
+from tracker.exporters.layout import Cell, Kind, Rows, Sheet
+from tracker.exporters.sheets import sheets
 
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
