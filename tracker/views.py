@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.calendar import WorkingCalendar
 from tracker.clocks import ClockInstance
 from tracker.events import Event
-from tracker.workflow import CASE_TYPE_KEY, CaseRecord, CaseState, Rules
+from tracker.workflow import CASE_TYPE_KEY, CaseRecord, Rules
 
 if TYPE_CHECKING:  # the store (and SQLAlchemy) stays unimported for `show`, which reads without it
     from tracker.store import CaseSummary
@@ -107,11 +107,6 @@ def summary_json(summary: CaseSummary, as_of: dt.date, calendar: WorkingCalendar
         "closed_on": _iso(summary.closed_on),
         "next": next_clock_json(summary, as_of, calendar),
     }
-
-
-def state_words(state: CaseState, rules: Rules) -> str:
-    """The case's state in words ("Meeting scheduled")."""
-    return rules.pack(state).label(state.state)
 
 
 def _iso(day: dt.date | None) -> str | None:
