@@ -40,14 +40,18 @@ def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
     return path
 
 
-def refused(tmp_path: Path, text: str, key: str) -> str:
-    """Load `text`, expect a ConfigError naming the file and `key` on one line, and return the message."""
+def refused(tmp_path: Path, text: str, key: str, line: int | None = None) -> str:
+    """Load `text`, expect a one-line ConfigError naming the file, `key` and its `line`; return the message.
+
+    A secret is refused before validation and names no line (`line` None).
+    """
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"{path}: {key}: "), message
+    at = f" (line {line})" if line else ""
+    assert message.startswith(f"{path}: {key}{at}: "), message
     return message
 
 
@@ -196,23 +200,23 @@ def test_a_directory_instead_of_a_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_nested_key_suggests_the_nearest_name(tmp_path: Path) -> None:
-    message = refused(tmp_path, "[alerts]\nwarn_days = [2]\n", "alerts.warn_days")
-    assert message.endswith(": unknown key (did you mean warn_working_days?)")
+    message = refused(tmp_path, "[alerts]\nwarn_days = [2]\n", "alerts.warn_days", 2)
+    assert message.endswith(": unknown key (did you mean 'warn_working_days'?)")
 
 
 def test_unknown_top_level_key_suggests_the_nearest_name(tmp_path: Path) -> None:
-    message = refused(tmp_path, "[alert]\nbreach = true\n", "alert")
-    assert message.endswith(": unknown key (did you mean alerts?)")
+    message = refused(tmp_path, "[alert]\nbreach = true\n", "alert", 1)
+    assert message.endswith(": unknown key (did you mean 'alerts'?)")
 
 
 def test_unknown_key_in_a_webhook_suggests_the_nearest_name(tmp_path: Path) -> None:
     text = '[[webhooks]]\nname = "a"\nurl = "https://example.invalid/a"\nformt = "slack"\n'
-    message = refused(tmp_path, text, "webhooks[0].formt")
-    assert message.endswith("(did you mean format?)")
+    message = refused(tmp_path, text, "webhooks[0].formt", 4)
+    assert message.endswith("(did you mean 'format'?)")
 
 
 def test_unknown_key_without_a_near_name_lists_the_valid_ones(tmp_path: Path) -> None:
-    message = refused(tmp_path, "[user]\nzzz = 1\n", "user.zzz")
+    message = refused(tmp_path, "[user]\nzzz = 1\n", "user.zzz", 2)
     assert message.endswith(": unknown key (valid keys here: name)")
 
 
@@ -265,13 +269,13 @@ def test_webhook_secret_variable_name(name: str, variable: str) -> None:
 
 @pytest.mark.parametrize("value", ['"8.30"', '"24:00"', '"8:30"', '"08:60"', "830"])
 def test_bad_send_at_is_refused(tmp_path: Path, value: str) -> None:
-    message = refused(tmp_path, f"[alerts]\nsend_at = {value}\n", "alerts.send_at")
+    message = refused(tmp_path, f"[alerts]\nsend_at = {value}\n", "alerts.send_at", 2)
     assert "is not a time; use HH:MM such as 08:30" in message
 
 
 def test_send_at_message_names_the_value(tmp_path: Path) -> None:
-    message = refused(tmp_path, '[alerts]\nsend_at = "8.30"\n', "alerts.send_at")
-    assert message.endswith("alerts.send_at: '8.30' is not a time; use HH:MM such as 08:30")
+    message = refused(tmp_path, '[alerts]\nsend_at = "8.30"\n', "alerts.send_at", 2)
+    assert message.endswith("alerts.send_at (line 2): '8.30' is not a time; use HH:MM such as 08:30")
 
 
 def test_send_at_accepts_a_toml_time(tmp_path: Path) -> None:
@@ -282,25 +286,25 @@ def test_send_at_accepts_a_toml_time(tmp_path: Path) -> None:
 
 def test_bad_email_security_is_refused(tmp_path: Path) -> None:
     text = '[email]\nhost = "smtp.example"\nsender = "a@b.example"\nsecurity = "tls"\n'
-    message = refused(tmp_path, text, "email.security")
+    message = refused(tmp_path, text, "email.security", 4)
     assert "'tls'" in message
     assert "'starttls', 'ssl' or 'none'" in message
 
 
 def test_email_section_needs_a_host(tmp_path: Path) -> None:
-    message = refused(tmp_path, '[email]\nsender = "a@b.example"\n', "email.host")
+    message = refused(tmp_path, '[email]\nsender = "a@b.example"\n', "email.host", 1)
     assert "required" in message
 
 
 @pytest.mark.parametrize("address", ["jo.smith", "jo@localhost", "jo@@x.example", "jo smith@x.example"])
 def test_caseworker_address_must_look_like_an_email(tmp_path: Path, address: str) -> None:
-    message = refused(tmp_path, f'[caseworkers]\n"Jo Smith" = "{address}"\n', 'caseworkers."Jo Smith"')
+    message = refused(tmp_path, f'[caseworkers]\n"Jo Smith" = "{address}"\n', 'caseworkers."Jo Smith"', 2)
     assert "is not an email address" in message
 
 
 def test_bad_recipient_is_named_by_its_index(tmp_path: Path) -> None:
     text = '[email]\nhost = "h.example"\nsender = "a@b.example"\nto = ["ok@b.example", "nope"]\n'
-    refused(tmp_path, text, "email.to[1]")
+    refused(tmp_path, text, "email.to[1]", 4)
 
 
 @pytest.mark.parametrize(
@@ -313,17 +317,19 @@ def test_bad_recipient_is_named_by_its_index(tmp_path: Path) -> None:
     ],
 )
 def test_bad_warn_working_days_are_refused(tmp_path: Path, value: str, key: str, fault: str) -> None:
-    message = refused(tmp_path, f"[alerts]\nwarn_working_days = {value}\n", key)
-    assert message.endswith(f"{key}: {fault}")
+    message = refused(tmp_path, f"[alerts]\nwarn_working_days = {value}\n", key, 2)
+    assert message.endswith(f"{key} (line 2): {fault}")
 
 
 def test_wrong_type_names_the_value_and_what_is_expected(tmp_path: Path) -> None:
-    message = refused(tmp_path, '[alerts]\nbreach = "yes"\n', "alerts.breach")
+    message = refused(tmp_path, '[alerts]\nbreach = "yes"\n', "alerts.breach", 2)
     assert message.endswith("'yes' is not true or false")
 
 
 def test_bad_closure_date_is_refused(tmp_path: Path) -> None:
-    message = refused(tmp_path, '[calendar]\nextra_closures = ["2026-13-01"]\n', "calendar.extra_closures[0]")
+    message = refused(
+        tmp_path, '[calendar]\nextra_closures = ["2026-13-01"]\n', "calendar.extra_closures[0]", 2
+    )
     assert "is not a date; use YYYY-MM-DD" in message
 
 
@@ -337,25 +343,36 @@ def test_closures_are_dates(tmp_path: Path) -> None:
 
 def test_duplicate_webhook_names_are_refused(tmp_path: Path) -> None:
     hook = '[[webhooks]]\nname = "team"\nurl = "https://example.invalid/{}"\n'
-    message = refused(tmp_path, hook.format("a") + hook.format("b"), "webhooks")
+    message = refused(tmp_path, hook.format("a") + hook.format("b"), "webhooks", 1)
     assert "'team'" in message
 
 
 def test_webhook_names_that_share_a_secret_variable_are_refused(tmp_path: Path) -> None:
     hook = '[[webhooks]]\nname = "{}"\nurl = "https://example.invalid/hook"\n'
-    message = refused(tmp_path, hook.format("team-a") + hook.format("team.a"), "webhooks")
+    message = refused(tmp_path, hook.format("team-a") + hook.format("team.a"), "webhooks", 1)
     assert "'team-a' and 'team.a'" in message
+
+
+def test_the_second_webhook_is_named_by_its_index_and_its_own_line(tmp_path: Path) -> None:
+    hook = '[[webhooks]]\nname = "{}"\nurl = "{}"\n'
+    text = hook.format("a", "https://example.invalid/a") + hook.format("b", "ftp://example.invalid/b")
+    refused(tmp_path, text, "webhooks[1].url", 6)
+
+
+def test_a_single_webhooks_table_is_refused_naming_the_array_form(tmp_path: Path) -> None:
+    message = refused(tmp_path, '[webhooks]\nname = "a"\nurl = "https://example.invalid/a"\n', "webhooks", 1)
+    assert message.endswith("webhooks (line 1): is a single table; write each one as a [[webhooks]] block")
 
 
 def test_webhook_url_must_be_http(tmp_path: Path) -> None:
     text = '[[webhooks]]\nname = "a"\nurl = "ftp://example.invalid/hook"\n'
-    message = refused(tmp_path, text, "webhooks[0].url")
+    message = refused(tmp_path, text, "webhooks[0].url", 3)
     assert "http:// or https://" in message
 
 
 def test_webhook_name_characters(tmp_path: Path) -> None:
     text = '[[webhooks]]\nname = "team channel"\nurl = "https://example.invalid/hook"\n'
-    message = refused(tmp_path, text, "webhooks[0].name")
+    message = refused(tmp_path, text, "webhooks[0].name", 2)
     assert "'team channel'" in message
 
 
@@ -380,12 +397,12 @@ def test_relative_pack_dirs_resolve_against_the_config_folder(tmp_path: Path) ->
 
 
 def test_missing_pack_dir_is_refused(tmp_path: Path) -> None:
-    message = refused(tmp_path, '[packs]\ndirs = ["no-such-dir"]\n', "packs.dirs[0]")
+    message = refused(tmp_path, '[packs]\ndirs = ["no-such-dir"]\n', "packs.dirs[0]", 2)
     assert "is not a directory" in message
 
 
 def test_bad_pack_id_is_refused(tmp_path: Path) -> None:
-    refused(tmp_path, '[packs]\nenabled = ["Send Mediation"]\n', "packs.enabled[0]")
+    refused(tmp_path, '[packs]\nenabled = ["Send Mediation"]\n', "packs.enabled[0]", 2)
 
 
 # ------------------------------------------------------------------ TOML syntax

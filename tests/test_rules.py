@@ -172,6 +172,7 @@ def test_unknown_top_level_key(key: str, suggestion: str | None) -> None:
         assert f"(did you mean '{suggestion}'?)" in message
     else:
         assert "did you mean" not in message
+        assert f"{key}: unknown key (valid keys here: id, version, effective_from, " in message
 
 
 def test_unknown_nested_key_suggests_the_field() -> None:
@@ -216,9 +217,9 @@ def test_due_field_must_be_a_required_date_of_every_start_event() -> None:
 def test_due_offset_is_bounded() -> None:
     raw = raw_copy()
     raw["clocks"]["kpi2"]["due"] = {"working_days_after": 401}
-    assert "clocks.kpi2.due.working_days_after" in refused(raw)
+    assert "clocks.kpi2.due.working_days_after: 401 is too large; use at most 400" in refused(raw)
     raw["clocks"]["kpi2"]["due"] = {"working_days_after": -1}
-    assert "clocks.kpi2.due.working_days_after" in refused(raw)
+    assert "clocks.kpi2.due.working_days_after: -1 is too small; use at least 0" in refused(raw)
 
 
 def test_choice_field_without_choices() -> None:
@@ -261,7 +262,7 @@ def test_two_events_with_the_open_role() -> None:
 def test_unknown_role() -> None:
     raw = raw_copy()
     raw["events"]["withdrawn"]["role"] = "close"
-    assert "events.withdrawn.role" in refused(raw)
+    assert "events.withdrawn.role: 'close' is not allowed; use 'open', 'edit'," in refused(raw)
 
 
 def test_terminal_state_must_be_a_milestone() -> None:
@@ -300,7 +301,17 @@ def test_missing_required_key() -> None:
 def test_bad_pack_id() -> None:
     raw = raw_copy()
     raw["id"] = "SEND Mediation"
-    assert ": id" in refused(raw)
+    assert refused(raw).endswith(
+        ": id: 'SEND Mediation' is not allowed; use lower-case letters, digits and -, starting with a letter "
+        "(such as send-mediation)"
+    )
+
+
+def test_unknown_key_in_a_list_of_tables_is_named_by_its_index() -> None:
+    raw = raw_copy()
+    raw["events"]["la_notified"]["when"][0]["afterany"] = raw["events"]["la_notified"]["when"][0]["after_any"]
+    message = refused(raw)
+    assert "events.la_notified.when[0].afterany: unknown key (did you mean 'after_any'?)" in message
 
 
 def test_load_pack_names_the_file_and_the_line(tmp_path: Path) -> None:

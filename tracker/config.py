@@ -11,17 +11,17 @@ Discovery order: the `--config` path, else `CASECLOCK_CONFIG`, else `config.toml
 (platformdirs) if it exists, else the defaults. Secrets never live in the file: `smtp_password` and
 `webhook_secret` read them from the environment, and a key that looks like a secret is refused.
 
-Every problem raises `ConfigError` with one line, `<file>: <dotted.key>: <what is wrong>`.
+Every problem raises `ConfigError` with one line, `<file>: <dotted.key>: <what is wrong>`; a value the models
+refuse also names the key's line, `<file>: <dotted.key> (line N): <what is wrong>` (`tracker.toml_errors`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from tracker.errors import ConfigError
+from tracker.toml_errors import dotted, validation_message
 
 CONFIG_ENV = "CASECLOCK_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
@@ -53,7 +54,6 @@ _SECRET_KEY = re.compile(
     r"(?:^|_)(?:password|passwd|passphrase|pwd|secret|token|apikey|api_key|private_key|credentials?)s?(?:_|$)"
 )
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _email_address(value: str) -> str:
@@ -318,24 +318,27 @@ def load_config(path: Path | None, environ: Mapping[str, str] = os.environ) -> t
     if not source.exists():
         raise ConfigError(f"{source}: the config file does not exist (named by {named_by})")
     try:
-        with source.open("rb") as file:
-            raw = tomllib.load(file)
+        text = source.read_bytes().decode("utf-8")
+        raw = tomllib.loads(text)
     except OSError as error:
         raise ConfigError(f"{source}: cannot read the config file ({error.strerror})") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from error
-    return parse_config(raw, source), source
+    return parse_config(raw, source, text), source
 
 
-def parse_config(raw: Mapping[str, Any], source: Path) -> Settings:
-    """Validate already-parsed TOML; relative paths are resolved against `source`'s folder."""
+def parse_config(raw: Mapping[str, Any], source: Path, text: str = "") -> Settings:
+    """Validate already-parsed TOML; relative paths are resolved against `source`'s folder.
+
+    `text`, the file's TOML text, lets a refusal name the line of the key (`tracker.toml_errors`).
+    """
     _refuse_secrets(raw, source, ())
     try:
         return Settings.model_validate(raw, context={"base_dir": source.parent})
     except ValidationError as error:
-        raise ConfigError(f"{source}: {_describe(error.errors()[0])}") from error
+        raise ConfigError(validation_message(error, Settings, source, text, _PATTERN_HINTS)) from error
 
 
 def _refuse_secrets(node: object, source: Path, loc: tuple[str | int, ...]) -> None:
@@ -354,107 +357,7 @@ def _refuse_secrets(node: object, source: Path, loc: tuple[str | int, ...]) -> N
             else:
                 where = f"{SMTP_PASSWORD_ENV} or {WEBHOOK_SECRET_ENV_PREFIX}<NAME>"
             raise ConfigError(
-                f"{source}: {_dotted((*loc, key))}: secrets never go in the config file; "
+                f"{source}: {dotted((*loc, key))}: secrets never go in the config file; "
                 f"remove it and set {where} in the environment"
             )
         _refuse_secrets(value, source, (*loc, key))
-
-
-_EXPECTED = {
-    "string_type": "is not text; use a quoted string",
-    "int_type": "is not a whole number",
-    "bool_type": "is not true or false",
-    "float_type": "is not a number",
-    "list_type": "is not a list; use [ ... ]",
-    "dict_type": "is not a table",
-    "model_type": "is not a table",
-    "date_type": "is not a date; use YYYY-MM-DD such as 2026-12-24",
-    "date_parsing": "is not a date; use YYYY-MM-DD such as 2026-12-24",
-    "date_from_datetime_parsing": "is not a date; use YYYY-MM-DD such as 2026-12-24",
-    "date_from_datetime_inexact": "is not a date; use YYYY-MM-DD such as 2026-12-24",
-    "path_type": "is not a path; use a quoted string",
-}
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    """`<dotted.key>: <what is wrong>` for one pydantic error."""
-    loc: tuple[str | int, ...] = tuple(part for part in error["loc"] if part != "[key]")
-    kind, given = error["type"], error.get("input")
-    if kind == "extra_forbidden":
-        import difflib
-
-        known = _known_keys(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"did you mean {close[0]}?" if close else f"valid keys here: {', '.join(known)}"
-        return f"{_dotted(loc)}: unknown key ({hint})"
-    if kind == "missing":
-        what = "missing; this key is required"
-    elif kind == "value_error":
-        what = str(error["msg"]).removeprefix("Value error, ")
-    elif kind == "literal_error":
-        what = f"{given!r} is not allowed; use {error['ctx']['expected']}"
-    elif kind == "string_pattern_mismatch":
-        what = f"{given!r} is not allowed; {_PATTERN_HINTS.get(error['ctx']['pattern'], 'see the example')}"
-    elif kind == "string_too_short" and error["ctx"]["min_length"] == 1:
-        what = "'' is empty; give a value or leave the key out"
-    elif kind == "list_type" and loc == ("webhooks",):
-        what = "is a single table; write each webhook as a [[webhooks]] block"
-    elif kind in _BOUNDS:
-        word, limit, ctx_key = _BOUNDS[kind]
-        bound = error["ctx"][ctx_key]
-        bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
-        what = f"{_shown(given)} is too {word}; use {limit} {bound}"
-    elif kind in _EXPECTED:
-        what = f"{_shown(given)} {_EXPECTED[kind]}"
-    else:
-        what = f"{_shown(given)} is not allowed: {str(error['msg']).lower()}"
-    return f"{_dotted(loc)}: {what}"
-
-
-_BOUNDS = {
-    "greater_than": ("small", "more than", "gt"),
-    "greater_than_equal": ("small", "at least", "ge"),
-    "less_than": ("large", "less than", "lt"),
-    "less_than_equal": ("large", "at most", "le"),
-    "string_too_short": ("short", "at least this many characters:", "min_length"),
-    "string_too_long": ("long", "at most this many characters:", "max_length"),
-}
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _dotted(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + (part if _BARE_KEY.match(part) else json.dumps(part))
-    return out or "(top level)"
-
-
-def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
-    """The valid key names of the table at `loc`."""
-    model: type[BaseModel] = Settings
-    for part in loc:
-        field = model.model_fields.get(str(part))
-        if isinstance(part, int) or field is None:
-            continue
-        inner = _model_in(field.annotation)
-        if inner is None:
-            return []
-        model = inner
-    return list(model.model_fields)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None

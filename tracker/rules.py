@@ -28,9 +28,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tracker.calendar import MAX_OFFSET_DAYS
 from tracker.errors import ConfigError, PackError
+from tracker.toml_errors import did_you_mean as did_you_mean  # re-exported: workflow and fields use it
+from tracker.toml_errors import validation_message
 
-_ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
-_PACK_ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=48)]
+_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+_PACK_ID_PATTERN = r"^[a-z][a-z0-9-]*$"
+_PATTERN_HINTS = {
+    _ID_PATTERN: "use lower-case letters, digits and _, starting with a letter",
+    _PACK_ID_PATTERN: "use lower-case letters, digits and -, starting with a letter (such as send-mediation)",
+}
+_ID = Annotated[str, Field(pattern=_ID_PATTERN, max_length=48)]
+_PACK_ID = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
 
 
 class _Strict(BaseModel):
@@ -450,14 +458,6 @@ def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], s
             )
 
 
-def did_you_mean(name: str, universe: Iterable[str]) -> str:
-    """` (did you mean 'x'?)` naming the closest of `universe` to a mistyped `name`, or nothing."""
-    import difflib  # only when a pack is wrong: start-up skips its import
-
-    close = difflib.get_close_matches(name, list(universe), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 # ------------------------------------------------------------------ loading
 
 
@@ -478,62 +478,7 @@ def parse_pack(raw: dict[str, Any], source: str, text: str = "") -> RulePack:
     try:
         return RulePack.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key" + did_you_mean(str(first["loc"][-1]), _known_keys(first["loc"]))
-        where = f"{key}" if key else "(top level)"
-        line = _line_of(text, first["loc"])
-        at = f" (line {line})" if line else ""
-        raise PackError(f"{source}: {where}{at}: {message}") from error
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] | None = RulePack
-    for part in loc[:-1]:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            # a dict key such as an event name: the model is the dict's value type
-            continue
-        model = _model_in(field.annotation)
-    return list(model.model_fields) if model else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
-    """Best-effort line number of a key path in TOML text, for error messages."""
-    if not text:
-        return None
-    names = [str(part) for part in loc if isinstance(part, str)]
-    lines = text.splitlines()
-    start = 0
-    found: int | None = None
-    for name in names:
-        for number in range(start, len(lines)):
-            line = lines[number].strip()
-            if line.startswith(("[", name)) and (
-                line.startswith(f"{name} ")
-                or line.startswith(f"{name}=")
-                or f".{name}]" in line
-                or f"[{name}]" in line
-                or f".{name}." in line
-                or f"[{name}." in line
-            ):
-                found, start = number + 1, number
-                break
-    return found
+        raise PackError(validation_message(error, RulePack, source, text, _PATTERN_HINTS)) from error
 
 
 def shipped_pack_dir() -> Path:
