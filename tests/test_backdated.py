@@ -65,7 +65,15 @@ def stored_clock_table(engine: Engine, ref: str) -> list[ClockRow]:
     k, c = schema.clocks.c, schema.cases.c
     query = (
         select(
-            k.clock, k.number, k.starts_on, k.due_on, k.stopped_on, k.ended_on, k.ended_by, k.exception_reason
+            k.clock,
+            k.number,
+            k.starts_on,
+            k.due_on,
+            k.stopped_on,
+            k.ended_on,
+            k.ended_by,
+            k.exception_reason,
+            k.excepted_on,
         )
         .join(schema.cases, c.id == k.case_id)
         .where(c.ref == ref)
@@ -82,9 +90,9 @@ def stored_clock_table(engine: Engine, ref: str) -> list[ClockRow]:
             _iso(ended),
             ended_by,
             reason,
-            clock_status(due, stopped, ended, reason is not None, AS_OF).value,
+            clock_status(due, stopped, ended, excepted_on, AS_OF).value,
         )
-        for clock, number, starts, due, stopped, ended, ended_by, reason in rows
+        for clock, number, starts, due, stopped, ended, ended_by, reason, excepted_on in rows
     )
 
 

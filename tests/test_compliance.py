@@ -233,9 +233,9 @@ def test_only_cancelled_and_excepted_clocks_are_no_data() -> None:
     pack = RULES.packs.latest(PACK_ID)
     facts = [
         ClockFact("M-1", "kpi5", "KPI 5", 1, "2025.1", D("2026-04-01"), D("2026-05-01"),
-                  ended_on=D("2026-04-10"), ended_by="withdrawn", final_status="cancelled"),
+                  ended_on=D("2026-04-10"), ended_by="withdrawn"),
         ClockFact("M-2", "kpi5", "KPI 5", 1, "2025.1", D("2026-04-01"), D("2026-05-01"),
-                  exception_reason="other_agreed", final_status="excepted"),
+                  excepted_on=D("2026-04-02"), exception_reason="other_agreed"),
     ]  # fmt: skip
     report = compute(pack, H1, TODAY, facts, [], [])
     assert counts(report, "kpi5") == (0, 0, 1, 0, 1, None)

@@ -721,10 +721,13 @@ def test_kpi4_from_a_decline_without_a_request() -> None:
     [("2026-02-03", MET), ("2026-02-05", MET), ("2026-02-06", BREACHED), ("2026-03-02", BREACHED)],
 )
 def test_kpi2_met_or_breached(notified_on: str, expected: ClockStatus) -> None:
-    case = case_at("requested").rec("la_notified", notified_on)
+    case = case_at("requested").rec("la_notified", notified_on)  # kpi2 due 2026-02-05
     assert case.clock("kpi2").stopped_on == D(notified_on)
-    assert case.status("kpi2", "2026-02-03") is expected  # stopped: the as-of date no longer matters
+    assert case.status("kpi2", notified_on) is expected
     assert case.status("kpi2") is expected
+    # As of the day before it stopped, the clock was still open (DOMAIN.md: status from its own dates).
+    before = D(notified_on) - dt.timedelta(days=1)
+    assert case.status("kpi2", before.isoformat()) is (BREACHED if before > D("2026-02-05") else RUNNING)
 
 
 @pytest.mark.parametrize(
@@ -754,9 +757,10 @@ def test_kpi3_running_then_breached_as_of(as_of: str, expected: ClockStatus) -> 
     ("issued_on", "expected"), [("2026-02-27", MET), ("2026-03-04", MET), ("2026-03-05", BREACHED)]
 )
 def test_kpi4_met_or_breached(issued_on: str, expected: ClockStatus) -> None:
-    case = case_at("held").rec("certificate_issued", issued_on, kind="after_mediation")
+    case = case_at("held").rec("certificate_issued", issued_on, kind="after_mediation")  # due 2026-03-04
     assert case.status("kpi4") is expected
-    assert case.status("kpi4", "2026-03-04") is expected
+    assert case.status("kpi4", issued_on) is expected
+    assert case.status("kpi4", "2026-02-26") is RUNNING  # before it stopped, still open
 
 
 @pytest.mark.parametrize(("as_of", "expected"), [("2026-03-04", RUNNING), ("2026-03-05", BREACHED)])

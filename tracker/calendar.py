@@ -130,6 +130,11 @@ class WorkingCalendar:
         for day in self.extra_closures:
             _check_in_range(day, "calendar.extra_closures")
 
+    def fingerprint(self) -> str:
+        """What the working days depend on: the deployment's closures and the `holidays` release."""
+        closures = ",".join(sorted(day.isoformat() for day in self.extra_closures))
+        return f"holidays {_holidays_release()}; closures {closures}"
+
     @cached_property
     def holidays(self) -> dict[dt.date, str]:
         """The statutory holidays of the indexed years with their names."""

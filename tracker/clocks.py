@@ -1,13 +1,17 @@
 """Clocks: the deadlines a rule pack starts, stops and cancels as a case's events arrive.
 
 A clock *instance* is one run of a pack's clock on one case (a rescheduled meeting gives `kpi3` a second
-instance and supersedes the first). Its status as of a date follows DOMAIN.md:
+instance and supersedes the first). Its status as of a date D follows DOMAIN.md, from its own dates alone
+(what happened after D had not happened on D):
 
-* **met**: stopped on or before its due date; **breached**: stopped after it, or not stopped and the as-of
-  date is after it, or ended by a cancelling event that came after it;
-* **running**: not stopped and the as-of date is on or before the due date;
-* **excepted**: an exception with an allowed reason was recorded while it ran;
-* **cancelled**: superseded, or ended by a cancelling event on or before its due date.
+* **excepted**: an exception with an allowed reason was recorded, on or before D, while it ran;
+* **met**: stopped on or before D and on or before its due date; **breached**: stopped (on or before D)
+  after its due date, or ended (on or before D) by a cancelling event after it, or still open on D and D
+  is after it;
+* **cancelled**: superseded, or ended by a cancelling event, on or before D and on or before its due date;
+* **running**: still open on D, and D is on or before the due date.
+
+A clock that starts after D did not exist on D: reports leave it out.
 
 Pure functions over frozen dataclasses; called by `tracker.workflow` while folding a case's events.
 """
@@ -37,14 +41,18 @@ class ClockStatus(StrEnum):
 
 
 def clock_status(
-    due_on: dt.date, stopped_on: dt.date | None, ended_on: dt.date | None, excepted: bool, as_of: dt.date
+    due_on: dt.date,
+    stopped_on: dt.date | None,
+    ended_on: dt.date | None,
+    excepted_on: dt.date | None,
+    as_of: dt.date,
 ) -> ClockStatus:
-    """DOMAIN.md's status rule, for a clock instance or a clock row read back for a report."""
-    if excepted:
+    """DOMAIN.md's status rule as of `as_of`, from a clock's own dates (an instance, or a clock row)."""
+    if excepted_on is not None and excepted_on <= as_of:
         return ClockStatus.EXCEPTED
-    if stopped_on is not None:
+    if stopped_on is not None and stopped_on <= as_of:
         return ClockStatus.MET if stopped_on <= due_on else ClockStatus.BREACHED
-    if ended_on is not None:
+    if ended_on is not None and ended_on <= as_of:
         return ClockStatus.CANCELLED if ended_on <= due_on else ClockStatus.BREACHED
     return ClockStatus.BREACHED if as_of > due_on else ClockStatus.RUNNING
 
@@ -57,6 +65,8 @@ class ClockException:
     until: dt.date | None
     note: str | None
     seq: int
+    on: dt.date
+    """The date of the exception event: the clock is excepted from then on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +100,8 @@ class ClockInstance:
 
     def status(self, as_of: dt.date) -> ClockStatus:
         """The status as of `as_of`."""
-        return clock_status(self.due_on, self.stopped_on, self.ended_on, self.exception is not None, as_of)
+        excepted_on = self.exception.on if self.exception is not None else None
+        return clock_status(self.due_on, self.stopped_on, self.ended_on, excepted_on, as_of)
 
     @property
     def final_status(self) -> ClockStatus | None:

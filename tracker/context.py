@@ -20,7 +20,7 @@ from tracker.config import Settings, load_config
 from tracker.dates import parse_date
 from tracker.errors import ConfigError
 from tracker.rules import PackRegistry, discover_packs
-from tracker.workflow import CaseRecord, Rules, project
+from tracker.workflow import CaseRecord, Rules
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -150,17 +150,7 @@ class Context:
             engine.dispose()
 
     def case(self, ref: str) -> CaseRecord:
-        """One case and its history, for reading (`show`); raises UnknownCase.
-
-        Straight from the SQLite file when `tracker.sqlite_read` can answer, which spares the command the
-        import of SQLAlchemy; through the store otherwise.
-        """
-        if "store" not in self.__dict__:
-            from tracker.sqlite_read import read_history
-
-            history = read_history(self.db_url, ref)
-            if history is not None:
-                return CaseRecord(project(self.rules, ref, history), tuple(history))
+        """One case and its history, for reading (`show`); raises UnknownCase."""
         return self.store.case(ref)
 
     @cached_property

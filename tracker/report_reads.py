@@ -1,22 +1,19 @@
-"""A compliance report's tallies, read from the store: the running counts, or grouped by the database.
+"""A compliance report's reads: set-based queries over the projections the append writes.
 
-`tracker.reporting.compliance_report` calls `read_tallies`, which reads the running counts kept at catch-up
-(`tracker.report_counts`) when they were made with the report's version of the pack. Otherwise (a report
-of an older version) `grouped_tallies` groups the report rows as follows; `compute_tallies` applies every
-counting rule to what either returns. The queries only *gather*: they group rows that agree on
-everything a rule reads (the clocks by KPI, due date and final status; the waits by their dates), count
-cases (by field value, last outcome, days to a step, flow step) and leave out voided events, so a year of a
-large service (~200,000 clocks, ~300,000 events) reaches Python as a few thousand rows instead of half a
-million. `tests/test_report_reads.py` holds every tally to the one `tracker.compliance.tally` makes from
-the fold's facts, on SQLite and PostgreSQL.
+`tracker.reporting.compliance_report` reads a period's *tallies* here (`read_tallies`) and its clock lines
+(`StoreClockLines`), and hands them to the pure `tracker.compliance.compute_tallies`, which owns every
+counting rule. The queries only *gather*, from `cases`, `clocks` and `events` as they are: they group the
+clocks by every date the status rule reads (their status as of the report's date is judged in Python), the
+waits by their dates, and count cases by field value, last outcome and days to each step, leaving voided
+events out; so a year of a large service (~200,000 clocks, ~300,000 events) reaches Python as a few
+thousand rows. `tests/test_report_reads.py` holds every tally to the one `tracker.compliance.tally` makes
+from the fold's facts, on SQLite and PostgreSQL.
 
-Clocks and events are read from `report_clocks` and `report_events` (migration 0004: their rows with the
-case's pack, reference, caseworker and opening date, stored in the order reports read them), the case
-fields of the referrals from `cases`; voided events are left out by a look-up of the few corrections.
+Reads never write. `snapshot` pins one read transaction for every read of a report inside it, so the
+figures and the clock lines a format iterates later come from one view of the database; a report on
+projections computed with other rules (a pack or the calendar changed since) is refused until `rebuild`.
 
-The tallies are read in the caller's read transaction (`tracker.report_db.reading`: an open `snapshot`'s,
-so the clocks counted are the clocks its lines list), except the referrals: a second thread reads them
-meanwhile, in a transaction of its own. An adapter: SQLAlchemy; knows no rule pack by name.
+An adapter: SQLAlchemy Core, the same statements on SQLite and PostgreSQL; knows no rule pack by name.
 """
 
 from __future__ import annotations
@@ -24,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +34,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    collate,
     func,
     literal,
     null,
@@ -45,11 +44,16 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from tracker import schema
+from tracker.clocks import clock_status
 from tracker.compliance import (
+    LISTED,
     ActivityFact,
     ClockCount,
+    ClockLine,
+    ClockLines,
     FeedbackFact,
     ReferralTally,
     SurveyFact,
@@ -61,16 +65,90 @@ from tracker.compliance import (
     step_events,
     text_fields,
 )
-from tracker.db import transaction
-from tracker.driver_rows import Values, fetch_rows, rows_on
-from tracker.events import VOIDS, upcast
+from tracker.compliance.selection import owner_shown
+from tracker.db import error_summary, transaction
+from tracker.errors import OperationFailed, StoreUnavailable
+from tracker.events import upcast
 from tracker.fields import JsonValue
 from tracker.periods import Period
-from tracker.report_db import reading, snapshot
-from tracker.report_sql import counted_tallies
 from tracker.rules import FieldType, PackRegistry, RulePack
+from tracker.store import voided_events
+from tracker.workflow import Rules
 
-_R, _E, _C = schema.report_clocks.c, schema.report_events.c, schema.cases.c
+_K, _E, _C = schema.clocks.c, schema.events.c, schema.cases.c
+
+
+class StaleProjections(OperationFailed):
+    """The projections were computed with other rules than the ones loaded: `rebuild` recomputes them."""
+
+
+# ---------------------------------------------------------------------------------------------- snapshot
+
+_pinned: ContextVar[Connection | None] = ContextVar("caseclock_report_snapshot", default=None)
+
+
+@contextmanager
+def snapshot(engine: Engine, rules: Rules) -> Iterator[None]:
+    """Make every report read inside the block (in this thread) share one read transaction.
+
+    SQLite's read transaction sees one snapshot (WAL: writers carry on meanwhile); PostgreSQL's is
+    REPEATABLE READ for the same effect. Nested use shares the outer snapshot. Refused (StaleProjections)
+    when the projections were computed with other rules than `rules`.
+    """
+    if _pinned.get() is not None:
+        yield
+        return
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                check_current(connection, rules)
+                token = _pinned.set(connection)
+                try:
+                    yield
+                finally:
+                    _pinned.reset(token)
+    except (OperationalError, ProgrammingError) as error:
+        raise StoreUnavailable(f"database unavailable: {error_summary(error)}") from None
+
+
+def check_current(connection: Connection, rules: Rules) -> None:
+    """Refuse projections computed with other rules (none recorded: nothing was ever written, all fine)."""
+    made_with = connection.execute(select(schema.projection_rules.c.fingerprint)).scalar()
+    if made_with is not None and made_with != rules.fingerprint():
+        raise StaleProjections(
+            "the cases were last computed with other rules (a rule pack, its settings or the calendar "
+            "changed since, or the database was upgraded): run `caseclock rebuild`, then report again"
+        )
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """The open `snapshot`'s connection, else a read transaction of its own."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        yield pinned
+        return
+    with transaction(engine, write=False) as connection:
+        yield connection
+
+
+def _rows(connection: Connection, query: Any) -> list[Sequence[Any]]:
+    """Every row as the driver returns it: no per-value processing (a year's reads are a million values)."""
+    result = connection.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+class _Dates(dict[Any, Any]):
+    """Driver values into dates, once per distinct value: SQLite gives dates as ISO text."""
+
+    def __missing__(self, value: Any) -> Any:
+        day = self[value] = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        return day
 
 
 # ---------------------------------------------------------------------------------------------- tallies
@@ -81,137 +159,73 @@ def read_tallies(
 ) -> Tallies:
     """The tallies of `pack`'s cases for `period` as of `as_of` (see `tracker.compliance.Tallies`).
 
-    Read from the running counts (`tracker.report_counts`) when they were made with this version of the
-    pack, else grouped from the report rows (`grouped_tallies`); in the caller's `snapshot` when one is
-    open (so that they count the clocks its lines list), else in one of its own.
-    """
-    with snapshot(engine, packs), reading(engine) as connection:
-        counted = counted_tallies(rows_on(connection), Values(connection).dates, pack, period, as_of)
-    if counted is not None:
-        return counted
-    return grouped_tallies(engine, packs, pack, period, as_of)
-
-
-def grouped_tallies(
-    engine: Engine, packs: PackRegistry, pack: RulePack, period: Period, as_of: dt.date
-) -> Tallies:
-    """`read_tallies` the long way: grouping the period's report rows (the counts are of another version).
-
-    The referrals, the longest read, go to a second thread with a read transaction of its own while this
-    one reads the rest: the database does most of the work, so on a machine with two cores the two overlap.
+    Read in the caller's `snapshot` when one is open (so that they count the clocks its lines list), else
+    in a read transaction of their own.
     """
     voided = voided_events(packs, pack.id)
-    with (
-        snapshot(
-            engine, packs
-        ),  # the caller's, or one of its own (which brings the report tables up to date)
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseclock-report") as pool,
-    ):
-        referrals = pool.submit(_read_alone, engine, _referrals, pack, period, voided)
-        with reading(engine) as connection:
-            values = Values(connection)
-            clocks = _clock_counts(connection, values, pack, period)
-            waits = _waits(connection, values, pack, period, as_of)
-            flow = _flow(connection, pack, period, voided)
-            surveys = _surveys(connection, values, pack, period, voided)
-            feedback = _feedback(connection, values, pack, period, voided)
-            activities = _activities(connection, values, pack, period, voided)
+    with reading(engine) as connection:
+        dates = _Dates()
         return Tallies(
-            clocks=clocks,
-            surveys=surveys,
-            referrals=referrals.result(),
-            feedback=feedback,
-            flow=flow,
-            activities=activities,
-            waits=waits,
+            clocks=_clock_counts(connection, dates, pack, period, as_of),
+            surveys=_surveys(connection, dates, pack, period, voided),
+            referrals=_referrals(connection, dates, pack, period, voided),
+            feedback=_feedback(connection, pack, period, voided),
+            flow=_flow(connection, pack, period, voided),
+            activities=_activities(connection, dates, pack, period, voided),
+            waits=_waits(connection, dates, pack, period, as_of),
         )
 
 
-def _read_alone(
-    engine: Engine,
-    read: Callable[[Connection, Values, RulePack, Period, Select[Any] | None], ReferralTally],
-    pack: RulePack,
-    period: Period,
-    voided: Select[Any] | None,
-) -> ReferralTally:
-    """`read` in a read transaction of its own (in another thread)."""
-    with transaction(engine, write=False) as connection:
-        return read(connection, Values(connection), pack, period, voided)
+def _of_pack(pack: RulePack) -> ColumnElement[bool]:
+    return _C.pack == pack.id
 
 
 def _clock_counts(
-    connection: Connection, values: Values, pack: RulePack, period: Period
+    connection: Connection, dates: _Dates, pack: RulePack, period: Period, as_of: dt.date
 ) -> tuple[ClockCount, ...]:
-    """The clocks due in the period, grouped as `ClockCount.key_of` groups them."""
-    still_open = _R.final_status.is_(None)
-    keys = [
-        _R.clock,
-        _R.kpi,
-        _R.pack_version,
-        _R.due_on,
-        _R.final_status,
-        case((still_open, _R.stopped_on)),
-        case((still_open, _R.ended_on)),
-        case((and_(still_open, _R.exception_reason.is_not(None)), 1), else_=0),
-    ]
+    """The clocks due in the period that had started by `as_of`, grouped as `ClockCount.key_of` does."""
+    keys = [_K.clock, _K.kpi, _K.pack_version, _K.due_on, _K.stopped_on, _K.ended_on, _K.excepted_on]
     query = (
         select(*keys, func.count())
-        .where(_R.pack == pack.id, _R.due_on >= period.start, _R.due_on <= period.end)
+        .join_from(schema.clocks, schema.cases, _C.id == _K.case_id)
+        .where(_of_pack(pack), _K.due_on >= period.start, _K.due_on <= period.end, _K.starts_on <= as_of)
         .group_by(*keys)
     )
-    date = values.date
     return tuple(
-        ClockCount(clock, kpi, version, date(due), final, date(stopped), date(ended), bool(excepted), count)
-        for clock, kpi, version, due, final, stopped, ended, excepted, count in fetch_rows(connection, query)
+        ClockCount(clock, kpi, version, dates[due], dates[stopped], dates[ended], dates[excepted], count)
+        for clock, kpi, version, due, stopped, ended, excepted, count in _rows(connection, query)
     )
 
 
 def _waits(
-    connection: Connection, values: Values, pack: RulePack, period: Period, as_of: dt.date
+    connection: Connection, dates: _Dates, pack: RulePack, period: Period, as_of: dt.date
 ) -> tuple[WaitFact, ...]:
     """The clocks that stopped in the period or were waiting at its end (or the as-of date), grouped."""
     at = min(period.end, as_of)
-    keys = [_R.clock, _R.starts_on, _R.stopped_on, _R.ended_on]
+    keys = [_K.clock, _K.starts_on, _K.stopped_on, _K.ended_on]
     query = (
         select(*keys, func.count())
+        .join_from(schema.clocks, schema.cases, _C.id == _K.case_id)
         .where(
-            _R.pack == pack.id,
+            _of_pack(pack),
             or_(
-                and_(_R.stopped_on >= period.start, _R.stopped_on <= period.end),
+                and_(_K.stopped_on >= period.start, _K.stopped_on <= period.end),
                 and_(
-                    _R.starts_on <= at,
-                    or_(_R.stopped_on.is_(None), _R.stopped_on > at),
-                    or_(_R.ended_on.is_(None), _R.ended_on > at),
+                    _K.starts_on <= at,
+                    or_(_K.stopped_on.is_(None), _K.stopped_on > at),
+                    or_(_K.ended_on.is_(None), _K.ended_on > at),
                 ),
             ),
         )
         .group_by(*keys)
     )
-    date = values.date
     return tuple(
-        WaitFact(clock, date(starts), date(stopped), date(ended), count)
-        for clock, starts, stopped, ended, count in fetch_rows(connection, query)
+        WaitFact(clock, dates[starts], dates[stopped], dates[ended], count)
+        for clock, starts, stopped, ended, count in _rows(connection, query)
     )
 
 
 # ---------------------------------------------------------------------------------------------- events
-
-
-def voided_events(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
-    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be).
-
-    Also what `Store.report_events` (imports) leaves out.
-    """
-    corrections = sorted(
-        {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
-    )
-    if not corrections:
-        return None
-    # From `events`, whose index leads with the type: a case's id is unique across packs, so the
-    # corrections of other packs' cases match nothing here.
-    events = schema.events.c
-    voids = events.data[VOIDS].as_integer()
-    return select(events.case_id, voids).where(events.type.in_(corrections), voids.is_not(None))
 
 
 def _live(voided: Select[Any] | None) -> list[ColumnElement[bool]]:
@@ -219,9 +233,14 @@ def _live(voided: Select[Any] | None) -> list[ColumnElement[bool]]:
     return [] if voided is None else [tuple_(_E.case_id, _E.seq).not_in(voided)]
 
 
+def _events(*columns: Any) -> Select[Any]:
+    """Events with their case's columns at hand."""
+    return select(*columns).join_from(schema.events, schema.cases, _C.id == _E.case_id)
+
+
 def _dated(pack: RulePack, types: Sequence[str], period: Period) -> list[ColumnElement[bool]]:
     return [
-        _E.pack == pack.id,
+        _of_pack(pack),
         _E.type.in_(types),
         _E.occurred_on >= period.start,
         _E.occurred_on <= period.end,
@@ -236,16 +255,16 @@ def _flow(
     if not steps:
         return {}
     query = (
-        select(_E.type, func.count(_E.case_id.distinct()))
+        _events(_E.type, func.count(_E.case_id.distinct()))
         .where(*_dated(pack, steps, period), *_live(voided))
         .group_by(_E.type)
     )
-    found: dict[str, int] = {kind: cases for kind, cases in fetch_rows(connection, query)}
+    found: dict[str, int] = {kind: cases for kind, cases in _rows(connection, query)}
     return {step: int(found.get(step, 0)) for step in steps}
 
 
 def _surveys(
-    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, dates: _Dates, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[SurveyFact, ...]:
     """The surveys dated in the period: the answers the report reads, and the case's group."""
     spec = pack.satisfaction
@@ -254,25 +273,22 @@ def _surveys(
     keys = list(dict.fromkeys([spec.question, *spec.other_questions, *text_fields(pack, spec.event)]))
     # The group is a case field, which can change after the survey: read it from the case.
     group = _C.fields[spec.by_field].as_string() if spec.by_field else null()
-    query = select(_E.ref, _E.occurred_on, group, *(_E.data[key].as_string() for key in keys)).where(
+    query = _events(_C.ref, _E.occurred_on, group, *(_E.data[key].as_string() for key in keys)).where(
         *_dated(pack, [spec.event], period), *_live(voided)
     )
-    if spec.by_field:
-        query = query.join(schema.cases, _C.id == _E.case_id)
-    date = values.date
     return tuple(
         SurveyFact(
             ref,
-            date(on),
+            dates[on],
             {key: value for key, value in zip(keys, answers, strict=True) if value is not None},
             by,
         )
-        for ref, on, by, *answers in fetch_rows(connection, query)
+        for ref, on, by, *answers in _rows(connection, query)
     )
 
 
 def _feedback(
-    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[FeedbackFact, ...]:
     """The feedback events dated in the period, with their exportable choice and yes/no values."""
     kinds = (FieldType.CHOICE, FieldType.BOOLEAN)
@@ -280,9 +296,8 @@ def _feedback(
     if not events:
         return ()
     found = []
-    # One type at a time: for several, SQLite's planner (without statistics) reads every event of the pack.
     for event in events:
-        query = select(_E.ref, _E.occurred_on, _E.seq, _E.data).where(
+        query = _events(_C.ref, _E.occurred_on, _E.seq, _E.data).where(
             *_dated(pack, [event], period), *_live(voided)
         )
         fields = pack.events[event].fields
@@ -297,7 +312,7 @@ def _feedback(
 
 
 def _activities(
-    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, dates: _Dates, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> tuple[ActivityFact, ...]:
     """The sessions dated in the period: type, length (minutes) and mode."""
     spec = pack.reporting.activity
@@ -305,13 +320,12 @@ def _activities(
         return ()
     length = _E.data[spec.length_field].as_string() if spec.length_field else null()
     mode = _E.data[spec.mode_field].as_string() if spec.mode_field else null()
-    query = select(_E.ref, _E.occurred_on, _E.data[spec.type_field].as_string(), length, mode).where(
+    query = _events(_C.ref, _E.occurred_on, _E.data[spec.type_field].as_string(), length, mode).where(
         *_dated(pack, [spec.event], period), *_live(voided)
     )
-    date = values.date
     return tuple(
-        ActivityFact(ref, date(on), activity, _integer(minutes) if spec.length_field else None, kind)
-        for ref, on, activity, minutes, kind in fetch_rows(connection, query)
+        ActivityFact(ref, dates[on], activity, _integer(minutes) if spec.length_field else None, kind)
+        for ref, on, activity, minutes, kind in _rows(connection, query)
     )
 
 
@@ -329,16 +343,17 @@ def _integer(text: str | None) -> int | None:
 
 
 def _referrals(
-    connection: Connection, values: Values, pack: RulePack, period: Period, voided: Select[Any] | None
+    connection: Connection, dates: _Dates, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> ReferralTally:
     """The cases opened in the period: by day, type and breakdown field; their outcomes and steps."""
-    opened = and_(_C.pack == pack.id, _C.opened_on >= period.start, _C.opened_on <= period.end)
     names = [name for name, _spec in breakdown_fields(pack)]
-    query = select(_C.opened_on, _C.case_type, _field_values(connection.dialect.name, names)).where(opened)
-    rows = fetch_rows(connection, query)
+    query = select(_C.opened_on, _C.case_type, _field_values(connection.dialect.name, names)).where(
+        _opened_in(pack, period)
+    )
+    rows = _rows(connection, query)
     days: Counter[dt.date] = Counter()
     for day, n in Counter(row[0] for row in rows).items():
-        days[values.date(day)] += n
+        days[dates[day]] += n
     types = Counter(row[1] for row in rows)
     fields: dict[str, Counter[JsonValue]] = {name: Counter() for name in names}
     if names:
@@ -348,6 +363,10 @@ def _referrals(
                 fields[name][value] += n
     outcomes, steps = _outcomes_and_steps(connection, pack, period, voided)
     return ReferralTally(days, dict(types), fields, outcomes, steps)
+
+
+def _opened_in(pack: RulePack, period: Period) -> ColumnElement[bool]:
+    return and_(_of_pack(pack), _C.opened_on >= period.start, _C.opened_on <= period.end)
 
 
 def _field_values(dialect: str, names: Sequence[str]) -> ColumnElement[Any]:
@@ -381,7 +400,7 @@ def _outcomes_and_steps(
     if not types:
         return outcomes, found_steps
     dialect = connection.dialect.name
-    columns = [_E.opened_on.label("opened_on")]
+    columns = [_C.opened_on.label("opened_on")]
     columns += [
         func.min(case((_E.type == event, _E.occurred_on))).label(f"s{i}") for i, event in enumerate(steps)
     ]
@@ -390,17 +409,9 @@ def _outcomes_and_steps(
         for i, (name, events) in enumerate(carriers.items())
     ]
     per_case = (
-        select(*columns)
-        # One range of the key (pack, opening date, case, seq), grouped in key order: wrapping the type in
-        # a function keeps SQLite's planner off the type index, which would read every such event ever.
-        .where(
-            _E.pack == pack.id,
-            _E.opened_on >= period.start,
-            _E.opened_on <= period.end,
-            func.coalesce(_E.type, "").in_(types),
-            *_live(voided),
-        )
-        .group_by(_E.opened_on, _E.case_id)
+        _events(*columns)
+        .where(_opened_in(pack, period), _E.type.in_(types), *_live(voided))
+        .group_by(_C.id, _C.opened_on)
         .cte("per_case")
     )
     parts = []
@@ -421,7 +432,7 @@ def _outcomes_and_steps(
             .group_by(value)
         )
     names = list(carriers)
-    for part, days_value, text_value, count in fetch_rows(connection, union_all(*parts)):
+    for part, days_value, text_value, count in _rows(connection, union_all(*parts)):
         if part.startswith("s"):
             found_steps[steps[int(part[1:])]][int(days_value)] += count
         else:
@@ -448,3 +459,81 @@ def _days_between(dialect: str, later: ColumnElement[Any], earlier: ColumnElemen
     if dialect == "postgresql":
         return later - earlier
     return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+# ---------------------------------------------------------------------------------------------- lines
+
+
+class StoreClockLines(ClockLines):
+    """A report's clock lines, read from `clocks` each time they are iterated, in the report's order.
+
+    Each pass is one read of the clocks due in the period (those that had started by the as-of date),
+    ordered by due date, reference, clock and number; inside a `snapshot` every pass sees the rows the
+    report's figures were counted from. The caseworker is shown only where the pack's owner field may leave
+    the provider.
+    """
+
+    def __init__(self, engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int) -> None:
+        self.engine, self.pack, self.period, self.as_of, self.total = engine, pack, period, as_of, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[ClockLine]:
+        return self._lines()
+
+    def of_clock(self, clock: str) -> Iterator[ClockLine]:
+        return self._lines(_K.clock == clock)
+
+    def listed(self) -> Iterator[ClockLine]:
+        # Only clocks that were not stopped or ended on time can be listed: judged line by line below.
+        return (line for line in self._lines() if line.status in LISTED)
+
+    def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
+        owner = _C.owner if owner_shown(self.pack) else null()
+        with reading(self.engine) as connection:
+            ref: ColumnElement[Any] = _C.ref
+            if connection.dialect.name == "postgresql":
+                ref = collate(_C.ref, "C")  # by code point, as SQLite and Python order text
+            query = (
+                select(
+                    _C.ref,
+                    _K.clock,
+                    _K.kpi,
+                    _K.number,
+                    _K.pack_version,
+                    _K.starts_on,
+                    _K.due_on,
+                    _K.stopped_on,
+                    _K.ended_on,
+                    _K.ended_by,
+                    _K.excepted_on,
+                    _K.exception_reason,
+                    _K.exception_until,
+                    owner,
+                )
+                .join_from(schema.clocks, schema.cases, _C.id == _K.case_id)
+                .where(
+                    _of_pack(self.pack),
+                    _K.due_on >= self.period.start,
+                    _K.due_on <= self.period.end,
+                    _K.starts_on <= self.as_of,
+                    *where,
+                )
+                .order_by(_K.due_on, ref, _K.clock, _K.number)
+            )
+            result = connection.execute(query)
+            try:
+                dates, as_of = _Dates(), self.as_of
+                while batch := result.cursor.fetchmany(5000):
+                    for row in batch:
+                        ref_, clock, kpi, number, version, starts, due, stop, end, by, exc, *rest = row
+                        why, until, who = rest
+                        due, stop, end, exc = dates[due], dates[stop], dates[end], dates[exc]
+                        status = clock_status(due, stop, end, exc, as_of)
+                        yield ClockLine(
+                            ref_, clock, kpi, number, version, dates[starts], due, stop, end, by, exc, why,
+                            dates[until], who, status,
+                        )  # fmt: skip
+            finally:
+                result.close()

@@ -2,11 +2,11 @@
 
 `compliance_report` is what the TUI's compliance screen and `caseclock export` (every format) both call, so
 the screen and the files a commissioner receives can never disagree. It reads the period's *tallies* with a
-handful of set-based queries (`tracker.report_reads`: the clocks grouped by KPI, due date and final status;
-the referrals counted by field value, outcome and days to each step; the flow steps; the waits grouped by
-their dates) and hands them to the pure `tracker.compliance.compute_tallies`, which owns every counting
-rule. The clock lines (a year of a large service lists ~200,000; `tracker.report_lines`) are read as well,
-or, for the exports, when a format iterates them (`lazy_clocks`), inside the same `report_snapshot`.
+handful of set-based queries over the projections (`tracker.report_reads`: the clocks grouped by KPI and
+their dates; the referrals counted by field value, outcome and days to each step; the flow steps; the waits
+grouped by their dates) and hands them to the pure `tracker.compliance.compute_tallies`, which owns every
+counting rule. The clock lines (a year of a large service lists ~200,000) are read as well, or, for the
+exports, when a format iterates them (`lazy_clocks`), inside the same `report_snapshot`. Reads never write.
 
 An adapter: may use the store (SQLAlchemy); knows no rule pack by name.
 """
@@ -20,9 +20,7 @@ from contextlib import contextmanager
 from tracker.compliance import ComplianceReport, LineTuple, compute_tallies
 from tracker.compliance.selection import report_version
 from tracker.periods import Period
-from tracker.report_db import snapshot
-from tracker.report_lines import clock_lines
-from tracker.report_reads import read_tallies
+from tracker.report_reads import StoreClockLines, read_tallies, snapshot
 from tracker.store import Store
 
 
@@ -44,7 +42,7 @@ def compliance_report(
         store: The event store to read.
         pack_id: The rule pack reported (None: the first enabled pack).
         period: The reporting period (`tracker.periods.parse_period`).
-        as_of: 'Today' for the clocks still open (the CLI's `--as-of`).
+        as_of: 'Today' for the clocks' statuses: what had happened by then (the CLI's `--as-of`).
         suppress: Show counts of 1-4 people in breakdowns as "<5" (off: `--no-suppression`).
         lazy_clocks: Read the report's clock lines from the store each time they are iterated, instead of
             holding them (a year's exports); use it inside `report_snapshot` so that they are the clocks
@@ -53,12 +51,13 @@ def compliance_report(
     Raises:
         InvalidValue: `pack_id` is not an enabled pack.
         StoreUnavailable: the database cannot be read.
+        StaleProjections: the projections were computed with other rules; `rebuild` first.
     """
     pack = report_version(store.rules.packs, pack_id, period)
-    with snapshot(store.engine, store.rules.packs):
+    with snapshot(store.engine, store.rules):
         tallies = read_tallies(store.engine, store.rules.packs, pack, period, as_of)
         total = sum(group.instances for group in tallies.clocks)
-        lines = clock_lines(store.engine, pack, period, as_of, total)
+        lines = StoreClockLines(store.engine, pack, period, as_of, total)
         listing = lines if lazy_clocks else LineTuple(tuple(lines))
     return compute_tallies(
         pack, period, as_of, tallies, listing, suppress=suppress, calendar=store.rules.calendar
@@ -71,5 +70,5 @@ def report_snapshot(store: Store) -> Iterator[None]:
 
     Writers are not blocked: SQLite readers see a snapshot (WAL), PostgreSQL's is REPEATABLE READ.
     """
-    with snapshot(store.engine, store.rules.packs):
+    with snapshot(store.engine, store.rules):
         yield

@@ -1,8 +1,8 @@
 """The database schema revision this release reads and writes.
 
-Kept apart from `tracker.schema` (the SQLAlchemy tables) so that code which only checks the revision, such
-as `tracker.sqlite_read`, does not import SQLAlchemy.
+Kept apart from `tracker.schema` (the SQLAlchemy tables) so that code which only checks the revision need
+not import SQLAlchemy.
 """
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 """The Alembic revision (`tracker/migrations/versions`) this release's code expects."""

@@ -3,27 +3,17 @@
 * `cases`: one row per case: the projection of its events (state, fields, the next open clock).
 * `events`: the append-only history; `UNIQUE(case_id, seq)` is the concurrency guard, and database
   triggers (created by the first migration) refuse any UPDATE or DELETE.
-* `clocks`: one row per clock instance: the projection of the clocks. `final_status` is NULL while the
-  clock is open; whether an open clock is running or breached depends on the as-of date of the query.
+* `clocks`: one row per clock instance: the projection of the clocks. Its status as of a date follows from
+  its own dates (started, due, stopped, ended, excepted: `tracker.clocks.clock_status`); `final_status` is
+  the status once no date can change it, NULL while the clock is open (the alert pass's working set).
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.outbox`), recorded before it is sent;
   `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
-* `report_clocks` and `report_events`: the clocks and events as compliance reports read them (migration
-  0004), each row with its case's pack and reference (and caseworker, opening date). They are copies,
-  brought up to date before a report is read (`tracker.report_tables.catch_up`, migration 0005) from the
-  notes in `report_stale`: a trigger on `events` notes the case of every event written, one on `cases` a
-  case whose reference, pack, opening date or caseworker changed. `report_clocks` is stored in report
-  order (pack, due date, reference, clock, number), so a period's clocks are one range read in the order
-  they are listed; `report_events` by (pack, opening date, case, seq), so the events of the cases opened in
-  a period are one range, and indexed by (pack, type, date) for the steps and surveys dated in it. Voided
-  events stay in `report_events`, as in `events`: reports leave them out when they read. The opening
-  event's payload (the case's fields, names and contacts) is not copied. `report_clocks.line` holds a final
-  clock's line of the JSON export, rendered as it is copied, and `report_day_lines` each day's lines joined
-  (migration 0006).
-* `report_counts`: the running sums of what reports count, per pack, kind, day and key
-  (`tracker.compliance.counts`), so a year's tallies are a few thousand rows; `report_count_packs` holds
-  the pack version the sums were made with, and `report_cases` the case columns counted (as the report
-  rows hold the clocks and events counted), so a recount can take off what a case counted before. Kept by
-  the same catch-up (`tracker.report_counts`, migration 0006).
+* `projection_rules`: one row, the fingerprint of the rules (packs and calendar) the `cases` and `clocks`
+  projections were last computed with (`Rules.fingerprint`): a report on projections computed with other
+  rules is refused until `rebuild` (migration 0007).
+
+Compliance reports read `cases`, `clocks` and `events` as they are (`tracker.report_reads`): nothing is
+copied or kept for them.
 
 The schema itself is created and upgraded by Alembic (`tracker/migrations`); `SCHEMA_HEAD` is the revision
 this code expects. Used by `tracker.store` and `tracker.outbox`.
@@ -148,6 +138,7 @@ clocks = Table(
     Column("exception_until", Date),
     Column("exception_note", Text),
     Column("final_status", String(16)),
+    Column("excepted_on", Date),
     Index("ix_clocks_due_on", "due_on"),
     # The alert pass's working set (migration 0002): open clocks by due date, without the closed ones.
     Index(
@@ -184,103 +175,10 @@ alert_outbox = Table(
     Index("ix_alert_outbox_status_id", "status", "id"),
 )
 
-# The reference sorts by code point on PostgreSQL too (as on SQLite and in Python): reports list clocks in
-# primary-key order.
-_Ref = String(64).with_variant(String(64, collation="C"), "postgresql")
-
-report_clocks = Table(
-    "report_clocks",
+projection_rules = Table(
+    "projection_rules",
     metadata,
-    Column("pack", String(48), primary_key=True),
-    Column("due_on", Date, primary_key=True),
-    Column("ref", _Ref, primary_key=True),
-    Column("clock", String(48), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("case_id", _Id, nullable=False),
-    Column("kpi", String(32), nullable=False),
-    Column("pack_version", String(32), nullable=False),
-    Column("starts_on", Date, nullable=False),
-    Column("stopped_on", Date),
-    Column("ended_on", Date),
-    Column("ended_by", String(48)),
-    Column("exception_reason", String(48)),
-    Column("exception_until", Date),
-    Column("final_status", String(16)),
-    Column("owner", String(200)),
-    # The clock's line of an export's JSON while its status is final, without the caseworker (whom a pack
-    # may keep from the commissioner): written at catch-up, so a year's lines need no rendering when read.
-    Column("line", Text),
-    Index("ux_report_clocks_clock", "case_id", "clock", "number", unique=True),
-    sqlite_with_rowid=False,
-)
-"""One row per clock instance (no note: reports never show one); see the module docstring."""
-
-report_events = Table(
-    "report_events",
-    metadata,
-    Column("pack", String(48), primary_key=True),
-    Column("opened_on", Date, primary_key=True),
-    Column("case_id", _Id, primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("type", String(48), nullable=False),
-    Column("occurred_on", Date, nullable=False),
-    Column("ref", String(64), nullable=False),
-    Column("data", Json),  # None for the opening event: its payload is the case's fields (in `cases`)
-    Index("ix_report_events_type", "pack", "type", "occurred_on", "case_id"),
-    Index("ix_report_events_case", "case_id", "seq"),
-    sqlite_with_rowid=False,
-)
-"""One row per event (voided ones too, as in `events`); see the module docstring."""
-
-report_stale = Table(
-    "report_stale",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("case_id", _Id, nullable=False),
-)
-"""A note per write since the last catch-up: the report rows of its case are out of date (migration 0005)."""
-
-report_day_lines = Table(
-    "report_day_lines",
-    metadata,
-    Column("pack", String(48), primary_key=True),
-    Column("due_on", Date, primary_key=True),
-    Column("lines", Text),
-    sqlite_with_rowid=False,
-)
-"""A day's final clock lines joined for the JSON export; NULL while one is open (`tracker.report_days`)."""
-
-report_counts = Table(
-    "report_counts",
-    metadata,
-    Column("pack", String(48), primary_key=True),
-    Column("kind", String(16), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("key", Text, primary_key=True),
-    Column("since", Date),
-    Column("n", Integer, nullable=False),
-    sqlite_with_rowid=False,
-)
-"""The running sums of the cases' count rows (`tracker.compliance.counts`), per pack (migration 0006)."""
-
-report_cases = Table(
-    "report_cases",
-    metadata,
-    Column("case_id", _Id, primary_key=True),
-    Column("pack", String(48), nullable=False),
-    Column("ref", String(64), nullable=False),
-    Column("case_type", String(48), nullable=False),
-    Column("state", String(48), nullable=False),
-    Column("opened_on", Date, nullable=False),
-    Column("closed_on", Date),
-    Column("fields", Json, nullable=False),
-)
-"""The columns of `cases` the counts read, as of the last catch-up: what a case counted, to take off again."""
-
-report_count_packs = Table(
-    "report_count_packs",
-    metadata,
-    Column("pack", String(48), primary_key=True),
+    Column("id", Integer, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
 )
-"""The pack version each pack's counts were made with (`tracker.compliance.counts.fingerprint`)."""
+"""The fingerprint of the rules the projections were computed with (one row, id 1; migration 0007)."""

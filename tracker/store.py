@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, delete, func, insert, null, or_, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, null, or_, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -28,9 +28,9 @@ from tracker import schema
 from tracker.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.db import dbapi_transaction, transaction
 from tracker.errors import ConcurrencyError, EventRefused, UnknownCase
-from tracker.events import Event, stored_event, upcast
+from tracker.events import VOIDS, Event, stored_event, upcast
 from tracker.prepared import Prepared
-from tracker.report_tables import catch_up_in, refresh_clocks
+from tracker.rules import PackRegistry
 from tracker.workflow import CaseRecord as CaseRecord  # re-exported: readers of the store take it from here
 from tracker.workflow import CaseState, Fact, Rules, advance, decide, decide_open, decide_void, project
 
@@ -107,6 +107,8 @@ class _WriteStatements:
         self.insert_clock = Prepared(_INSERT_CLOCKS.inline(), dialect, _CLOCK_COLUMNS)
         self.update_clock = Prepared(_UPDATE_CLOCK, dialect)
         self.delete_clock = Prepared(_DELETE_CLOCK, dialect)
+        self.find_stamp = Prepared(select(schema.projection_rules.c.id), dialect)
+        self.stamp = Prepared(insert(schema.projection_rules), dialect, ("id", "fingerprint"))
 
     def update_case(self, columns: tuple[str, ...]) -> Prepared:
         """The guarded UPDATE of a case row that sets `columns` (a handful of combinations occur)."""
@@ -175,6 +177,7 @@ class Store:
         # locked row's is exactly the case's history, and the next write on it needs no read and refold.
         self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
         self._recent_lock = threading.Lock()
+        self._stamped = False  # whether this Store has seen the rules stamp in place (`open_case`)
 
     @property
     def _sql(self) -> _WriteStatements:
@@ -238,6 +241,10 @@ class Store:
             case_id = int(inserted[0])
             sql.insert_event.run(cursor, _event_row(case_id, event))
             _write_clocks(self._sql, cursor, case_id, state)
+            # The first case of a new database records the rules its projections follow.
+            if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
+                sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
+        self._stamped = True
         self._remember(case_id, [event], state)
         return state
 
@@ -354,9 +361,7 @@ class Store:
                     batch = []
             if batch:
                 count += self._insert_batch(connection, batch, now)
-            catch_up_in(
-                connection, self.rules.packs
-            )  # the report rows of a whole import, before the report that follows it
+            self._stamp_new(connection)
         return count
 
     def _insert_batch(
@@ -384,7 +389,6 @@ class Store:
     def rebuild(self, now: dt.datetime, progress: Callable[[int], None] | None = None) -> int:
         """Recompute every case's projection from its events, in one transaction; returns the case count."""
         done = 0
-        moved: list[int] = []
         cases = schema.cases.c
         with self._writing() as connection:
             last_id = 0
@@ -414,12 +418,41 @@ class Store:
                     _REPLACE_CASE,
                     [{"b_case_id": case_id, **_set_values(state, now)} for case_id, state in states.items()],
                 )
-                moved += _rewrite_clocks(connection, first_id, last_id, states)
+                current = connection.execute(
+                    select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
+                )
+                old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
+                new = [row for case_id, state in states.items() for row in _clock_rows(case_id, state)]
+                _ClockChanges.of(old, new).run(lambda statement, rows: connection.execute(statement, rows))
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
-            refresh_clocks(connection, self.rules.packs, moved)
+            self._stamp(connection)
         return done
+
+    # ------------------------------------------------------------------ the rules the projections follow
+
+    def _stamp(self, connection: Connection) -> None:
+        """Record that the projections now follow the loaded rules (`tracker.report_reads.check_current`)."""
+        rules = schema.projection_rules
+        connection.execute(rules.delete())
+        connection.execute(rules.insert().values(id=1, fingerprint=self.rules.fingerprint()))
+
+    def _stamp_new(self, connection: Connection) -> None:
+        """Stamp the rules on a database that has never recorded any (its first cases are being written)."""
+        if connection.execute(select(schema.projection_rules.c.id)).first() is None:
+            self._stamp(connection)
+
+    def stamp_if_new(self) -> None:
+        """`_stamp_new` in a transaction of its own (`caseclock init` on a database without cases)."""
+        with self._writing() as connection:
+            self._stamp_new(connection)
+
+    def projections_current(self) -> bool:
+        """Whether the projections were computed with the loaded rules (none recorded: nothing written)."""
+        with self._reading() as connection:
+            made_with = connection.execute(select(schema.projection_rules.c.fingerprint)).scalar()
+        return made_with is None or made_with == self.rules.fingerprint()
 
     # ------------------------------------------------------------------ reads
 
@@ -521,33 +554,7 @@ class Store:
             return column.ilike(pattern)
         return func.lower(column).like(pattern)
 
-    def clock_rows(self, due_from: dt.date, due_to: dt.date) -> list[Row[Any]]:
-        """Every clock instance due in a date range, with its case's reference and owner (for reports)."""
-        k = schema.clocks.c
-        c = schema.cases.c
-        query = (
-            select(schema.clocks, c.ref, c.owner, c.pack, c.case_type)
-            .join(schema.cases, c.id == k.case_id)
-            .where(and_(k.due_on >= due_from, k.due_on <= due_to))
-            .order_by(k.due_on, c.ref, k.clock, k.number)
-        )
-        with self._reading() as connection:
-            return list(connection.execute(query))
-
-    def open_clocks(self, due_to: dt.date) -> list[Row[Any]]:
-        """Every open clock instance due on or before `due_to` (the alert scheduler's working set)."""
-        k = schema.clocks.c
-        c = schema.cases.c
-        query = (
-            select(schema.clocks, c.ref, c.owner, c.pack, c.case_type)
-            .join(schema.cases, c.id == k.case_id)
-            .where(k.final_status.is_(None), k.due_on <= due_to)
-            .order_by(k.due_on, c.ref)
-        )
-        with self._reading() as connection:
-            return list(connection.execute(query))
-
-    # ------------------------------------------------------------------ reads for reports and imports
+    # ------------------------------------------------------------------ reads for imports
     # A compliance report's reads are in tracker.report_reads (grouped and counted in SQL).
 
     def existing_refs(self, refs: Iterable[str]) -> set[str]:
@@ -597,52 +604,24 @@ class Store:
 
     def _voided(self, connection: Connection, pack: str) -> set[tuple[int, int]]:
         """(case id, seq) of every voided event of a pack's cases (corrections are rare: read them all)."""
-        from tracker.report_reads import voided_events
-
         query = voided_events(self.rules.packs, pack)
         return set() if query is None else {(case_id, seq) for case_id, seq in connection.execute(query)}
 
 
-def _rewrite_clocks(
-    connection: Connection, first_id: int, last_id: int, states: dict[int, CaseState]
-) -> list[int]:
-    """Bring the clock rows of cases `first_id`..`last_id` in line with their refolded states (`rebuild`).
+def voided_events(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
+    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be).
 
-    Only the rows that changed are written (a rebuild after a change of rules or calendar moves some
-    clocks); returns the cases whose clocks moved, in order, for the report rows (`refresh_clocks`).
+    What reports and imports leave out.
     """
-    k = schema.clocks.c
-    current = connection.execute(select(schema.clocks).where(k.case_id.between(first_id, last_id)))
-    old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
-    rows = {
-        (row["case_id"], row["clock"], row["number"]): row
-        for case_id, state in states.items()
-        for row in _clock_rows(case_id, state)
-    }
-    gone = [key for key in old if key not in rows]
-    changed = [row for key, row in rows.items() if key in old and old[key] != row]
-    fresh = [row for key, row in rows.items() if key not in old]
-    if gone:
-        connection.execute(
-            _DELETE_CLOCK,
-            [{"case_id": case_id, "b_clock": clock, "b_number": n} for case_id, clock, n in gone],
-        )
-    if changed:
-        connection.execute(
-            _UPDATE_CLOCK,
-            [
-                {
-                    "b_case_id": row["case_id"],
-                    "b_clock": row["clock"],
-                    "b_number": row["number"],
-                    **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
-                }
-                for row in changed
-            ],
-        )
-    if fresh:
-        connection.execute(_INSERT_CLOCKS, fresh)
-    return sorted({key[0] for key in gone} | {row["case_id"] for row in changed + fresh})
+    corrections = sorted(
+        {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
+    )
+    if not corrections:
+        return None
+    # A case's id is unique across packs, so the corrections of other packs' cases match nothing here.
+    e = schema.events.c
+    voids = e.data[VOIDS].as_integer()
+    return select(e.case_id, voids).where(e.type.in_(corrections), voids.is_not(None))
 
 
 @contextmanager
@@ -763,6 +742,7 @@ def _clock_row(case_id: int, clock: ClockInstance) -> dict[str, Any]:
         "exception_until": exception.until if exception else None,
         "exception_note": exception.note if exception else None,
         "final_status": final.value if isinstance(final, ClockStatus) else None,
+        "excepted_on": exception.on if exception else None,
     }
 
 
@@ -773,40 +753,63 @@ def _write_clocks(
     state: CaseState,
     before: CaseState | None = None,
 ) -> None:
-    """Bring the case's clock rows in line with `state`, touching only the rows that changed.
+    """Bring the case's clock rows in line with `state` after one append, touching only what changed.
 
-    A fold step keeps the instances it does not change (they are immutable), so those are skipped
-    without building their rows.
+    A fold step keeps the instances it does not change (they are immutable), so those are skipped without
+    building their rows.
     """
     prior = {} if before is None else {(c.clock, c.number): c for c in before.clocks}
-    changed: list[dict[str, Any]] = []
-    fresh: list[dict[str, Any]] = []
-    for clock in state.clocks:
-        old = prior.pop((clock.clock, clock.number), None)
-        if old is clock:
-            continue
-        row = _clock_row(case_id, clock)
-        if old is None:
-            fresh.append(row)
-        elif _clock_row(case_id, old) != row:
-            changed.append(row)
-    gone = list(prior)
-    if gone:  # a void can take a clock instance away
-        sql.delete_clock.run_many(
-            cursor,
-            [{"case_id": case_id, "b_clock": clock, "b_number": number} for clock, number in gone],
+    kept = {(c.clock, c.number) for c in state.clocks if prior.get((c.clock, c.number)) is c}
+    old = {(case_id, *key): _clock_row(case_id, c) for key, c in prior.items() if key not in kept}
+    new = [_clock_row(case_id, c) for c in state.clocks if (c.clock, c.number) not in kept]
+    statements = {
+        _DELETE_CLOCK: sql.delete_clock,
+        _UPDATE_CLOCK: sql.update_clock,
+        _INSERT_CLOCKS: sql.insert_clock,
+    }
+    _ClockChanges.of(old, new).run(lambda statement, rows: statements[statement].run_many(cursor, rows))
+
+
+@dataclass(frozen=True, slots=True)
+class _ClockChanges:
+    """The clock rows to delete, update and insert to bring a case's (or a batch's) rows in line.
+
+    The one diff of clock rows, for an append and for `rebuild` alike; each runs the statements its own way.
+    """
+
+    gone: list[tuple[Any, ...]]
+    changed: list[dict[str, Any]]
+    fresh: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, old: dict[tuple[Any, ...], dict[str, Any]], new: list[dict[str, Any]]) -> _ClockChanges:
+        """From the rows as they are (by key: case id, clock, number) and as they should be."""
+        keyed = {(row["case_id"], row["clock"], row["number"]): row for row in new}
+        return cls(
+            gone=[key for key in old if key not in keyed],
+            changed=[row for key, row in keyed.items() if key in old and old[key] != row],
+            fresh=[row for key, row in keyed.items() if key not in old],
         )
-    if changed:
-        sql.update_clock.run_many(
-            cursor,
-            [
-                {
-                    "b_case_id": case_id,
-                    "b_clock": row["clock"],
-                    "b_number": row["number"],
-                    **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
-                }
-                for row in changed
-            ],
-        )
-    sql.insert_clock.run_many(cursor, fresh)
+
+    def run(self, execute: Callable[[Any, list[dict[str, Any]]], object]) -> None:
+        """Run the deletes, updates and inserts through `execute(statement, parameter rows)`."""
+        if self.gone:
+            execute(
+                _DELETE_CLOCK,
+                [{"case_id": case_id, "b_clock": clock, "b_number": n} for case_id, clock, n in self.gone],
+            )
+        if self.changed:
+            execute(
+                _UPDATE_CLOCK,
+                [
+                    {
+                        "b_case_id": row["case_id"],
+                        "b_clock": row["clock"],
+                        "b_number": row["number"],
+                        **{f"v_{name}": value for name, value in row.items() if name not in _CLOCK_KEY},
+                    }
+                    for row in self.changed
+                ],
+            )
+        if self.fresh:
+            execute(_INSERT_CLOCKS, self.fresh)

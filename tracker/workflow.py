@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -51,6 +52,18 @@ class Rules:
     def pack(self, state: CaseState) -> RulePack:
         """The pack version that governs a case's events and fields."""
         return self.packs.in_force(state.pack_id, state.opened_on)
+
+    def fingerprint(self) -> str:
+        """What the projections of the cases depend on: every version of every enabled pack (with the
+        configuration's overrides) and the working-day calendar. Projections computed with another are
+        out of date until `rebuild`."""
+        parts = [
+            version.model_dump_json()
+            for pack_id in sorted(self.packs)
+            for version in self.packs.versions(pack_id)
+        ]
+        parts.append(self.calendar.fingerprint())
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +347,7 @@ def _exception_of(pack: RulePack, spec: EventSpec | None, event: Fact) -> tuple[
         until=dt.date.fromisoformat(str(until)) if until else None,
         note=str(note) if note else None,
         seq=event.seq,
+        on=event.on,
     )
 
 

@@ -50,13 +50,19 @@ def run_init(context: Context, args: argparse.Namespace) -> int:
     from tracker.revision import SCHEMA_HEAD
 
     before = upgrade(context.engine)
-    result = {"database": safe_url(context.db_url), "schema": SCHEMA_HEAD, "was": before}
+    store = context.store
+    # Projections computed before an upgrade, or with other rules, are refolded now: reports refuse them.
+    rebuilt = None if store.projections_current() else store.rebuild(context.now())
+    result = {"database": safe_url(context.db_url), "schema": SCHEMA_HEAD, "was": before, "rebuilt": rebuilt}
     if args.json:
         print_json(result)
-    elif before == SCHEMA_HEAD:
+        return 0
+    if before == SCHEMA_HEAD:
         print(f"database {result['database']} is up to date (schema {SCHEMA_HEAD})")
     else:
         print(f"database {result['database']} ready (schema {SCHEMA_HEAD}; was {before or 'empty'})")
+    if rebuilt is not None:
+        print(f"recomputed {rebuilt} cases with the rules now loaded")
     return 0
 
 

@@ -1,8 +1,7 @@
 """Commands for commissioners' reports and moving data in: `export` and `import cases|surveys`.
 
-`export` reads the report the TUI's compliance screen shows (`tracker.reporting.compliance_report`, or the
-same read straight from a caught-up SQLite file, `tracker.sqlite_report`) and writes it with
-`tracker.exporters`; `import` checks every row with `tracker.importing` before writing
+`export` reads the report the TUI's compliance screen shows (`tracker.reporting.compliance_report`) and
+writes it with `tracker.exporters`; `import` checks every row with `tracker.importing` before writing
 through the store. The exporters (and XlsxWriter) are imported inside the command, so other commands start
 quickly.
 """
@@ -104,19 +103,11 @@ def _compliance_report(
     """The report, its clock lines read as a format iterates them, all from one read snapshot.
 
     A year's lines are ~200,000, so the formats read them as they write, in the snapshot the figures were
-    counted in: the sheets list exactly the clocks the Summary counts. Straight from a SQLite file that is
-    caught up (`tracker.sqlite_report`, no SQLAlchemy to import), else through the store.
+    counted in: the sheets list exactly the clocks the Summary counts.
     """
-    from tracker.sqlite_report import sqlite_report
+    from tracker.reporting import compliance_report, report_snapshot
 
     suppress = not args.no_suppression
-    with sqlite_report(
-        context.db_url, context.rules, args.pack, period, context.as_of, suppress=suppress
-    ) as read:
-        if read is not None:
-            yield read
-            return
-    from tracker.reporting import compliance_report, report_snapshot
 
     with report_snapshot(context.store):
         yield compliance_report(

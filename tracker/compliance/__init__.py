@@ -67,7 +67,6 @@ from tracker.compliance.model import (
     StepTime,
     SurveyFact,
     SurveyResult,
-    fact_status,
 )
 from tracker.compliance.selection import (
     REFERRAL_GROUP,
@@ -125,7 +124,6 @@ __all__ = [
     "compute",
     "compute_tallies",
     "definitions",
-    "fact_status",
     "feedback_events",
     "flow_tally",
     "labels",

@@ -158,7 +158,7 @@ def compute(
         pack: The pack version whose targets and labels are reported (the one in force at the period's end).
         period: The reporting period.
         as_of: 'Today' for the status of clocks still open.
-        clocks: Clock instances; those due in the period are counted.
+        clocks: Clock instances; those due in the period and started by `as_of` are counted.
         surveys: Survey events; those dated in the period are counted.
         referrals: Cases; those opened in the period are counted.
         feedback: Feedback events; those dated in the period are listed.
@@ -169,7 +169,8 @@ def compute(
         calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
     start, end = period.start, period.end
-    due = [fact for fact in clocks if start <= fact.due_on <= end]
+    # A clock that started after the as-of date did not exist on it.
+    due = [fact for fact in clocks if start <= fact.due_on <= end and fact.starts_on <= as_of]
     lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
     tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
     return compute_tallies(

@@ -8,11 +8,10 @@ the store's tallies against the fold's, and by anything holding `CaseState`s alr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tracker.calendar import WorkingCalendar
-from tracker.clocks import ClockStatus
 from tracker.compliance.counting import compute
 from tracker.compliance.flow import ActivityFact, FlowFact, WaitFact
 from tracker.compliance.model import ClockFact, ComplianceReport, FeedbackFact, ReferralFact, SurveyFact
@@ -52,52 +51,23 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
             stopped_on=c.stopped_on,
             ended_on=c.ended_on,
             ended_by=c.ended_by,
-            final_status=c.final_status.value if isinstance(c.final_status, ClockStatus) else None,
+            excepted_on=c.exception.on if c.exception else None,
             exception_reason=c.exception.reason if c.exception else None,
             exception_until=c.exception.until if c.exception else None,
             owner=owner,
         )
         for c in state.clocks
     )
-    case = CaseSummary(
-        state.ref, state.case_type, state.opened_on, state.fields, state.state, state.closed_on
-    )
-    return facts_of(pack, case, clocks, events, set(state.voided))
-
-
-@dataclass(frozen=True, slots=True)
-class CaseSummary:
-    """What the facts read of a case besides its clocks and events (its fold, or its row in the store)."""
-
-    ref: str
-    case_type: str
-    opened_on: dt.date
-    fields: Mapping[str, JsonValue]
-    state: str = ""
-    closed_on: dt.date | None = None
-
-
-def facts_of(
-    pack: RulePack,
-    case: CaseSummary,
-    clocks: tuple[ClockFact, ...],
-    events: Sequence[Fact],
-    voided: Set[int],
-) -> CaseFacts:
-    """The facts of one case from its clock facts and its history (`voided`: the seqs of voided events).
-
-    `case_facts` calls it with a fold; the report counts (`tracker.compliance.counts`) with a case's rows
-    in the store, so that both paths derive every fact the same way.
-    """
+    voided = set(state.voided)
     live = [e for e in events if e.seq not in voided and e.type in pack.events]
     of_type: dict[str, list[Fact]] = {}
     for e in live:
         of_type.setdefault(e.type, []).append(e)
     survey_event = pack.satisfaction.event if pack.satisfaction else None
     by_field = pack.satisfaction.by_field if pack.satisfaction else None
-    group = case.fields.get(by_field) if by_field else None
+    group = state.fields.get(by_field) if by_field else None
     surveys = tuple(
-        SurveyFact(case.ref, e.on, dict(e.data), group) for e in of_type.get(survey_event or "", ())
+        SurveyFact(state.ref, e.on, dict(e.data), group) for e in of_type.get(survey_event or "", ())
     )
     outcomes: dict[str, JsonValue] = {}
     for name, types in _outcome_carriers(pack).items():
@@ -109,27 +79,27 @@ def facts_of(
         if name in of_type:
             steps[name] = min(e.on for e in of_type[name])
     referral = ReferralFact(
-        ref=case.ref,
-        case_type=case.case_type,
-        opened_on=case.opened_on,
-        state=case.state,
-        closed_on=case.closed_on,
-        fields=dict(case.fields),
+        ref=state.ref,
+        case_type=state.case_type,
+        opened_on=state.opened_on,
+        state=state.state,
+        closed_on=state.closed_on,
+        fields=dict(state.fields),
         outcomes=outcomes,
         steps=steps,
     )
     feedback_types = set(feedback_events(pack))
     feedback = tuple(
-        FeedbackFact(case.ref, e.type, e.on, _choices(pack, e)) for e in live if e.type in feedback_types
+        FeedbackFact(state.ref, e.type, e.on, _choices(pack, e)) for e in live if e.type in feedback_types
     )
     flow_types = set(pack.reporting.flow)
-    flow = tuple(FlowFact(case.ref, e.type, e.on) for e in live if e.type in flow_types)
+    flow = tuple(FlowFact(state.ref, e.type, e.on) for e in live if e.type in flow_types)
     spec = pack.reporting.activity
     activities: tuple[ActivityFact, ...] = ()
     if spec is not None:
         activities = tuple(
             ActivityFact(
-                case.ref,
+                state.ref,
                 e.on,
                 _text(e.data.get(spec.type_field)),
                 _int(e.data.get(spec.length_field)) if spec.length_field else None,

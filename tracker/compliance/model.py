@@ -29,9 +29,6 @@ Count = int | str
 """A count as shown: the number, or SUPPRESSED."""
 
 
-_STATUSES = {status.value: status for status in ClockStatus}
-
-
 class Rag(StrEnum):
     """Red/amber/green against a KPI target."""
 
@@ -60,84 +57,51 @@ class ClockFact(NamedTuple):
     stopped_on: dt.date | None = None
     ended_on: dt.date | None = None
     ended_by: str | None = None
-    final_status: str | None = None
-    """The status once it no longer depends on the as-of date; None while the clock is open."""
+    excepted_on: dt.date | None = None
+    """The date an exception was recorded, if one was."""
     exception_reason: str | None = None
     exception_until: dt.date | None = None
     owner: str | None = None
 
     def status(self, as_of: dt.date) -> ClockStatus:
-        """The status as of `as_of` (the same rule as `ClockInstance.status`)."""
-        return fact_status(
-            self.final_status,
-            self.due_on,
-            self.stopped_on,
-            self.ended_on,
-            self.exception_reason is not None,
-            as_of,
-        )
-
-
-def fact_status(
-    final_status: str | None,
-    due_on: dt.date,
-    stopped_on: dt.date | None,
-    ended_on: dt.date | None,
-    excepted: bool,
-    as_of: dt.date,
-) -> ClockStatus:
-    """The status as of `as_of` of a clock projection row: its final status, else `clock_status`.
-
-    The store keeps `final_status` once the status no longer depends on the as-of date, so a row with one
-    needs nothing else; `ClockCount` relies on this to group such rows by their final status alone.
-    """
-    if final_status is not None:
-        return _STATUSES[final_status]  # a dict look-up: the enum's constructor is slow
-    return clock_status(due_on, stopped_on, ended_on, excepted, as_of)
+        """The status as of `as_of`, from the clock's own dates (the rule of `ClockInstance.status`)."""
+        return clock_status(self.due_on, self.stopped_on, self.ended_on, self.excepted_on, as_of)
 
 
 class ClockCount(NamedTuple):
-    """Clock instances that agree on everything the counting rules read of them, and how many there are.
+    """Clock instances that agree on every date the status rule reads of them, and how many there are.
 
     What `compute_tallies` counts: the facts path groups `ClockFact`s into these (`key_of`), the store
     groups its clock rows the same way in SQL (`tracker.report_reads`), so a year of clocks arrives as a
-    few thousand counts. `stopped_on`, `ended_on` and `excepted` are kept only while `final_status` is None:
-    a final status alone decides the status (`fact_status`).
+    few thousand counts whose status is judged here, as of the report's date.
     """
 
     clock: str
     kpi: str
     pack_version: str
     due_on: dt.date
-    final_status: str | None
     stopped_on: dt.date | None = None
     ended_on: dt.date | None = None
-    excepted: bool = False
+    excepted_on: dt.date | None = None
     instances: int = 1
     """How many clock instances the group holds."""
 
     @classmethod
     def key_of(cls, fact: ClockFact) -> ClockCount:
         """The group of one clock fact, with a count of 1."""
-        if fact.final_status is not None:
-            return cls(fact.clock, fact.kpi, fact.pack_version, fact.due_on, fact.final_status)
-        excepted = fact.exception_reason is not None
         return cls(
             fact.clock,
             fact.kpi,
             fact.pack_version,
             fact.due_on,
-            None,
             fact.stopped_on,
             fact.ended_on,
-            excepted,
+            fact.excepted_on,
         )
 
     def status(self, as_of: dt.date) -> ClockStatus:
         """The status of every instance of the group as of `as_of`."""
-        return fact_status(
-            self.final_status, self.due_on, self.stopped_on, self.ended_on, self.excepted, as_of
-        )
+        return clock_status(self.due_on, self.stopped_on, self.ended_on, self.excepted_on, as_of)
 
 
 class SurveyFact(NamedTuple):
@@ -232,7 +196,7 @@ class ClockLine(NamedTuple):
     stopped_on: dt.date | None
     ended_on: dt.date | None
     ended_by: str | None
-    final_status: str | None
+    excepted_on: dt.date | None
     exception_reason: str | None
     exception_until: dt.date | None
     owner: str | None
@@ -266,14 +230,6 @@ class ClockLines(ABC):
     def listed(self) -> Iterator[ClockLine]:
         """The breached and excepted lines (the findings), in order."""
         return (line for line in self if line.status in LISTED)
-
-    def rendered_json(self) -> Iterator[str] | None:
-        """The lines' JSON texts in order, when the source renders them itself (faster); else None.
-
-        Each text is one or more lines joined by ", ", each line exactly `json.dumps(clock_json(line),
-        ensure_ascii=False)`.
-        """
-        return None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClockLines):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from tracker.clocks import ClockStatus
 from tracker.compliance.flow import Spread
 from tracker.compliance.model import (
     AMBER_BAND,
@@ -135,7 +136,7 @@ def _clock_dicts(lines: Iterable[ClockLine]) -> list[dict[str, Any]]:
         stopped,
         ended,
         ended_by,
-        _final,
+        _excepted_on,
         reason,
         until,
         owner,
@@ -153,8 +154,9 @@ def _clock_dicts(lines: Iterable[ClockLine]) -> list[dict[str, Any]]:
                 "ended_on": ended.isoformat() if ended else None,
                 "ended_by": ended_by,
                 "status": status.value,
+                # An exception recorded after the as-of date had not been recorded yet.
                 "exception": None
-                if reason is None
+                if status is not ClockStatus.EXCEPTED
                 else {"reason": reason, "until": until.isoformat() if until else None},
                 "caseworker": owner,
             }

@@ -47,17 +47,10 @@ def write_json(report: ComplianceReport, out: TextIO) -> None:
 
 
 def _write_clocks(report: ComplianceReport, out: TextIO, encode: Callable[[object], str]) -> None:
-    """The `clocks` list, a chunk at a time: as the store renders it, or encoded here."""
+    """The `clocks` list, encoded a chunk at a time."""
     out.write("[")
-    rendered = report.clocks.rendered_json()
-    if rendered is None:
-        for number, chunk in enumerate(clock_chunks(report.clocks)):
-            out.write(f"{', ' if number else ''}{encode(chunk)[1:-1]}")
-    else:
-        for number, text in enumerate(rendered):  # a day's lines each: written as they come
-            if number:
-                out.write(", ")
-            out.write(text)
+    for number, chunk in enumerate(clock_chunks(report.clocks)):
+        out.write(f"{', ' if number else ''}{encode(chunk)[1:-1]}")
     out.write("]")
 
 
