@@ -190,8 +190,10 @@ class Routing:
 
 
 def address(text: str) -> str:
-    """The bare, lower-case address of `Name <addr@x>`: the recipient key (a new display name is no new
-    recipient)."""
+    """The bare, lower-case address of `Name <addr@x>`: the recipient key.
+
+    A new display name is no new recipient.
+    """
     return parseaddr(text)[1].lower()
 
 
@@ -297,8 +299,11 @@ def digest_alerts(
 
 
 def alert_day(now: dt.datetime, send_at: dt.time, calendar: WorkingCalendar) -> dt.date:
-    """The date `watch` decides alerts as of at `now` (Europe/London): today once its send time has
-    passed on a working day, else the last working day before (catch-up of what was missed)."""
+    """The date `watch` decides alerts as of at `now` (Europe/London).
+
+    Today once its send time has passed on a working day, else the last working day before (catch-up of
+    what was missed).
+    """
     today = now.date()
     if calendar.is_working_day(today) and now.time() >= send_at:
         return today

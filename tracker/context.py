@@ -137,8 +137,10 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        """The database engine (schema not yet checked); a SQLite file that does not exist is refused
-        unless the command may create the database."""
+        """The database engine (schema not yet checked).
+
+        A SQLite file that does not exist is refused unless the command may create the database.
+        """
         from tracker.db import make_engine
 
         return make_engine(self.db_url, create=self.create_database)

@@ -38,6 +38,7 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
     """An engine for `url`, with the settings above; raises InvalidValue for a URL it cannot use.
 
     Args:
+        url: A SQLAlchemy URL (`sqlite:///cases.db`, `postgresql://host/db`).
         create: Create a SQLite file (and its folder) that does not exist yet; when False such a file is
             refused with StoreUnavailable and nothing is created.
     """
@@ -198,8 +199,10 @@ def no_database(where: str) -> StoreUnavailable:
 
 
 def check_schema(engine: Engine, *, create: bool = False) -> None:
-    """Refuse to run on a database at another revision, or without caseclock tables unless `create`
-    (`caseclock demo`), in which case the schema is created."""
+    """Refuse to run on a database at another revision, or without caseclock tables.
+
+    With `create` (`caseclock demo`) a database without tables gets the schema instead.
+    """
     revision = current_revision(engine)
     if revision == SCHEMA_HEAD:
         return

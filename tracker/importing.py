@@ -237,8 +237,15 @@ def check_surveys(
     """Check every row of a surveys file against its case, as `record REF <survey event>` would.
 
     Args:
+        rules: The rule packs and calendar.
+        pack: The pack whose survey event the file holds.
+        header: The file's column names.
+        rows: (line number, row by column) of every row after the header.
         cases: The cases the file names, by reference (a missing one is a bad row).
         recorded: (reference, date, answers) of the surveys already recorded, to skip them.
+        actor: Who records them.
+        now: When they are recorded.
+        today: The as-of date (no survey dated after it).
     """
     checked = Checked()
     assert pack.satisfaction is not None, "the command checks that the pack has a survey"

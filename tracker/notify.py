@@ -85,8 +85,11 @@ class Notifier(Protocol):
 
 
 def next_attempt_at(now: dt.datetime, attempts: int, retry_after: float | None = None) -> dt.datetime:
-    """When to try again after `attempts` failed attempts: the receiver's `Retry-After` if it gave one
-    (up to a day), else exponential backoff from one minute up to an hour."""
+    """When to try again after `attempts` failed attempts.
+
+    The receiver's `Retry-After` if it gave one (up to a day), else exponential backoff from one minute up
+    to an hour.
+    """
     if retry_after is not None:
         delay = min(max(retry_after, 0.0), RETRY_AFTER_MAX_SECONDS)
     else:

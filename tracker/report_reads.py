@@ -483,9 +483,11 @@ class StoreClockLines(ClockLines):
         return self._lines()
 
     def of_clock(self, clock: str) -> Iterator[ClockLine]:
+        """The lines of one clock (a KPI's sheet), in order."""
         return self._lines(_K.clock == clock)
 
     def listed(self) -> Iterator[ClockLine]:
+        """The breached and excepted lines (the findings), in order."""
         # Only clocks that were not stopped or ended on time can be listed: judged line by line below.
         return (line for line in self._lines() if line.status in LISTED)
 

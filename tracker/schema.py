@@ -54,6 +54,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """An aware time to UTC (naive UTC on SQLite); a naive one is a bug and refused."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -62,6 +63,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """The stored time as an aware UTC one."""
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -93,8 +93,10 @@ _HISTORY = (
 
 
 class _WriteStatements:
-    """The statements of one event's write, compiled for the engine's dialect and run on the DBAPI cursor
-    (`tracker.prepared`): SQLAlchemy's per-statement overhead would otherwise set the pace of appends."""
+    """The statements of one event's write, compiled for the engine's dialect, run on the DBAPI cursor.
+
+    See `tracker.prepared`: SQLAlchemy's per-statement overhead would otherwise set the pace of appends.
+    """
 
     def __init__(self, dialect: Dialect) -> None:
         self.find_case = Prepared(_FIND_CASE, dialect)
@@ -484,6 +486,7 @@ class Store:
             search: A case-insensitive part of the reference or the owner.
             owner: Only cases of this caseworker.
             limit: At most this many (a page), starting at `offset`.
+            offset: How many to skip before the page.
         """
         c = schema.cases.c
         query = select(
@@ -545,7 +548,8 @@ class Store:
         """`column` contains `search`, ignoring case, as a test the database can make on an index entry.
 
         SQLite's LIKE already ignores the case of ASCII letters (as its `lower()` folds only those), and
-        PostgreSQL has ILIKE: neither needs `lower(column)`, which costs a function call per row."""
+        PostgreSQL has ILIKE: neither needs `lower(column)`, which costs a function call per row.
+        """
         pattern = f"%{search.lower()}%"
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
@@ -580,7 +584,8 @@ class Store:
         Args:
             types: The event types wanted (surveys, feedback: a few thousand a year).
             pack: The rule pack id of their cases.
-            on_from: Events dated on or after this date. on_to: on or before this one.
+            on_from: Events dated on or after this date.
+            on_to: Events dated on or before this date.
             case_field: Also read this field of each event's case (as text), as `case_value`.
         """
         wanted = list(types)
@@ -648,8 +653,10 @@ class _CaseWrite:
         self.state = state
 
     def append(self, rules: Rules, sql: _WriteStatements, cursor: Any, event: Event) -> None:
-        """Insert the event and advance the state: one fold step, or a refold of a step recorded late or
-        a void."""
+        """Insert the event and advance the state.
+
+        One fold step, or a refold of a step recorded late or a void.
+        """
         sql.insert_event.run(cursor, _event_row(self.case_id, event))
         self.state = advance(rules, self.state, self.history, event)
         self.history.append(event)
@@ -715,8 +722,10 @@ def _case_row(state: CaseState, now: dt.datetime) -> dict[str, Any]:
 
 
 def _set_values(state: CaseState, now: dt.datetime) -> dict[str, Any]:
-    """The case row as the parameters of _REPLACE_CASE (prefixed: SQLAlchemy reserves the
-    column names themselves for its own SET parameters)."""
+    """The case row as the parameters of _REPLACE_CASE.
+
+    Prefixed: SQLAlchemy reserves the column names themselves for its own SET parameters.
+    """
     return {f"v_{name}": value for name, value in _case_row(state, now).items()}
 
 

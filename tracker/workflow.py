@@ -54,9 +54,11 @@ class Rules:
         return self.packs.in_force(state.pack_id, state.opened_on)
 
     def fingerprint(self) -> str:
-        """What the projections of the cases depend on: every version of every enabled pack (with the
-        configuration's overrides) and the working-day calendar. Projections computed with another are
-        out of date until `rebuild`."""
+        """What the projections of the cases depend on, as a short hash.
+
+        Every version of every enabled pack (with the configuration's overrides) and the working-day
+        calendar: projections computed with another are out of date until `rebuild`.
+        """
         parts = [
             version.model_dump_json()
             for pack_id in sorted(self.packs)
@@ -116,13 +118,24 @@ class Fact(Protocol):
     """What the fold reads of an event: an `Event`, or a database row with the same attributes."""
 
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """The event's number in its case, in recording order."""
+        ...
+
     @property
-    def type(self) -> str: ...
+    def type(self) -> str:
+        """The event type."""
+        ...
+
     @property
-    def on(self) -> dt.date: ...
+    def on(self) -> dt.date:
+        """The business date it happened."""
+        ...
+
     @property
-    def data(self) -> Mapping[str, Any]: ...
+    def data(self) -> Mapping[str, Any]:
+        """Its fields."""
+        ...
 
 
 F = TypeVar("F", bound=Fact)
@@ -731,8 +744,11 @@ def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
 
 
 def warnings_for(rules: Rules, state: CaseState, event_type: str, data: Mapping[str, object]) -> list[str]:
-    """What to tell the caseworker about an event that is accepted all the same (a meeting date after the
-    30-day deadline): the pack's `warn_after_due` of each date field given, against the case's open clocks."""
+    """What to tell the caseworker about an event that is accepted all the same.
+
+    A meeting date after the 30-day deadline, say: the pack's `warn_after_due` of each date field given,
+    against the case's open clocks.
+    """
     pack = rules.pack(state)
     if event_type not in pack.events:
         return []

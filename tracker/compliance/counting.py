@@ -72,7 +72,7 @@ def shown(count: int, suppress: bool) -> Count:
 
 
 def percent(part: int, whole: int) -> float | None:
-    """part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data)."""
+    """Part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data)."""
     if whole == 0:
         return None
     return one_decimal(Fraction(part * 100, whole))
@@ -110,8 +110,10 @@ def _breakdown(
     order: Sequence[tuple[str, str]],
     suppress: bool,
 ) -> Breakdown:
-    """Count values (value -> how many), listing every value of `order` (zeros too), then any other value,
-    then not recorded."""
+    """Count values (value -> how many).
+
+    Every value of `order` is listed (zeros too), then any other value, then not recorded.
+    """
     counts: Counter[str] = Counter()
     for value, count in values.items():  # raw values first: a few distinct ones to translate
         counts[_value_key(value)] += count

@@ -265,7 +265,7 @@ class Breakdown:
     total: int
 
     def as_dict(self) -> dict[str, Count]:
-        """value -> count as shown."""
+        """Value -> count as shown."""
         return {value: count for value, _label, count in self.rows}
 
 
