@@ -51,3 +51,18 @@ def test_a_step_recorded_late_counts_where_it_happened(cli) -> None:
     clocks = json.loads(cli(*AS_OF, "show", "M-1", "--json").out)["clocks"]
     kpi2 = next(c for c in clocks if c["clock"] == "kpi2")
     assert (kpi2["stopped_on"], kpi2["status"]) == ("2026-03-04", "met")
+
+
+def test_export_after_a_pack_change_waits_for_rebuild(cli, tmp_path) -> None:
+    open_requested(cli, "M-1")
+    assert cli(*AS_OF, "export", "--period", "FY2025", "--format", "json").code == 0
+    config = tmp_path / "config.toml"
+    config.write_text("[packs.overrides.send-mediation.clocks.kpi2]\ntarget = 95.0\n", encoding="utf-8")
+    refused = cli("--config", str(config), *AS_OF, "export", "--period", "FY2025", "--format", "json")
+    assert refused.code == 1
+    assert refused.err.startswith("caseclock: the cases were last computed with other rules")
+    assert "run `caseclock rebuild`" in refused.err
+    assert cli("--config", str(config), *AS_OF, "rebuild").code == 0
+    after = cli("--config", str(config), *AS_OF, "export", "--period", "FY2025", "--format", "json")
+    assert after.code == 0
+    assert json.loads(after.out)["kpis"]["kpi2"]["target"] == 95.0
