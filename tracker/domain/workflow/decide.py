@@ -1,378 +1,26 @@
-"""The case state machine: deciding whether an event fits, and folding events into a case's state.
+"""Deciding whether a proposed event fits a case: the event to append, or a refusal that says why.
 
-Commands return events, and a projector folds them:
-
-* `decide_open`, `decide` and `decide_void` validate a proposed event against the rule pack and the case's
-  history and return the `Event` to append, or raise `EventRefused`/`InvalidValue` (nothing is written);
-* `project(rules, ref, events)` folds a history, skipping voided events, and is what `rebuild` uses;
-  `advance(rules, state, history, event)` is the incremental path: one fold step (`apply`) when the new
-  event comes after everything folded, else a refold.
-
-There is one order for everything, the *fold order*: business date, then recording order within a day.
-The state and the clocks are folded in it, and a new event is judged where it falls in it, so a step
-recorded a few days late (caseworkers often do) counts exactly as if it had been recorded on time.
-
-Everything service-specific (event names, states, guards, fields, clocks) comes from the rule pack.
+`decide_open`, `decide` and `decide_void` judge an event against the rule pack and the case's history, in
+the fold order: a step recorded late is judged where it falls, and refused only if a later step would no
+longer fit after it. A refusal about a field (its date included) is an `InvalidValue` naming the field and
+the values that fit; one about the case's state is an `EventRefused` naming the state and what is allowed.
+`allowed_events` offers the next steps, `warnings_for` what to tell about an event accepted all the same.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from tracker.domain.calendar import WorkingCalendar
-from tracker.domain.clocks import SUPERSEDED, ClockException, ClockInstance, due_date
 from tracker.domain.errors import EventRefused, InvalidValue
 from tracker.domain.events import REASON, VOIDS, Event
 from tracker.domain.fields import JsonValue, parse_field
-from tracker.domain.rules import EventSpec, FieldSpec, FieldType, Guard, PackRegistry, RulePack, did_you_mean
+from tracker.domain.rules import EventSpec, FieldType, Guard, RulePack, did_you_mean
+from tracker.domain.workflow.fold import applies, apply, field_of_type, fold_key, fold_order, project
+from tracker.domain.workflow.state import CASE_TYPE_KEY, CaseState, Fact, Rules
 
 _FAR_FUTURE = dt.date(2100, 12, 31)
-
-CASE_TYPE_KEY = "case_type"
-"""Key in the opening event's payload that stores the case type (engine-defined, not a pack field)."""
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Everything the fold needs besides the events: the packs, the calendar, configured defaults."""
-
-    packs: PackRegistry
-    calendar: WorkingCalendar
-    field_defaults: Mapping[str, str] = field(default_factory=dict)
-    """Default values of case fields from the configuration (`[cases.defaults]`)."""
-    default_case_type: str | None = None
-    """The case type `open` uses without `--type` (`cases.default_type`); else the first enabled."""
-
-    def pack(self, state: CaseState) -> RulePack:
-        """The pack version that governs a case's events and fields."""
-        return self.packs.in_force(state.pack_id, state.opened_on)
-
-    def fingerprint(self) -> str:
-        """What the projections of the cases depend on, as a short hash.
-
-        Every version of every enabled pack (with the configuration's overrides) and the working-day
-        calendar: projections computed with another are out of date until `rebuild`.
-        """
-        parts = [
-            version.model_dump_json()
-            for pack_id in sorted(self.packs)
-            for version in self.packs.versions(pack_id)
-        ]
-        parts.append(self.calendar.fingerprint())
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class CaseState:
-    """A case as its non-voided events make it; rebuilt by folding, never edited."""
-
-    ref: str
-    pack_id: str
-    pack_version: str
-    case_type: str
-    opened_on: dt.date
-    state: str
-    latest_on: dt.date
-    """The latest business date of the events folded: a new event dated earlier makes the case refold."""
-    fields: Mapping[str, JsonValue]
-    """Case field values that may appear in reports."""
-    personal: Mapping[str, JsonValue]
-    """Personal field values: for the caseworker's eyes only."""
-    happened: Mapping[str, tuple[dt.date, ...]]
-    """Dates of every non-voided event by type."""
-    last_seq: int
-    clocks: tuple[ClockInstance, ...] = ()
-    voided: Mapping[int, str] = field(default_factory=dict)
-    """Voided event seqs and their reasons."""
-    closed_on: dt.date | None = None
-    """The date it reached a terminal state, if it has."""
-    owner: str | None = None
-    """The caseworker who owns the case (the pack's `owner_field`), for routing and the "Mine" view."""
-    latest_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """The data of the latest event of each type, in fold order (the meeting date last scheduled)."""
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the case has reached a terminal state (closed, withdrawn, ...)."""
-        return self.closed_on is not None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRecord:
-    """A whole case: its folded state and its full history (voided events included)."""
-
-    state: CaseState
-    events: tuple[Event, ...]
-
-
-# ---------------------------------------------------------------------------------------------- fold
-
-
-class Fact(Protocol):
-    """What the fold reads of an event: an `Event`, or a database row with the same attributes."""
-
-    @property
-    def seq(self) -> int:
-        """The event's number in its case, in recording order."""
-        ...
-
-    @property
-    def type(self) -> str:
-        """The event type."""
-        ...
-
-    @property
-    def on(self) -> dt.date:
-        """The business date it happened."""
-        ...
-
-    @property
-    def data(self) -> Mapping[str, Any]:
-        """Its fields."""
-        ...
-
-
-F = TypeVar("F", bound=Fact)
-
-_seq = attrgetter("seq")
-
-
-def fold_key(event: Fact) -> tuple[dt.date, int]:
-    """The fold order of a case's events: business date, then recording order within a day."""
-    return (event.on, event.seq)
-
-
-def fold_order(events: Iterable[F]) -> list[F]:
-    """Events in fold order, the one order of the state, the clocks and the acceptance of a new event."""
-    return sorted(events, key=fold_key)
-
-
-def project(rules: Rules, ref: str, events: Iterable[Fact]) -> CaseState:
-    """Fold a case's full history (corrections included, in any order) into its state."""
-    history = list(events)
-    if not history:
-        raise ValueError(f"case {ref} has no events")
-    opening = min(history, key=_seq)
-    pack = rules.packs.in_force(_pack_of(rules, opening), opening.on)
-    correction = pack.event_with_role("void")
-    voided = {int(e.data[VOIDS]): str(e.data.get(REASON, "")) for e in history if e.type == correction}
-    fold = _Fold(_opened(rules, ref, opening))
-    for event in fold_order(history):
-        if event is opening or event.seq in voided or event.type == correction:
-            continue
-        fold.step(rules, event)
-    fold.voided = voided
-    fold.last_seq = max(map(_seq, history))
-    return fold.freeze()
-
-
-def apply(rules: Rules, state: CaseState | None, ref: str, event: Fact) -> CaseState:
-    """One step of the fold: the state after `event`, which must fit and come after every event folded."""
-    if state is None:
-        return _opened(rules, ref, event)
-    fold = _Fold(state)
-    fold.step(rules, event)
-    return fold.freeze()
-
-
-def advance(rules: Rules, state: CaseState, history: Sequence[Fact], event: Fact) -> CaseState:
-    """The state once `event` is appended to `history`, the events that made `state`.
-
-    One fold step when the event comes after every event folded; a refold of the whole history when it is
-    dated earlier (a step recorded late) or voids an earlier event.
-    """
-    if event.on < state.latest_on or event.type == rules.pack(state).event_with_role("void"):
-        return project(rules, state.ref, [*history, event])
-    return apply(rules, state, state.ref, event)
-
-
-class _Fold:
-    """A CaseState being folded: mutable while the events are applied, frozen at the end (for speed)."""
-
-    def __init__(self, state: CaseState) -> None:
-        self.changes: dict[str, Any] = {}
-        self.base = state
-        self.happened = dict(state.happened)
-        self.clocks = list(state.clocks)
-        self.voided: Mapping[int, str] = state.voided
-        self.last_seq = state.last_seq
-        self.pack: RulePack | None = None
-        self.latest_on = state.latest_on
-        self.latest_data = dict(state.latest_data)
-
-    def step(self, rules: Rules, event: Fact) -> None:
-        base = self.base
-        if self.pack is None:
-            self.pack = rules.pack(base)
-        pack = self.pack
-        event_type, on, seq = event.type, event.on, event.seq  # read once: rows are slower than locals
-        spec = pack.events.get(event_type)
-        happened = self.happened
-        happened[event_type] = (*happened.get(event_type, ()), on)
-        self.last_seq = max(self.last_seq, seq)
-        self.latest_on = on  # events arrive in fold order
-        self.latest_data[event_type] = event.data
-        if spec is not None:
-            if spec.milestone:
-                terminal = event_type in pack.terminal_states
-                closed = self.changes.get("closed_on", base.closed_on) is not None
-                # A case that reached a terminal state stays in it: histories recorded before events were
-                # judged in fold order may hold a step dated after the case ended.
-                if terminal or not closed:
-                    self.changes["state"] = event_type
-                if terminal and not closed:
-                    self.changes["closed_on"] = on
-            if spec.role == "edit":
-                fields, personal = _split_case_fields(pack, event.data)
-                merged = {**self.changes.get("fields", base.fields), **fields}
-                self.changes["fields"] = merged
-                self.changes["personal"] = {**self.changes.get("personal", base.personal), **personal}
-                self.changes["owner"] = _owner(pack, merged)
-        if self.clocks or event_type in pack.clocks_started_by or rules.packs.has_versions(base.pack_id):
-            _advance_clocks(rules, base, pack, spec, event, self.clocks)
-
-    def freeze(self) -> CaseState:
-        return dataclasses.replace(
-            self.base,
-            happened=self.happened,
-            clocks=tuple(self.clocks),
-            voided=self.voided,
-            last_seq=self.last_seq,
-            latest_on=self.latest_on,
-            latest_data=self.latest_data,
-            **self.changes,
-        )
-
-
-def _pack_of(rules: Rules, opening: Fact) -> str:
-    case_type = str(opening.data.get(CASE_TYPE_KEY, ""))
-    pack_id = rules.packs.pack_for_case_type(case_type)
-    if pack_id is None:
-        raise EventRefused(f"case type {case_type!r} belongs to no enabled rule pack")
-    return pack_id
-
-
-def _opened(rules: Rules, ref: str, event: Fact) -> CaseState:
-    pack_id = _pack_of(rules, event)
-    pack = rules.packs.in_force(pack_id, event.on)
-    fields, personal = _split_case_fields(pack, event.data)
-    state = CaseState(
-        ref=ref,
-        pack_id=pack_id,
-        pack_version=pack.version,
-        case_type=str(event.data[CASE_TYPE_KEY]),
-        opened_on=event.on,
-        state=event.type,
-        latest_on=event.on,
-        fields=fields,
-        personal=personal,
-        happened={event.type: (event.on,)},
-        last_seq=event.seq,
-        owner=_owner(pack, fields),
-        latest_data={event.type: event.data},
-    )
-    if not pack.clocks_started_by.get(event.type) and not rules.packs.has_versions(pack_id):
-        return state
-    clocks: list[ClockInstance] = []  # the opening event may start a clock (a referral's waiting time)
-    _advance_clocks(rules, state, pack, pack.events[event.type], event, clocks)
-    return dataclasses.replace(state, clocks=tuple(clocks))
-
-
-def _owner(pack: RulePack, fields: Mapping[str, JsonValue]) -> str | None:
-    value = fields.get(pack.owner_field) if pack.owner_field else None
-    return str(value) if value else None
-
-
-def _split_case_fields(
-    pack: RulePack, data: Mapping[str, object]
-) -> tuple[dict[str, JsonValue], dict[str, JsonValue]]:
-    fields: dict[str, JsonValue] = {}
-    personal: dict[str, JsonValue] = {}
-    for name, value in data.items():
-        spec = pack.case_fields.get(name)
-        if spec is not None:
-            (personal if spec.personal else fields)[name] = value  # type: ignore[assignment]
-    return fields, personal
-
-
-def _advance_clocks(
-    rules: Rules,
-    state: CaseState,
-    pack: RulePack,
-    spec: EventSpec | None,
-    event: Fact,
-    clocks: list[ClockInstance],
-) -> None:
-    """Stop, cancel, except and start clock instances for `event`, in place."""
-    event_type, on = event.type, event.on
-    exception = _exception_of(pack, spec, event)
-    for i, instance in enumerate(clocks):
-        if instance.stopped_on is not None or instance.ended_on is not None:
-            continue
-        if event_type in instance.spec.stop:
-            clocks[i] = instance.stop(on)
-        elif event_type in instance.spec.cancel:
-            clocks[i] = instance.end(on, event_type)
-        elif exception is not None and exception[0] == instance.clock:
-            clocks[i] = instance.excepted(exception[1])
-    governing = rules.packs.in_force(state.pack_id, on)
-    for clock_id, clock in governing.clocks_started_by.get(event_type, ()):
-        if not _applies(clock.case_types, state.case_type):
-            continue
-        running = [i for i, c in enumerate(clocks) if c.clock == clock_id and c.live]
-        if running:
-            if clock.restart != "supersede":
-                continue
-            for i in running:
-                clocks[i] = clocks[i].end(event.on, SUPERSEDED)
-        number = 1 + sum(1 for c in clocks if c.clock == clock_id)
-        clocks.append(
-            ClockInstance(
-                clock=clock_id,
-                number=number,
-                pack_version=governing.version,
-                starts_on=event.on,
-                due_on=due_date(clock, rules.calendar, event.on, event.data),
-                start_seq=event.seq,
-                spec=clock,
-            )
-        )
-
-
-def _exception_of(pack: RulePack, spec: EventSpec | None, event: Fact) -> tuple[str, ClockException] | None:
-    if spec is None or spec.role != "except_clock":
-        return None
-    fields = pack.event_fields(event.type)
-    clock = event.data.get(_field_of_type(fields, FieldType.CLOCK) or "")
-    reason = event.data.get(_field_of_type(fields, FieldType.EXCEPTION_REASON) or "")
-    until = event.data.get(_field_of_type(fields, FieldType.DATE) or "")
-    note = event.data.get(_field_of_type(fields, FieldType.TEXT) or "")
-    if not clock or not reason:
-        return None
-    return str(clock), ClockException(
-        reason=str(reason),
-        until=dt.date.fromisoformat(str(until)) if until else None,
-        note=str(note) if note else None,
-        seq=event.seq,
-        on=event.on,
-    )
-
-
-def _field_of_type(fields: Mapping[str, FieldSpec], kind: FieldType) -> str | None:
-    return next((name for name, spec in fields.items() if spec.type is kind), None)
-
-
-def _applies(case_types: list[str] | None, case_type: str) -> bool:
-    return case_types is None or case_type in case_types
-
-
-# ---------------------------------------------------------------------------------------------- decide
 
 
 def decide_open(
@@ -623,7 +271,7 @@ def _misfit(
         )
     if state.terminal and not spec.after_terminal:
         return _Misfit(f"the case is {state.state} and takes only {', '.join(_after_terminal(pack))} now")
-    if not _applies(spec.case_types, state.case_type):
+    if not applies(spec.case_types, state.case_type):
         return _Misfit(f"{state.case_type} cases have no {event_type}")
     if spec.once and event_type in state.happened:
         return _Misfit(f"{event_type} was already recorded on {state.happened[event_type][0].isoformat()}")
@@ -696,8 +344,8 @@ def _exception_problem(
     state: CaseState, pack: RulePack, event_type: str, data: Mapping[str, JsonValue], on: dt.date
 ) -> _Misfit | None:
     fields = pack.event_fields(event_type)
-    clock_field = _field_of_type(fields, FieldType.CLOCK) or ""
-    reason_field = _field_of_type(fields, FieldType.EXCEPTION_REASON) or ""
+    clock_field = field_of_type(fields, FieldType.CLOCK) or ""
+    reason_field = field_of_type(fields, FieldType.EXCEPTION_REASON) or ""
     clock_id = str(data.get(clock_field, ""))
     reason = str(data.get(reason_field, ""))
     exceptable = tuple(sorted({c.clock for c in state.clocks if c.live and c.spec.exception_reasons}))

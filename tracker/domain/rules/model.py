@@ -1,39 +1,21 @@
-"""Rule packs: the data that defines a service's events, fields, state machine, clocks and KPI targets.
-
-A rule pack is a TOML file in `rules/` (shipped) or in a deployment's own pack directory. Nothing in the
-engine names an event, state, field or clock of a particular service: they all come from here. This module
-only *describes and validates* packs; `tracker.domain.workflow` decides whether an event fits, and
-`tracker.domain.clocks` evaluates the clocks.
-
-Versioning: several files may carry the same pack `id` with different `effective_from` dates. The version in
-force on a clock's start date governs that clock; the version in force on the day a case was opened governs
-its events and fields. Dates before a pack's first version use the first version.
-
-Called by the CLI and the store (through `PackRegistry`), and by the tests that validate `rules/*.toml`.
-"""
+"""A rule pack's model: the pydantic types of a pack and the cross-references they must satisfy."""
 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tracker.domain.calendar import MAX_OFFSET_DAYS
-from tracker.domain.errors import ConfigError, PackError
-from tracker.domain.toml_errors import did_you_mean as did_you_mean  # re-exported: workflow and fields use it
-from tracker.domain.toml_errors import validation_message
+from tracker.domain.toml_errors import did_you_mean
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 _PACK_ID_PATTERN = r"^[a-z][a-z0-9-]*$"
-_PATTERN_HINTS = {
+PATTERN_HINTS = {
     _ID_PATTERN: "use lower-case letters, digits and _, starting with a letter",
     _PACK_ID_PATTERN: "use lower-case letters, digits and -, starting with a letter (such as send-mediation)",
 }
@@ -456,176 +438,3 @@ def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], s
                 f"reporting.activity.{key}: {name!r} must be a field of event {activity.event!r} "
                 f"of type {kind.value}"
             )
-
-
-# ------------------------------------------------------------------ loading
-
-
-def load_pack(path: Path) -> RulePack:
-    """Read and validate one pack file; raises PackError naming the file, the key (and line) and the fault."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except OSError as error:
-        raise PackError(f"{path}: cannot read the rule pack ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise PackError(f"{path}: not valid TOML: {error}") from error
-    return parse_pack(raw, str(path), text)
-
-
-def parse_pack(raw: dict[str, Any], source: str, text: str = "") -> RulePack:
-    """Validate an already-parsed pack; `source` names it in error messages."""
-    try:
-        return RulePack.model_validate(raw)
-    except ValidationError as error:
-        raise PackError(validation_message(error, RulePack, source, text, _PATTERN_HINTS)) from error
-
-
-def shipped_pack_dir() -> Path:
-    """The `rules/` directory shipped with caseclock (a checkout or an installed wheel)."""
-    return Path(str(resources.files("rules")))
-
-
-class PackRegistry:
-    """Every version of every enabled pack, with look-ups by id, case type and date."""
-
-    def __init__(self, packs: Iterable[RulePack]) -> None:
-        self._versions: dict[str, list[RulePack]] = {}
-        self._dates: dict[str, list[dt.date]] = {}
-        for pack in packs:
-            self._versions.setdefault(pack.id, []).append(pack)
-        for pack_id, versions in self._versions.items():
-            versions.sort(key=lambda p: p.effective_from)
-            dates = [p.effective_from for p in versions]
-            self._dates[pack_id] = dates
-            if len(set(dates)) != len(dates):
-                raise PackError(f"pack {pack_id}: two versions take effect on the same date")
-        self._case_types: dict[str, str] = {}
-        for pack_id, versions in self._versions.items():
-            for case_type in dict.fromkeys(t for p in versions for t in p.case_types):
-                other = self._case_types.setdefault(case_type, pack_id)
-                if other != pack_id:
-                    raise PackError(f"case type {case_type!r} is declared by both {other} and {pack_id}")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._versions)
-
-    def versions(self, pack_id: str) -> list[RulePack]:
-        """All versions of a pack, oldest first."""
-        return list(self._versions[pack_id])
-
-    def has_versions(self, pack_id: str) -> bool:
-        """Whether the pack has more than one version (so any event date may pick other clocks)."""
-        return len(self._versions[pack_id]) > 1
-
-    def latest(self, pack_id: str) -> RulePack:
-        """The newest version of a pack."""
-        return self._versions[pack_id][-1]
-
-    def in_force(self, pack_id: str, on: dt.date) -> RulePack:
-        """The version in force on `on`; before the first version took effect, the first version."""
-        versions = self._versions[pack_id]
-        if len(versions) == 1:
-            return versions[0]
-        index = bisect_right(self._dates[pack_id], on) - 1
-        return versions[max(index, 0)]
-
-    def pack_for_case_type(self, case_type: str) -> str | None:
-        """The id of the pack that serves `case_type`, or None."""
-        return self._case_types.get(case_type)
-
-    @property
-    def case_types(self) -> list[str]:
-        """Every case type of every enabled pack."""
-        return list(self._case_types)
-
-    @property
-    def default_case_type(self) -> str:
-        """The first case type of the first pack: what `open` uses without `--type`."""
-        return next(iter(self._case_types))
-
-
-def apply_overrides(pack: RulePack, override: Mapping[str, Any], where: str) -> RulePack:
-    """The pack with a deployment's own clock numbers and targets (`[packs.overrides.<id>]` in config).
-
-    `override` is `{"clocks": {clock: {"working_days_after": 15, "target": 90.0, ...}},
-    "satisfaction_target": 75.0, "choices": {"district": [...]}}`; unset values keep the pack's own.
-    Raises ConfigError naming the key.
-    """
-    raw = pack.model_dump(mode="python")
-    for clock_id, numbers in (override.get("clocks") or {}).items():
-        key = f"{where}.clocks.{clock_id}"
-        if clock_id not in raw["clocks"]:
-            raise ConfigError(
-                f"{key}: pack {pack.id} has no clock {clock_id!r}{did_you_mean(clock_id, raw['clocks'])}"
-            )
-        clock = raw["clocks"][clock_id]
-        for name, value in numbers.items():
-            if value is None:
-                continue
-            if name == "target":
-                clock["target"] = value
-            elif clock["due"].get(name) is None:
-                counted = next(k for k, v in clock["due"].items() if v is not None and k != "field")
-                raise ConfigError(f"{key}.{name}: {clock_id} is counted in {counted}; override that instead")
-            else:
-                clock["due"][name] = value
-    for name, values in (override.get("choices") or {}).items():
-        if name not in raw["choices"]:
-            hint = did_you_mean(name, raw["choices"])
-            raise ConfigError(f"{where}.choices.{name}: pack {pack.id} has no choice list {name!r}{hint}")
-        raw["choices"][name] = list(values)
-    target = override.get("satisfaction_target")
-    if target is not None:
-        if raw["satisfaction"] is None:
-            raise ConfigError(f"{where}.satisfaction_target: pack {pack.id} has no satisfaction KPI")
-        raw["satisfaction"]["target"] = target
-    return RulePack.model_validate(raw)
-
-
-def discover_packs(
-    extra_dirs: Iterable[Path] = (),
-    enabled: Iterable[str] | None = None,
-    overrides: Mapping[str, Mapping[str, Any]] | None = None,
-) -> PackRegistry:
-    """Load the shipped packs and those in `extra_dirs`, keeping the `enabled` ids.
-
-    Without `enabled`, the packs marked `enabled_by_default` (the SEND mediation pack) are enabled.
-
-    A deployment's pack with the same id and version as a shipped one replaces it.
-    """
-    found: dict[tuple[str, str], RulePack] = {}
-    for directory in [shipped_pack_dir(), *extra_dirs]:
-        if not directory.is_dir():
-            raise PackError(f"{directory}: the rule pack directory does not exist")
-        for path in sorted(directory.glob("*.toml")):
-            pack = load_pack(path)
-            found[(pack.id, pack.version)] = pack
-    ids = {pack_id for pack_id, _ in found}
-    wanted = list(enabled) if enabled is not None else None
-    if wanted is not None:
-        for pack_id in wanted:
-            if pack_id not in ids:
-                raise PackError(
-                    f"packs.enabled: no rule pack has id {pack_id!r}{did_you_mean(pack_id, ids)}; "
-                    f"found: {', '.join(sorted(ids))}"
-                )
-    if wanted is None:
-        wanted = sorted({p.id for p in found.values() if p.enabled_by_default})
-    # Only the enabled packs are ordered (by their place in `packs.enabled`): a shipped pack that is not
-    # enabled is never looked up in that list.
-    ordered = sorted(
-        (p for p in found.values() if p.id in wanted),
-        key=lambda p: (wanted.index(p.id), p.id, p.effective_from),
-    )
-    for pack_id in overrides or {}:
-        if pack_id not in ids:
-            hint = did_you_mean(pack_id, ids)
-            raise ConfigError(f"packs.overrides.{pack_id}: no rule pack has this id{hint}")
-    ordered = [
-        apply_overrides(p, overrides[p.id], f"packs.overrides.{p.id}")
-        if overrides and p.id in overrides
-        else p
-        for p in ordered
-    ]
-    return PackRegistry(ordered)
