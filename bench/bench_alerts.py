@@ -7,13 +7,14 @@ Run from the project root:
 
 Targets (issue 3): at most 2 s per pass at 100,000 cases; at least 50 messages/s.
 
-* The cases come from `tracker.demo.generate` (seed 7), imported with `Store.import_histories` into a
+* The cases come from `tracker.cli.demo.generate` (seed 7), imported with `Store.import_histories` into a
   temporary SQLite file. Routing: `email.to`, a caseworker address for each demo caseworker, an escalation
   address and one webhook, so every due alert becomes 4-5 outbox rows.
 * "first pass" is the first decision ever on that database (every alert of every open clock is new:
   catch-up); "same day again" is a rerun that records nothing new; "next working day" decides the next day.
-  Each pass is `tracker.outbox.enqueue` with the pure rules: read open clocks, decide, insert, cancel.
-* Delivery: N synthetic alerts recorded in a fresh SQLite outbox, delivered by `tracker.outbox.deliver` and
+  Each pass is `tracker.alerts.outbox.enqueue` with the pure rules: read open clocks, decide, insert, cancel.
+* Delivery: N synthetic alerts recorded in a fresh SQLite outbox, delivered by `tracker.alerts.outbox.deliver`
+and
   the real `EmailNotifier` (one SMTP connection per pass, one transaction per message) to aiosmtpd on
   127.0.0.1.
 """
@@ -33,16 +34,16 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from notifiers.email import EmailNotifier
-from tracker import outbox
-from tracker.alerting import EMAIL, Alert, alert_id, horizon
-from tracker.calendar import WorkingCalendar
-from tracker.config import Settings
-from tracker.db import make_engine, upgrade
-from tracker.demo import generate
-from tracker.dispatch import decide
-from tracker.rules import discover_packs
+from tracker.alerts import outbox
+from tracker.alerts.dispatch import decide
+from tracker.alerts.rules import EMAIL, Alert, alert_id, horizon
+from tracker.cli.demo import generate
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import Settings
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import Rules
 from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.store.engine import make_engine, upgrade
 
 AS_OF = dt.date(2026, 3, 10)
 NOW = dt.datetime(2026, 3, 10, 8, 30, tzinfo=dt.UTC)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import holidays
 import numpy as np
 
-from tracker.calendar import FIRST_DATE, LAST_DATE, WorkingCalendar
+from tracker.domain.calendar import FIRST_DATE, LAST_DATE, WorkingCalendar
 
 N_VALUES = (3, 30)
 SEED = 20260501

@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine_line  # noqa: E402
-from tracker.calendar import WorkingCalendar  # noqa: E402
-from tracker.db import make_engine, upgrade  # noqa: E402
-from tracker.demo import generate  # noqa: E402
-from tracker.rules import discover_packs  # noqa: E402
+from tracker.cli.demo import generate  # noqa: E402
+from tracker.domain.calendar import WorkingCalendar  # noqa: E402
+from tracker.domain.rules import discover_packs  # noqa: E402
+from tracker.domain.workflow import Rules  # noqa: E402
 from tracker.store import Store  # noqa: E402
-from tracker.workflow import Rules  # noqa: E402
+from tracker.store.engine import make_engine, upgrade  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 20)
 CLI = [sys.executable, "-m", "tracker.cli"]

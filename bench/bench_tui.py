@@ -5,11 +5,11 @@ Run from the project root:
     PYTHONPATH=. .venv/bin/python bench/bench_tui.py                 # 100,000 demo cases (~3-4 min to build)
     PYTHONPATH=. .venv/bin/python bench/bench_tui.py --db /tmp/big.db  # build once, reuse afterwards
 
-The demo cases (`tracker.demo.generate`, seed 7, as of 2026-03-10) are written with `Store.import_histories`
-into a temporary SQLite file. The app runs headless (`App.run_test`, 120×40) with the same `make_app` as
-`caseclock tui`; keys are delivered as the terminal driver delivers them. A figure is the time from the key
-to the moment the screen has drawn the new data: its `CasesShown`/`CaseShown` message (posted once the
-widgets hold the new rows) and the frame composed. Each is the median of several runs.
+The demo cases (`tracker.cli.demo.generate`, seed 7, as of 2026-03-10) are written with
+`Store.import_histories` into a temporary SQLite file. The app runs headless (`App.run_test`, 120×40) with the
+same `make_app` as `caseclock tui`; keys are delivered as the terminal driver delivers them. A figure is the
+time from the key to the moment the screen has drawn the new data: its `CasesShown`/`CaseShown` message
+(posted once the widgets hold the new rows) and the frame composed. Each is the median of several runs.
 Targets (issue 4): first paint ≤ 1.0 s, filter keystroke ≤ 100 ms, open a case ≤ 150 ms.
 """
 
@@ -31,13 +31,13 @@ from pathlib import Path
 from textual import events
 from textual.message import Message
 
-from tracker.calendar import WorkingCalendar
-from tracker.config import Settings, UserSettings
-from tracker.db import make_engine, upgrade
-from tracker.demo import generate
-from tracker.rules import discover_packs
+from tracker.cli.demo import generate
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import Settings, UserSettings
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import Rules
 from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.store.engine import make_engine, upgrade
 from tui.app import CaseclockApp, make_app
 from tui.messages import CaseShown, CasesShown
 

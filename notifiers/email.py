@@ -1,8 +1,9 @@
 """Email alerts over SMTP (`starttls`, `ssl` or `none`), one message per outbox row and recipient.
 
 Who calls what: `caseclock check` and `caseclock watch` build one `EmailNotifier` from `[email]` and the
-password in CASECLOCK_SMTP_PASSWORD, and pass it to the delivery pass (`tracker.outbox.deliver`), which calls
-`send` for each recorded alert and `close` at the end of the pass. One SMTP connection serves a whole pass.
+password in CASECLOCK_SMTP_PASSWORD, and pass it to the delivery pass (`tracker.alerts.outbox.deliver`), which
+calls `send` for each recorded alert and `close` at the end of the pass. One SMTP connection serves a whole
+pass.
 
 Each message has a plain-text and an HTML part, a subject a person can triage from their inbox
 (`[caseclock] KPI 2 due tomorrow: M-0042`), and a Message-ID made from the alert's stable id, so a repeat
@@ -23,9 +24,9 @@ from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
 from notifiers.wording import day_words, due_on, facts, headline
-from tracker.alerting import DIGEST, EMAIL, Alert
-from tracker.config import EmailSettings
-from tracker.notify import DeliveryResult
+from tracker.alerts.notify import DeliveryResult
+from tracker.alerts.rules import DIGEST, EMAIL, Alert
+from tracker.domain.config import EmailSettings
 
 _SMTP_LINES = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are: lines must end CRLF
 _SECTIONS = (
@@ -40,7 +41,8 @@ class EmailNotifier:
 
     Args:
         settings: The `[email]` section.
-        password: From CASECLOCK_SMTP_PASSWORD (`tracker.config.smtp_password`); needed with a username.
+        password: From CASECLOCK_SMTP_PASSWORD (`tracker.domain.config.smtp_password`); needed with a
+            username.
         ssl_context: For `starttls` and `ssl` (default: the system's trusted certificates).
     """
 

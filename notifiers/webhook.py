@@ -2,7 +2,7 @@
 
 Who calls what: `caseclock check` and `caseclock watch` build one `WebhookNotifier` per `[[webhooks]]` entry
 (with its secret from CASECLOCK_WEBHOOK_SECRET_<NAME>) and pass it to the delivery pass
-(`tracker.outbox.deliver`), which calls `send` per recorded alert and `close` at the end of the pass.
+(`tracker.alerts.outbox.deliver`), which calls `send` per recorded alert and `close` at the end of the pass.
 
 * `generic`: a POST of the CONTRACT.md JSON, with `X-Caseclock-Signature: sha256=<hex HMAC-SHA256 of the
   body>` when a secret is set. The alert `id` is stable across retries, so a receiver can drop a repeat.
@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 
 from notifiers.wording import facts, headline
-from tracker.alerting import BREACHED, Alert, webhook_channel
-from tracker.config import WebhookSettings
-from tracker.notify import DeliveryResult
+from tracker.alerts.notify import DeliveryResult
+from tracker.alerts.rules import BREACHED, Alert, webhook_channel
+from tracker.domain.config import WebhookSettings
 
 SIGNATURE_HEADER = "X-Caseclock-Signature"
 _RETRIED = {408, 425, 429}
@@ -46,8 +46,8 @@ class WebhookNotifier:
 
     Args:
         settings: The `[[webhooks]]` entry.
-        secret: Its HMAC secret from the environment (`tracker.config.webhook_secret`), or None: unsigned.
-        transport: An httpx transport (tests only; default: the network).
+        secret: Its HMAC secret from the environment (`tracker.domain.config.webhook_secret`), or None:
+        unsigned. transport: An httpx transport (tests only; default: the network).
     """
 
     def __init__(

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from tracker.alerting import BREACHED, DIGEST, Alert
+from tracker.alerts.rules import BREACHED, DIGEST, Alert
 
 
 def day_words(day: dt.date) -> str:

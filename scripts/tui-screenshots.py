@@ -13,13 +13,13 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from tracker.calendar import WorkingCalendar
-from tracker.config import Settings, UserSettings
-from tracker.db import make_engine, upgrade
-from tracker.demo import generate
-from tracker.rules import discover_packs
+from tracker.cli.demo import generate
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import Settings, UserSettings
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import Rules
 from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.store.engine import make_engine, upgrade
 from tui.app import make_app
 
 AS_OF = dt.date(2026, 3, 10)

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tracker import config as config_module
-from tracker.calendar import WorkingCalendar
 from tracker.cli import main
-from tracker.db import make_engine, upgrade
-from tracker.rules import discover_packs
+from tracker.domain import config as config_module
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import Rules
 from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.store.engine import make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("CASECLOCK_TEST_DATABASE_URL")
 NO_POSTGRES = "no PostgreSQL server: set CASECLOCK_TEST_DATABASE_URL (CI does, via scripts/pg-throwaway.sh)"

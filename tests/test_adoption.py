@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tracker.calendar import WorkingCalendar
-from tracker.clocks import ClockStatus
-from tracker.errors import ConfigError, EventRefused, InvalidValue
-from tracker.rules import discover_packs
-from tracker.workflow import CaseState, Rules, decide, decide_open, project
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.clocks import ClockStatus
+from tracker.domain.errors import ConfigError, EventRefused, InvalidValue
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import CaseState, Rules, decide, decide_open, project
 
 D = dt.date.fromisoformat
 NOW = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)

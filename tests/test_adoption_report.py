@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tracker.calendar import WorkingCalendar
-from tracker.compliance import ComplianceReport, Spread, nearest_rank, report_json
-from tracker.compliance.facts import case_facts, report_from_facts
-from tracker.errors import PackError
-from tracker.events import Event
-from tracker.periods import parse_period
-from tracker.rules import discover_packs, load_pack, parse_pack, shipped_pack_dir
-from tracker.workflow import CaseState, Rules, decide, decide_open, project
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.compliance import ComplianceReport, Spread, nearest_rank, report_json
+from tracker.domain.compliance.facts import case_facts, report_from_facts
+from tracker.domain.errors import PackError
+from tracker.domain.events import Event
+from tracker.domain.periods import parse_period
+from tracker.domain.rules import discover_packs, load_pack, parse_pack, shipped_pack_dir
+from tracker.domain.workflow import CaseState, Rules, decide, decide_open, project
 
 from .alert_servers import HttpServer, write_config
 
@@ -202,7 +202,7 @@ def test_the_reporting_table_is_checked_against_the_pack() -> None:
 
 
 def test_the_store_reads_the_same_report_as_the_fold(engine) -> None:
-    from tracker.reporting import compliance_report
+    from tracker.reports.report import compliance_report
     from tracker.store import Store
 
     store = Store(engine, BOTH)

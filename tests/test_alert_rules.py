@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from tests.conftest import shared_rules
-from tracker.alerting import (
+from tracker.alerts.notify import next_attempt_at
+from tracker.alerts.rules import (
     BREACHED,
     DIGEST,
     EMAIL,
@@ -21,9 +22,8 @@ from tracker.alerting import (
     due_alerts,
     horizon,
 )
-from tracker.calendar import WorkingCalendar
-from tracker.config import AlertsSettings, Settings
-from tracker.notify import next_attempt_at
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import AlertsSettings, Settings
 
 D = dt.date.fromisoformat
 CAL = shared_rules().calendar

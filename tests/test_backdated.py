@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from tracker import schema
-from tracker.clocks import clock_status
-from tracker.errors import EventRefused
-from tracker.store import Store
-from tracker.workflow import CaseState
+from tracker.domain.clocks import clock_status
+from tracker.domain.errors import EventRefused
+from tracker.domain.workflow import CaseState
+from tracker.store import Store, schema
 
 D = dt.date.fromisoformat
 TODAY = D("2026-06-30")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tracker.calendar import FIRST_DATE, LAST_DATE, WorkingCalendar
-from tracker.errors import InvalidValue
+from tracker.domain.calendar import FIRST_DATE, LAST_DATE, WorkingCalendar
+from tracker.domain.errors import InvalidValue
 
 D = dt.date.fromisoformat
 ONE_DAY = dt.timedelta(days=1)
@@ -373,6 +373,6 @@ def test_calendar_days_after_outside_the_range_is_refused() -> None:
 def test_the_holiday_cache_is_keyed_by_the_installed_holidays_release() -> None:
     from importlib.metadata import version
 
-    from tracker.calendar import _holidays_release
+    from tracker.domain.calendar import _holidays_release
 
     assert _holidays_release() == version("holidays")

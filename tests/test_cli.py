@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tracker.cli import main
-from tracker.schema import SCHEMA_HEAD
+from tracker.store.schema import SCHEMA_HEAD
 
 AS_OF = "2026-03-10"
 
@@ -233,7 +233,7 @@ def test_the_code_expects_the_newest_migration() -> None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", "tracker:migrations")
+    config.set_main_option("script_location", "tracker.store:migrations")
     assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
 
 
@@ -347,7 +347,7 @@ def test_events_lists_the_clocks_and_reasons_of_an_exception(capsys) -> None:
 
 
 def test_events_lists_the_reasons_of_each_clock_when_they_differ(capsys, tmp_path: Path) -> None:
-    from tracker.rules import shipped_pack_dir
+    from tracker.domain.rules import shipped_pack_dir
 
     text = (shipped_pack_dir() / "adoption-support.toml").read_text(encoding="utf-8")
     assert text.count('exception_reasons = ["service_user_unavailable", "other_agreed"]') == 2

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import inspect
 
 from tracker.cli import main
-from tracker.db import make_engine
+from tracker.store.engine import make_engine
 
 AS_OF = "2026-03-10"
 

@@ -12,9 +12,9 @@ from fractions import Fraction
 
 import pytest
 
-from tracker.calendar import WorkingCalendar
-from tracker.clocks import ClockStatus
-from tracker.compliance import (
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance import (
     SUPPRESSED,
     ClockFact,
     ComplianceReport,
@@ -25,12 +25,12 @@ from tracker.compliance import (
     report_json,
     shown,
 )
-from tracker.compliance.counting import one_decimal
-from tracker.compliance.facts import case_facts, report_from_facts
-from tracker.events import Event
-from tracker.periods import parse_period
-from tracker.rules import discover_packs
-from tracker.workflow import CaseState, Rules, decide, decide_open, project
+from tracker.domain.compliance.counting import one_decimal
+from tracker.domain.compliance.facts import case_facts, report_from_facts
+from tracker.domain.events import Event
+from tracker.domain.periods import parse_period
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import CaseState, Rules, decide, decide_open, project
 
 D = dt.date.fromisoformat
 RULES = Rules(discover_packs(), WorkingCalendar())
@@ -456,7 +456,7 @@ def test_definitions_come_from_the_pack(report: ComplianceReport) -> None:
 
 
 def test_the_store_path_gives_the_same_report_as_the_fold(store, cases: list[Case]) -> None:
-    from tracker.reporting import compliance_report
+    from tracker.reports.report import compliance_report
 
     store.import_histories([(c.ref, c.events) for c in cases], NOW)
     for as_of in ("2026-09-28", "2026-10-05"):
@@ -468,7 +468,7 @@ def test_the_store_path_gives_the_same_report_as_the_fold(store, cases: list[Cas
 
 
 def test_voided_events_are_not_counted(store, cases: list[Case]) -> None:
-    from tracker.reporting import compliance_report
+    from tracker.reports.report import compliance_report
 
     store.import_histories([(c.ref, c.events) for c in cases], NOW)
     survey = next(e.seq for e in cases[-1].events if e.type == "survey")
@@ -489,8 +489,8 @@ def test_voided_events_are_not_counted(store, cases: list[Case]) -> None:
 
 
 def test_an_unknown_pack_is_refused(store) -> None:
-    from tracker.errors import InvalidValue
-    from tracker.reporting import compliance_report
+    from tracker.domain.errors import InvalidValue
+    from tracker.reports.report import compliance_report
 
     with pytest.raises(InvalidValue, match=r"^--pack=adoption: use one of the enabled rule packs"):
         compliance_report(store, "adoption", H1, TODAY)
@@ -554,7 +554,7 @@ def test_a_satisfaction_kpi_by_group_is_judged_for_each_group() -> None:
 
 
 def test_the_store_path_reads_each_survey_group(engine) -> None:
-    from tracker.reporting import compliance_report
+    from tracker.reports.report import compliance_report
     from tracker.store import Store
 
     store = Store(engine, BOTH)

@@ -10,9 +10,9 @@ import platformdirs
 import pytest
 from pydantic import BaseModel
 
-from tracker import config
 from tracker.cli import main
-from tracker.config import (
+from tracker.domain import config
+from tracker.domain.config import (
     Settings,
     default_config_path,
     load_config,
@@ -20,7 +20,7 @@ from tracker.config import (
     webhook_secret,
     webhook_secret_env,
 )
-from tracker.errors import ConfigError, Refused
+from tracker.domain.errors import ConfigError, Refused
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 

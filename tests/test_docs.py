@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tracker.cli import build_parser, main
-from tracker.commands.cases import collect_fields
+from tracker.cli.commands.cases import collect_fields
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -333,10 +333,10 @@ def test_sheet_names_stay_unique_when_a_pack_labels_two_kpis_alike() -> None:
     import datetime as dt
     import tomllib
 
-    from tracker.compliance import compute
+    from tracker.domain.compliance import compute
+    from tracker.domain.periods import parse_period
+    from tracker.domain.rules import parse_pack
     from tracker.exporters.sheets import sheets
-    from tracker.periods import parse_period
-    from tracker.rules import parse_pack
 
     raw = tomllib.loads(
         (Path(__file__).resolve().parent.parent / "rules" / "send-mediation.toml").read_text()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tracker.cli import build_parser
-from tracker.rules import discover_packs, load_pack
+from tracker.domain.rules import discover_packs, load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("textual", "apscheduler", "sqlalchemy", "httpx", "openpyxl", "smtplib", "alembic")
@@ -27,7 +27,8 @@ def _imported_after(statement: str) -> list[str]:
 
 def test_the_domain_imports_no_framework() -> None:
     modules = (
-        "tracker.calendar, tracker.rules, tracker.workflow, tracker.clocks, tracker.events, tracker.config"
+        "tracker.domain.calendar, tracker.domain.rules, tracker.domain.workflow, tracker.domain.clocks, "
+        "tracker.domain.events, tracker.domain.config"
     )
     assert _imported_after(f"import {modules}") == []
 
@@ -103,5 +104,5 @@ def test_the_wheel_ships_the_rule_packs_and_migrations(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for pack in (ROOT / "rules").glob("*.toml"):
         assert f"rules/{pack.name}" in names
-    assert "tracker/migrations/versions/0001_initial.py" in names
-    assert "tracker/migrations/script.py.mako" in names
+    assert "tracker/store/migrations/versions/0001_initial.py" in names
+    assert "tracker/store/migrations/script.py.mako" in names

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 
 from tests.test_compliance import H1, NOW, TODAY, half_year_cases
 from tracker.cli import main
-from tracker.report_reads import StaleProjections
-from tracker.reporting import compliance_report
+from tracker.reports.queries import StaleProjections
+from tracker.reports.report import compliance_report
 from tracker.store import Store
 
 REPORT_TABLES = {"report_clocks", "report_events", "report_stale", "report_counts", "report_cases"}
@@ -23,7 +23,7 @@ REPORT_TABLES = {"report_clocks", "report_events", "report_stale", "report_count
 
 def migrate(engine: Engine, action: str, revision: str) -> None:
     config = Config()
-    config.set_main_option("script_location", "tracker:migrations")
+    config.set_main_option("script_location", "tracker.store:migrations")
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)

@@ -24,9 +24,9 @@ from notifiers.email import EmailNotifier
 from notifiers.webhook import WebhookNotifier, retry_after
 from tests.alert_servers import HttpServer, Reply, email_config, free_port, smtp_server, write_config
 from tests.conftest import shared_rules
-from tracker.alerting import Alert, OpenClock, Routing, decide_alerts
-from tracker.config import AlertsSettings, EmailSettings, WebhookSettings
-from tracker.notify import Outcome
+from tracker.alerts.notify import Outcome
+from tracker.alerts.rules import Alert, OpenClock, Routing, decide_alerts
+from tracker.domain.config import AlertsSettings, EmailSettings, WebhookSettings
 
 D = dt.date.fromisoformat
 KPI2 = OpenClock(

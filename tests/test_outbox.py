@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.alert_servers import HttpServer, Reply, email_config, free_port, smtp_server, write_config
 from tests.conftest import NOW
-from tracker import outbox, schema
-from tracker.alerting import Alert
-from tracker.config import Settings
-from tracker.dispatch import Channels, run_pass
-from tracker.notify import DeliveryResult
-from tracker.store import Store
+from tracker.alerts import outbox
+from tracker.alerts.dispatch import Channels, run_pass
+from tracker.alerts.notify import DeliveryResult
+from tracker.alerts.rules import Alert
+from tracker.domain.config import Settings
+from tracker.store import Store, schema
 
 D = dt.date.fromisoformat
 TODAY = D("2026-06-30")

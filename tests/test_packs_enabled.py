@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracker.cli import main
-from tracker.rules import shipped_pack_dir
+from tracker.domain.rules import shipped_pack_dir
 
 AS_OF = "2026-03-10"
 MEDIATION = ("M-1", "--type", "mediation")

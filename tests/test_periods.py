@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tracker.errors import InvalidValue
-from tracker.periods import (
+from tracker.domain.errors import InvalidValue
+from tracker.domain.periods import (
     Period,
     months,
     parse_period,

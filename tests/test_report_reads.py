@@ -1,11 +1,11 @@
 """The store's report reads against the fold, on SQLite and PostgreSQL.
 
 A compliance report counts from `Tallies`. The store makes them with grouped SQL over the projections the
-append writes (`tracker.report_reads`: `cases`, `clocks`, `events`); `tracker.compliance.tally` makes them
-from the facts of each case's folded history (`case_facts`), the slow, obviously-right path. These tests
-hold the two to each other: on the hand-built half year of `test_compliance`, and on random demo histories
-(both rule packs, random corrections, random periods and as-of dates before, inside and after them) found
-by hypothesis. They also check that reads never write: a role that may only read runs every report, and
+append writes (`tracker.reports.queries`: `cases`, `clocks`, `events`); `tracker.domain.compliance.tally`
+makes them from the facts of each case's folded history (`case_facts`), the slow, obviously-right path. These
+tests hold the two to each other: on the hand-built half year of `test_compliance`, and on random demo
+histories (both rule packs, random corrections, random periods and as-of dates before, inside and after them)
+found by hypothesis. They also check that reads never write: a role that may only read runs every report, and
 projections computed with other rules are refused until `rebuild`.
 """
 
@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import shared_rules
 from tests.test_compliance import H1, NOW, TODAY, Case, half_year_cases
-from tracker import schema
-from tracker.calendar import WorkingCalendar
-from tracker.compliance import (
+from tracker.cli.demo import generate
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.compliance import (
     ComplianceReport,
     ReferralFact,
     ReferralTally,
@@ -36,18 +36,17 @@ from tracker.compliance import (
     report_json,
     tally,
 )
-from tracker.compliance.facts import CaseFacts, case_facts, report_from_facts
-from tracker.compliance.flow import FlowFact, flow_tally, waiting_times
-from tracker.db import make_engine
-from tracker.demo import generate
-from tracker.errors import Refused
+from tracker.domain.compliance.facts import CaseFacts, case_facts, report_from_facts
+from tracker.domain.compliance.flow import FlowFact, flow_tally, waiting_times
+from tracker.domain.errors import Refused
+from tracker.domain.periods import Period, parse_period
+from tracker.domain.rules import RulePack, discover_packs
+from tracker.domain.workflow import Rules
 from tracker.exporters import json_text
-from tracker.periods import Period, parse_period
-from tracker.report_reads import StaleProjections, read_tallies
-from tracker.reporting import compliance_report, report_snapshot
-from tracker.rules import RulePack, discover_packs
-from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.reports.queries import StaleProjections, read_tallies
+from tracker.reports.report import compliance_report, report_snapshot
+from tracker.store import Store, schema
+from tracker.store.engine import make_engine
 
 D = dt.date.fromisoformat
 BOTH = Rules(discover_packs(enabled=["send-mediation", "adoption-support"]), WorkingCalendar())

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
-from tracker.errors import PackError
-from tracker.rules import PackRegistry, RulePack, discover_packs, load_pack, parse_pack, shipped_pack_dir
+from tracker.domain.errors import PackError
+from tracker.domain.rules import (
+    PackRegistry,
+    RulePack,
+    discover_packs,
+    load_pack,
+    parse_pack,
+    shipped_pack_dir,
+)
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 PACK_FILE = RULES_DIR / "send-mediation.toml"

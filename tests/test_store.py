@@ -16,12 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import NOW, POSTGRES_URL, reset_postgres, shared_rules
-from tracker import schema
-from tracker.db import make_engine, upgrade
-from tracker.errors import ConcurrencyError, Refused, StoreUnavailable
-from tracker.rules import FieldType
-from tracker.store import Store
-from tracker.workflow import CaseState, allowed_events
+from tracker.domain.errors import ConcurrencyError, Refused, StoreUnavailable
+from tracker.domain.rules import FieldType
+from tracker.domain.workflow import CaseState, allowed_events
+from tracker.store import Store, schema
+from tracker.store.engine import make_engine, upgrade
 
 D = dt.date.fromisoformat
 TODAY = D("2026-06-30")

@@ -25,11 +25,11 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from tests.alert_servers import WAIT, email_config, free_port, smtp_server, write_config
 from tests.conftest import NO_POSTGRES, NOW, POSTGRES_URL, reset_postgres, shared_rules
-from tracker import outbox, scheduler
-from tracker.commands.alerts import build_channels
-from tracker.config import parse_config
-from tracker.db import make_engine, upgrade
+from tracker.alerts import outbox, scheduler
+from tracker.cli.commands.alerts import build_channels
+from tracker.domain.config import parse_config
 from tracker.store import Store
+from tracker.store.engine import make_engine, upgrade
 
 D = dt.date.fromisoformat
 LONDON = ZoneInfo("Europe/London")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tracker.calendar import WorkingCalendar
-from tracker.clocks import SUPERSEDED, ClockInstance, ClockStatus
-from tracker.errors import EventRefused, InvalidValue, Refused
-from tracker.events import Event
-from tracker.rules import PackRegistry, RulePack, discover_packs, parse_pack
-from tracker.workflow import (
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.clocks import SUPERSEDED, ClockInstance, ClockStatus
+from tracker.domain.errors import EventRefused, InvalidValue, Refused
+from tracker.domain.events import Event
+from tracker.domain.rules import PackRegistry, RulePack, discover_packs, parse_pack
+from tracker.domain.workflow import (
     CaseState,
     Rules,
     allowed_events,

@@ -1,6 +1,6 @@
 """The caseworkers' terminal UI: a thin Textual App over the screens of tui/screens/.
 
-`make_app(settings, store, clock)` builds it; `caseclock tui` (tracker/commands/tui.py) and the tests both
+`make_app(settings, store, clock)` builds it; `caseclock tui` (tracker/cli/commands/tui.py) and the tests both
 call it, so what is tested is what runs. The app holds only the global keys, the command palette's
 entries and the navigation between screens; each screen owns its bindings, workers and handlers.
 """
@@ -19,7 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tracker.config import Settings
+from tracker.domain.config import Settings
 from tracker.store import Store
 from tui.context import Clock, TuiContext
 from tui.screens.base import LiveScreen

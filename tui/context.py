@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tracker.calendar import WorkingCalendar
-from tracker.config import Settings
-from tracker.rules import RulePack
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import Settings
+from tracker.domain.rules import RulePack
+from tracker.domain.workflow import CaseState, Rules
 from tracker.store import Store
-from tracker.workflow import CaseState, Rules
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from tracker.compliance import ComplianceReport
-from tracker.outbox import AlertRow
+from tracker.alerts.outbox import AlertRow
+from tracker.domain.compliance import ComplianceReport
 from tracker.store import CaseRecord, CaseSummary
 
 

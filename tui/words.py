@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from enum import StrEnum
 
-from tracker.calendar import WorkingCalendar
-from tracker.events import REASON, VOIDS, Event
-from tracker.rules import FieldSpec, FieldType, RulePack
-from tracker.workflow import CASE_TYPE_KEY
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.events import REASON, VOIDS, Event
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
+from tracker.domain.workflow import CASE_TYPE_KEY
 
 SOON_WORKING_DAYS = 2
 """A clock due within this many working days is "due soon"."""

@@ -16,9 +16,9 @@ from textual.widgets import Input
 from textual.worker import WorkerCancelled
 
 from tests.conftest import shared_rules
-from tracker.config import Settings, UserSettings
-from tracker.db import make_engine, upgrade
+from tracker.domain.config import Settings, UserSettings
 from tracker.store import Store
+from tracker.store.engine import make_engine, upgrade
 from tui.app import CaseclockApp, make_app
 
 AS_OF = dt.date(2026, 3, 10)

@@ -7,7 +7,7 @@ import datetime as dt
 from textual.widgets import Input, OptionList
 
 from tests.tui.conftest import AS_OF, ME, NOW, settle
-from tracker.workflow import allowed_events
+from tracker.domain.workflow import allowed_events
 from tui.screens.case import CaseScreen
 from tui.screens.case import open_case as open_case_screen
 from tui.screens.event_form import EventFormScreen

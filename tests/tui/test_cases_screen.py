@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.tui.conftest import AS_OF, ME, NOW, cell, refs, settle
-from tracker.demo import generate
+from tracker.cli.demo import generate
 from tui.messages import CasesShown
 from tui.screens.case import CaseScreen
 from tui.screens.cases import PAGE, CasesScreen, end_of_week
@@ -58,7 +58,7 @@ def test_the_week_ends_on_sunday() -> None:
 
 
 async def test_mine_without_a_configured_name_says_how_to_set_it(tui_store) -> None:
-    from tracker.config import Settings
+    from tracker.domain.config import Settings
     from tui.app import make_app
 
     app = make_app(Settings(), tui_store, AS_OF, actor="someone", poll_seconds=3600)

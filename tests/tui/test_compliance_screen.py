@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Select
 
 from tests.tui.conftest import AS_OF, NOW, settle
-from tracker.config import Settings
-from tracker.dispatch import Channels, run_pass
-from tracker.notify import DeliveryResult
-from tracker.periods import month, this_quarter
-from tracker.reporting import compliance_report
+from tracker.alerts.dispatch import Channels, run_pass
+from tracker.alerts.notify import DeliveryResult
+from tracker.domain.config import Settings
+from tracker.domain.periods import month, this_quarter
+from tracker.reports.report import compliance_report
 from tui.screens.alerts import AlertsScreen
 from tui.screens.case import CaseScreen
 from tui.screens.compliance import ComplianceScreen

@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import shared_rules
 from tests.tui.conftest import seed
-from tracker.db import make_engine, upgrade
 from tracker.store import Store
+from tracker.store.engine import make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 30.0

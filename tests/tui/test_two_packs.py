@@ -9,12 +9,12 @@ import pytest
 from textual.widgets import Input, Select
 
 from tests.tui.conftest import AS_OF, ME, NOW, refs, seed, settle
-from tracker.calendar import WorkingCalendar
-from tracker.config import Settings, UserSettings
-from tracker.db import make_engine, upgrade
-from tracker.rules import discover_packs
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.config import Settings, UserSettings
+from tracker.domain.rules import discover_packs
+from tracker.domain.workflow import Rules
 from tracker.store import Store
-from tracker.workflow import Rules
+from tracker.store.engine import make_engine, upgrade
 from tui.app import CaseclockApp, make_app
 from tui.screens.case import CaseScreen
 from tui.screens.compliance import ComplianceScreen

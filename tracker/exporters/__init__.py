@@ -1,8 +1,8 @@
 """Writing the compliance report as files: xlsx (XlsxWriter), a zip of CSVs, JSON and printable HTML.
 
-Every writer takes the one `ComplianceReport` that `tracker.reporting.compliance_report` computed and lays
-out the same cells (`tracker.exporters.sheets`), so the formats cannot disagree with each other or with the
-TUI's compliance screen. Called by `caseclock export`; each format's module is imported only when it is
+Every writer takes the one `ComplianceReport` that `tracker.reports.report.compliance_report` computed and
+lays out the same cells (`tracker.exporters.sheets`), so the formats cannot disagree with each other or with
+the TUI's compliance screen. Called by `caseclock export`; each format's module is imported only when it is
 written (the spreadsheet library is slow to import).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from tracker.compliance import ComplianceReport, clock_chunks, report_json
+from tracker.domain.compliance import ComplianceReport, clock_chunks, report_json
 
 FORMATS = ("xlsx", "csv", "json", "html")
 """The `--format` values, the first the default."""

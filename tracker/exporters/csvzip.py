@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
-from tracker.compliance import ComplianceReport
+from tracker.domain.compliance import ComplianceReport
 from tracker.exporters.layout import Cell, Sheet
 from tracker.exporters.sheets import sheets
 

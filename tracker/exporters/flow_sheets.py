@@ -2,12 +2,12 @@
 
 Pure layout, like `tracker.exporters.sheets` (which places these sheets in the workbook), with the same
 `tracker.exporters.layout` types: the figures come from the report's `flow`, `waiting_times` and
-`activities` (`tracker.compliance.flow`), so every format shows the same cells as the JSON.
+`activities` (`tracker.domain.compliance.flow`), so every format shows the same cells as the JSON.
 """
 
 from __future__ import annotations
 
-from tracker.compliance import ComplianceReport, Spread
+from tracker.domain.compliance import ComplianceReport, Spread
 from tracker.exporters.layout import Cell, Column, Kind, Sheet
 
 _FLOW_COLUMNS = (

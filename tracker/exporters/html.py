@@ -12,7 +12,7 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 
-from tracker.compliance import ComplianceReport
+from tracker.domain.compliance import ComplianceReport
 from tracker.exporters.layout import Cell, Kind, Sheet
 from tracker.exporters.sheets import sheets
 

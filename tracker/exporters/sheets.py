@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
-from tracker.clocks import ClockStatus
-from tracker.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
+from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
 from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
 from tracker.exporters.layout import Cell, Column, Kind, Rows, Sheet
 

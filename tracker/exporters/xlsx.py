@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 import xlsxwriter
 
-from tracker.compliance import ComplianceReport
+from tracker.domain.compliance import ComplianceReport
 from tracker.exporters.layout import Cell, Kind, Rows, Sheet
 from tracker.exporters.sheets import sheets
 

@@ -1,8 +1,8 @@
 """The alert outbox: pending, sent, failed (and cancelled) alerts, newest first.
 
-Read with `tracker.outbox.list_alerts` in a thread worker and refreshed on the LiveScreen timer. The TUI
-only shows alerts: deciding and sending them is the `caseclock check`/`watch` process's job. An alert names
-its case by reference; Enter opens the case.
+Read with `tracker.alerts.outbox.list_alerts` in a thread worker and refreshed on the LiveScreen timer. The
+TUI only shows alerts: deciding and sending them is the `caseclock check`/`watch` process's job. An alert
+names its case by reference; Enter opens the case.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Tab, Tabs
 
-from tracker.errors import CaseclockError
-from tracker.outbox import AlertRow, list_alerts, pending_count
+from tracker.alerts.outbox import AlertRow, list_alerts, pending_count
+from tracker.domain.errors import CaseclockError
 from tui.context import TuiContext
 from tui.messages import AlertsLoaded, StoreFailed
 from tui.screens.base import LiveScreen

@@ -1,7 +1,7 @@
 """One case: its profile, its clocks, its timeline, and the steps its rule pack allows next.
 
-The actions offered are exactly `tracker.workflow.allowed_events` for the case's state: each opens a form
-built from the pack's field declarations (tui/screens/event_form.py). `v` voids the timeline event under
+The actions offered are exactly `tracker.domain.workflow.allowed_events` for the case's state: each opens a
+form built from the pack's field declarations (tui/screens/event_form.py). `v` voids the timeline event under
 the cursor behind a confirmation that asks for a reason. Reads and writes run in thread workers; the case
 is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here too.
 """
@@ -23,10 +23,10 @@ from textual.timer import Timer
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.errors import CaseclockError
-from tracker.events import Event
+from tracker.domain.errors import CaseclockError
+from tracker.domain.events import Event
+from tracker.domain.workflow import allowed_events
 from tracker.store import CaseRecord
-from tracker.workflow import allowed_events
 from tui.context import TuiContext
 from tui.messages import CaseLoaded, CaseShown, StoreFailed
 from tui.screens.base import LiveScreen

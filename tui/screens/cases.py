@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tracker.errors import CaseclockError
+from tracker.domain.errors import CaseclockError
 from tracker.store import CaseSummary
 from tui.context import TuiContext
 from tui.memory import freeze_startup_objects

@@ -1,9 +1,9 @@
 """How the service stands in a period: KPI tiles, a monthly chart, breaches and exceptions, service data.
 
-Every figure comes from `tracker.reporting.compliance_report`, the same computation `caseclock export`
+Every figure comes from `tracker.reports.report.compliance_report`, the same computation `caseclock export`
 uses, so the screen and a commissioner's spreadsheet always agree. The report is computed in a thread
 worker; the period is one of this month / quarter / half / financial year / contract year, or any period
-`tracker.periods.parse_period` reads. Each breach or exception opens its case.
+`tracker.domain.periods.parse_period` reads. Each breach or exception opens its case.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Input, Select, Sparkline
 
-from tracker.clocks import ClockStatus
-from tracker.compliance import ComplianceReport
-from tracker.errors import CaseclockError
-from tracker.periods import (
+from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance import ComplianceReport
+from tracker.domain.errors import CaseclockError
+from tracker.domain.periods import (
     Period,
     parse_period,
     this_contract_year,
@@ -32,7 +32,7 @@ from tracker.periods import (
     this_month,
     this_quarter,
 )
-from tracker.reporting import compliance_report
+from tracker.reports.report import compliance_report
 from tui.context import TuiContext
 from tui.messages import ReportLoaded, StoreFailed
 from tui.screens.base import LiveScreen

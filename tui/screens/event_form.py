@@ -21,11 +21,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
-from tracker.dates import parse_date
-from tracker.errors import CaseclockError
-from tracker.fields import JsonValue, parse_field
-from tracker.rules import FieldSpec, FieldType
-from tracker.workflow import CaseState, warnings_for
+from tracker.domain.dates import parse_date
+from tracker.domain.errors import CaseclockError
+from tracker.domain.fields import JsonValue, parse_field
+from tracker.domain.rules import FieldSpec, FieldType
+from tracker.domain.workflow import CaseState, warnings_for
 from tui.context import TuiContext
 from tui.messages import EventWritten, StoreFailed
 from tui.screens.error import show_worker_failure

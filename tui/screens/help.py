@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-from tracker.dates import DATE_HELP
+from tracker.domain.dates import DATE_HELP
 from tui.words import LEGEND
 
 NOTES = (

@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
-from tracker.dates import parse_date
-from tracker.errors import CaseclockError, InvalidValue, UnknownCase
+from tracker.domain.dates import parse_date
+from tracker.domain.errors import CaseclockError, InvalidValue, UnknownCase
 from tui.context import TuiContext
 from tui.messages import EventWritten, ReferenceSuggested, StoreFailed
 from tui.screens.event_form import ON, ON_SPEC, FormScreen

@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from tracker.errors import CaseclockError
-from tracker.events import Event
-from tracker.workflow import CaseState
+from tracker.domain.errors import CaseclockError
+from tracker.domain.events import Event
+from tracker.domain.workflow import CaseState
 from tui.context import TuiContext
 from tui.messages import EventWritten, StoreFailed
 from tui.screens.event_form import FormScreen

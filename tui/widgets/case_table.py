@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from textual import events
 
-from tracker.calendar import WorkingCalendar
-from tracker.rules import RulePack
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.rules import RulePack
 from tracker.store import CaseSummary
 from tui.widgets.row_table import Column, Row, RowTable
 from tui.words import MARKERS, Urgency, days_left, urgency

@@ -2,18 +2,18 @@
 
 Each `show()`s a case as read from the store; the case screen owns the reading and the actions. Urgency is
 a marker and a style, voided events are struck through and say why (the words come from `tui.words` and
-`tracker.views.clock_json`, as on the command line).
+`tracker.reports.views.clock_json`, as on the command line).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tracker.calendar import WorkingCalendar
-from tracker.events import Event
-from tracker.rules import RulePack
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.events import Event
+from tracker.domain.rules import RulePack
+from tracker.reports.views import clock_json
 from tracker.store import CaseRecord
-from tracker.views import clock_json
 from tui.widgets.case_table import urgency_style
 from tui.widgets.row_table import Column, Row, RowTable
 from tui.words import MARKERS, Urgency, days_left, event_details, urgency

@@ -2,7 +2,7 @@
 
 The event and new-case forms build one `FieldInput` per field the pack declares, so no form knows any
 service's field names. Choices become a list to pick from; dates, numbers and text are typed and left to
-`tracker.fields.parse_field` (through the store) to accept or refuse, with the same words as the CLI.
+`tracker.domain.fields.parse_field` (through the store) to accept or refuse, with the same words as the CLI.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select
 
-from tracker.clocks import ClockInstance
-from tracker.dates import DATE_HELP
-from tracker.fields import MAX_TEXT
-from tracker.rules import FieldSpec, FieldType, RulePack
+from tracker.domain.clocks import ClockInstance
+from tracker.domain.dates import DATE_HELP
+from tracker.domain.fields import MAX_TEXT
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
 
 DATE_PLACEHOLDER = "2026-05-04, 4/5/26, today, yesterday"
 

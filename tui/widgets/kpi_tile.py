@@ -1,8 +1,8 @@
 """One KPI of the compliance screen: its result against target, a red/amber/green marker, and its counts.
 
-Shows a `tracker.compliance` figure as it is (never recounted). The marker is a word as well as a colour;
-the `rag` reactive's watcher sets the `-green`/`-amber`/`-red`/`-none` class that app.tcss colours. A tile
-can take focus: the compliance screen charts the focused KPI month by month.
+Shows a `tracker.domain.compliance` figure as it is (never recounted). The marker is a word as well as a
+colour; the `rag` reactive's watcher sets the `-green`/`-amber`/`-red`/`-none` class that app.tcss colours. A
+tile can take focus: the compliance screen charts the focused KPI month by month.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tracker.compliance import ClockKpi, Rag, SurveyResult
+from tracker.domain.compliance import ClockKpi, Rag, SurveyResult
 
 RAG_WORDS = {Rag.GREEN: "GREEN", Rag.AMBER: "AMBER", Rag.RED: "RED"}
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from tracker.compliance import Breakdown, ComplianceReport, Spread, SurveyResult
+from tracker.domain.compliance import Breakdown, ComplianceReport, Spread, SurveyResult
 from tui.widgets.text_panel import TextPanel
 
 __all__ = ["ServicePanel", "service_text"]

@@ -1,0 +1,10 @@
+"""The command modules of `caseclock`; each has `register(subparsers)` and sets `args.run`.
+
+Adding a command group is adding a module here and listing it in COMMAND_MODULES.
+"""
+
+from __future__ import annotations
+
+from tracker.cli.commands import admin, alerts, cases, packs, reports, tui
+
+COMMAND_MODULES = [admin, cases, packs, alerts, tui, reports]

@@ -1,0 +1,210 @@
+"""Commands for commissioners' reports and moving data in: `export` and `import cases|surveys`.
+
+`export` reads the report the TUI's compliance screen shows (`tracker.reports.report.compliance_report`) and
+writes it with `tracker.exporters`; `import` checks every row with `tracker.cli.importing` before writing
+through the store. The exporters (and XlsxWriter) are imported inside the command, so other commands start
+quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker.cli.commands.output import print_json
+from tracker.cli.context import Context
+from tracker.domain.errors import InvalidValue, OperationFailed, Refused
+
+if TYPE_CHECKING:
+    from tracker.cli.importing import Checked
+    from tracker.domain.compliance import ComplianceReport
+    from tracker.domain.periods import Period
+
+FORMATS = ("xlsx", "csv", "json", "html")  # as tracker.exporters.FORMATS, without importing it here
+
+
+def register(commands: Any) -> None:
+    """Add `export` and `import` to the `caseclock` parser."""
+    exporter = commands.add_parser(
+        "export",
+        help="the commissioners' compliance report for a period (xlsx, csv, json, html)",
+        description=(
+            "Write the compliance report of a period: KPIs, every clock counted, referrals, profile, "
+            "satisfaction, monthly trend. Periods: 2026-05, FY2026, FY2026-Q1..Q4, FY2026-H1/H2, CY2026, "
+            "2026-04-01..2026-09-30. JSON goes to stdout unless --out is given; the other formats go to "
+            "--out or to a file named after the period in the current directory."
+        ),
+        epilog="Example: caseclock export --period FY2026-H1 --format xlsx --out report.xlsx",
+    )
+    exporter.add_argument("--period", required=True, metavar="P", help="the reporting period, e.g. FY2026-H1")
+    exporter.add_argument("--format", choices=FORMATS, default="xlsx", help="file format (default xlsx)")
+    exporter.add_argument("--out", type=Path, metavar="PATH", help="where to write it")
+    exporter.add_argument("--pack", metavar="ID", help="the rule pack reported (default: the first enabled)")
+    exporter.add_argument(
+        "--no-suppression",
+        action="store_true",
+        help='show counts of 1-4 people as they are, not as "<5" (for internal use only)',
+    )
+    exporter.add_argument("--json", action="store_true", help="print where it wrote as JSON")
+    exporter.set_defaults(run=run_export)
+
+    importer = commands.add_parser(
+        "import",
+        help="import cases or survey answers from a CSV file",
+        description=(
+            "Check every row of a CSV file and write them only when all are good (or, with --skip-bad, "
+            "the good ones). Importing the same file again creates nothing twice. The README lists the "
+            "columns; names are matched ignoring case, spaces and hyphens."
+        ),
+        epilog="Example: caseclock import surveys responses.csv --skip-bad",
+    )
+    importer.add_argument("what", choices=("cases", "surveys"), help="what the file holds")
+    importer.add_argument("file", type=Path, metavar="FILE.csv")
+    importer.add_argument("--skip-bad", action="store_true", help="write the good rows, list the bad ones")
+    importer.add_argument("--json", action="store_true", help="machine-readable output")
+    importer.set_defaults(run=run_import)
+
+
+def run_export(context: Context, args: argparse.Namespace) -> int:
+    """`caseclock export`."""
+    from tracker.domain.periods import parse_period
+    from tracker.exporters import default_path, write, write_json
+
+    period = parse_period(args.period)
+    with _compliance_report(context, args, period) as report:
+        if args.format == "json" and args.out is None:
+            write_json(report, sys.stdout)  # streamed: a year's clocks make tens of megabytes
+            return 0
+        path: Path = args.out if args.out is not None else default_path(report, args.format, Path.cwd())
+        if path.is_dir():
+            path = default_path(report, args.format, path)
+        try:
+            write(report, args.format, path)
+        except OSError as error:
+            raise OperationFailed(
+                f"{path}: cannot write the report ({error.strerror}); choose another --out"
+            ) from None
+    if args.json:
+        print_json({"path": str(path), "format": args.format, "period": period.name})
+    else:
+        print(f"wrote {path} ({args.format}, {period.name}, as of {context.as_of.isoformat()})")
+    return 0
+
+
+@contextmanager
+def _compliance_report(
+    context: Context, args: argparse.Namespace, period: Period
+) -> Iterator[ComplianceReport]:
+    """The report, its clock lines read as a format iterates them, all from one read snapshot.
+
+    A year's lines are ~200,000, so the formats read them as they write, in the snapshot the figures were
+    counted in: the sheets list exactly the clocks the Summary counts.
+    """
+    from tracker.reports.report import compliance_report, report_snapshot
+
+    suppress = not args.no_suppression
+
+    with report_snapshot(context.store):
+        yield compliance_report(
+            context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True
+        )
+
+
+def run_import(context: Context, args: argparse.Namespace) -> int:
+    """`caseclock import`."""
+    from tracker.cli import importing
+
+    header, rows = importing.read_csv(args.file)
+    store = context.store
+    now, today, actor = context.now(), context.as_of, context.actor
+    event = ""
+    if args.what == "cases":
+        existing = store.existing_refs({importing.first_ref(row) for _line, row in rows} - {""})
+        checked = importing.check_cases(context.rules, header, rows, existing, actor, now, today)
+    else:
+        checked, event = _check_surveys(context, header, rows)
+    if checked.bad and not args.skip_bad:
+        _report(args, checked, written=0)
+        raise Refused(
+            f"{args.file}: {len(checked.bad)} bad row(s), listed above; nothing was written: "
+            "correct them, or use --skip-bad to import the good rows"
+        )
+    written = 0
+    if checked.cases:
+        written += store.import_histories(checked.cases, now)
+    if checked.surveys:
+        # One transaction for the whole file: a row refused at write time (a case changed meanwhile)
+        # leaves nothing half-imported.
+        entries = [(ref, event, on, fields) for _line, ref, on, fields in checked.surveys]
+        written += len(store.record_many(entries, actor, now, today))
+    _report(args, checked, written)
+    return 0
+
+
+def _check_surveys(
+    context: Context, header: list[str], rows: list[tuple[int, dict[str, str]]]
+) -> tuple[Checked, str]:
+    """Check a surveys file against the cases it names; returns the outcome and the survey event type."""
+    from tracker.cli import importing
+    from tracker.domain.errors import UnknownCase
+
+    store = context.store
+    refs = sorted({importing.first_ref(row) for _line, row in rows} - {""})
+    cases = {}
+    for ref in refs:
+        try:
+            cases[ref] = store.case(ref)
+        except UnknownCase:
+            continue
+    pack_ids = {case.state.pack_id for case in cases.values()} or {next(iter(context.rules.packs))}
+    if len(pack_ids) > 1:
+        raise InvalidValue(
+            "FILE", "", "the cases named belong to several rule packs; import one pack's at a time"
+        )
+    pack = context.rules.packs.latest(pack_ids.pop())
+    if pack.satisfaction is None:
+        raise InvalidValue("FILE", "", f"rule pack {pack.id} has no satisfaction survey to import")
+    event = pack.satisfaction.event
+    recorded = {
+        importing.survey_key(e.ref, e.on, e.data)
+        for e in store.report_events([event], pack.id, dt.date.min, dt.date.max)
+        if e.ref in cases
+    }
+    checked = importing.check_surveys(
+        context.rules, pack, header, rows, cases, recorded, context.actor, context.now(), context.as_of
+    )
+    return checked, event
+
+
+def _report(args: argparse.Namespace, checked: Checked, written: int) -> None:
+    if args.json:
+        print_json(
+            {
+                "written": written,
+                "skipped": [{"line": n, "ref": ref, "why": why} for n, ref, why in checked.skipped],
+                "bad": [
+                    {"line": b.line, "column": b.column, "value": b.value, "why": b.why} for b in checked.bad
+                ],
+            }
+        )
+        return
+    for bad in checked.bad:
+        print(f"{args.file}: {bad}", file=sys.stderr)
+    for line, ref, why in checked.skipped:
+        print(f"line {line}: {ref}: skipped: {why}")
+    if checked.bad and not args.skip_bad:
+        return  # refused: the one-line refusal says that nothing was written
+    # Every run that writes says all three counts, even when they are 0: a re-run of the same file with
+    # --skip-bad must still show that its rows were already there and that the bad ones were skipped.
+    noun = "case" if args.what == "cases" else "survey response"
+    bad_rows = len(checked.bad)
+    print(
+        f"imported {written} {noun}{'s' if written != 1 else ''}; {len(checked.skipped)} already there; "
+        f"{bad_rows} bad row{'s' if bad_rows != 1 else ''} skipped"
+        + (" (listed on stderr)" if bad_rows else "")
+    )

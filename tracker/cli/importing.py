@@ -1,0 +1,345 @@
+"""Checking CSV imports of cases and surveys, row by row, before anything is written.
+
+`caseclock import cases|surveys FILE.csv` (tracker.cli.commands.reports) reads the file with `read_csv`,
+checks every row here with the same parsing and the same state machine as `caseclock open` / `record`
+(`decide_open`, `decide`), and writes only when every row is good (or, with `--skip-bad`, the good ones).
+Pure: the command passes in what the store knows (references already used, surveys already recorded).
+
+Columns, matched case-insensitively (spaces and hyphens count as underscores):
+
+* cases: `reference` (or `ref`), `type` (default: the first case type), the open event's name or
+  `opened_on` (the date the case was opened), any case field by name or title, any event type by name
+  (the date it happened, e.g. `mediation_requested`), and event fields as `event.field` or, when only one
+  event has that field, just `field` (e.g. `meeting_date`). Each event once per row, in date order.
+* surveys: `reference`, the survey event's name or `date`, and its fields by name or title
+  (`satisfied` or "I was satisfied with the service").
+
+Re-importing creates nothing twice: a case whose reference is already used is skipped; a survey identical
+(same case, date and answers, a response-id column included) to one already recorded or to an earlier row
+is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.domain.dates import parse_date
+from tracker.domain.errors import EventRefused, InvalidValue, Refused
+from tracker.domain.events import Event
+from tracker.domain.fields import normalise_choice
+from tracker.domain.rules import RulePack
+from tracker.domain.workflow import CaseRecord, CaseState, Rules, advance, decide, decide_open, project
+
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")  # as `caseclock open` accepts
+REF_COLUMNS = ("reference", "ref")
+TYPE_COLUMNS = ("type", "case_type")
+OPENED_COLUMN = "opened_on"
+DATE_COLUMNS = ("date", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """One refused cell: where it is, what it holds and why it cannot be taken."""
+
+    line: int
+    column: str
+    value: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.value!r}: {self.why}"
+
+
+@dataclass
+class Checked:
+    """The outcome of checking a file: what to write, what is already there, what is refused."""
+
+    cases: list[tuple[str, list[Event]]] = field(default_factory=list)
+    """New cases: (reference, their events), ready for `Store.import_histories`."""
+    surveys: list[tuple[int, str, dt.date, dict[str, object]]] = field(default_factory=list)
+    """New survey events: (line, reference, date, raw fields), ready for `Store.record`."""
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
+    """(line, reference, why) of rows already imported."""
+    bad: list[BadRow] = field(default_factory=list)
+
+
+def column_key(name: str) -> str:
+    """How a column name is matched: case, spaces and hyphens do not matter."""
+    return normalise_choice(name)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header (as given) and the rows (line number, column key -> text) of a CSV file.
+
+    Raises:
+        InvalidValue: the file cannot be read, is not UTF-8 text, or has no header.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.reader(file)
+            header = next(reader, None)
+            if not header or not any(cell.strip() for cell in header):
+                raise InvalidValue("FILE", path, "the file is empty; the first line must name the columns")
+            keys = [column_key(cell) for cell in header]
+            rows = []
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue  # blank lines, e.g. at the end of a spreadsheet export
+                rows.append((reader.line_num, dict(zip(keys, (c.strip() for c in cells), strict=False))))
+    except OSError as error:
+        raise InvalidValue("FILE", path, f"cannot read it ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise InvalidValue(
+            "FILE", path, "not UTF-8 text; save it from the spreadsheet as CSV UTF-8"
+        ) from None
+    except csv.Error as error:
+        raise InvalidValue("FILE", path, f"not a CSV file ({error})") from None
+    return header, rows
+
+
+def _column_map(pack: RulePack) -> dict[str, tuple[str, str | None]]:
+    """Column key -> (event type or "" for a case field, field name or None for the event's date)."""
+    found: dict[str, tuple[str, str | None]] = {OPENED_COLUMN: (pack.open_event, None)}
+    owners: dict[str, list[str]] = {}
+    for event, spec in pack.events.items():
+        if spec.role in ("open", "edit", "void", "except_clock"):
+            continue
+        found[event] = (event, None)
+        for name in spec.fields:
+            found[f"{event}.{name}"] = (event, name)
+            owners.setdefault(name, []).append(event)
+    for name, events in owners.items():
+        if len(events) == 1 and name not in pack.case_fields:
+            found.setdefault(name, (events[0], name))
+    for name, field_spec in pack.case_fields.items():
+        found[name] = ("", name)
+        found.setdefault(column_key(field_spec.label(name)), ("", name))
+    found[pack.open_event] = (pack.open_event, None)
+    return found
+
+
+def check_cases(
+    rules: Rules,
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    existing: set[str],
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> Checked:
+    """Decide every row of a cases file as `open` and `record` would; nothing is written here."""
+    checked = Checked()
+    maps = {pack_id: _column_map(rules.packs.latest(pack_id)) for pack_id in rules.packs}
+    known = {key for columns in maps.values() for key in columns} | set(REF_COLUMNS) | set(TYPE_COLUMNS)
+    _check_header(header, known, checked)
+    _need(header, REF_COLUMNS, "reference", checked)
+    if checked.bad:
+        return checked
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        ref = _first(row, REF_COLUMNS)
+        problem = _ref_problem(ref, seen, line)
+        if problem:
+            checked.bad.append(BadRow(line, "reference", ref, problem))
+            continue
+        seen[ref] = line
+        if ref in existing:
+            checked.skipped.append((line, ref, "a case with this reference exists already"))
+            continue
+        try:
+            checked.cases.append((ref, _case_events(rules, maps, row, ref, actor, now, today)))
+        except _Bad as bad:
+            checked.bad.append(BadRow(line, bad.column, bad.value, bad.why))
+    return checked
+
+
+class _Bad(Exception):
+    def __init__(self, column: str, value: str, why: str) -> None:
+        super().__init__(why)
+        self.column, self.value, self.why = column, value, why
+
+
+def _case_events(
+    rules: Rules,
+    maps: Mapping[str, Mapping[str, tuple[str, str | None]]],
+    row: Mapping[str, str],
+    ref: str,
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> list[Event]:
+    case_type = _first(row, TYPE_COLUMNS) or rules.packs.default_case_type
+    type_key = normalise_choice(case_type)
+    pack_id = rules.packs.pack_for_case_type(type_key)
+    if pack_id is None:
+        raise _Bad("type", case_type, f"use one of {', '.join(rules.packs.case_types)}")
+    columns = maps[pack_id]
+    pack = rules.packs.latest(pack_id)
+    opened_column = next((k for k in (pack.open_event, OPENED_COLUMN) if row.get(k)), pack.open_event)
+    opened = _date(row.get(opened_column, ""), opened_column, today)
+    case_fields: dict[str, object] = {}
+    steps: dict[str, dict[str, object]] = {}
+    dates: dict[str, dt.date] = {}
+    for key, text in row.items():
+        if not text or key in REF_COLUMNS or key in TYPE_COLUMNS or key == opened_column:
+            continue
+        if key not in columns:
+            raise _Bad(key, text, f"{pack.id} has no such field or event; leave the column empty")
+        event, name = columns[key]
+        if event == "":
+            case_fields[str(name)] = text
+        elif name is None:
+            dates[event] = _date(text, key, today)
+        else:
+            steps.setdefault(event, {})[name] = text
+    for event in steps:
+        if event not in dates:
+            raise _Bad(event, "", f"a value is given for {event}'s fields: give the date of {event} too")
+    try:
+        first = decide_open(rules, ref, type_key, opened, case_fields, actor, now, today)
+    except InvalidValue as error:
+        raise _Bad(error.field, str(error.value), error.fix) from None
+    except Refused as error:
+        raise _Bad(opened_column, opened.isoformat(), str(error)) from None
+    events = [first]
+    state: CaseState = project(rules, ref, events)
+    order = list(pack.events)
+    for event in sorted(dates, key=lambda e: (dates[e], order.index(e))):
+        try:
+            decided = decide(
+                rules, state, events, event, dates[event], steps.get(event, {}), actor, now, today
+            )
+        except InvalidValue as error:
+            raise _Bad(_field_column(event, error.field), str(error.value), error.fix) from None
+        except EventRefused as error:
+            raise _Bad(event, dates[event].isoformat(), str(error)) from None
+        state = advance(rules, state, events, decided)
+        events.append(decided)
+    return events
+
+
+def check_surveys(
+    rules: Rules,
+    pack: RulePack,
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    cases: Mapping[str, CaseRecord],
+    recorded: set[tuple[str, dt.date, tuple[tuple[str, str], ...]]],
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> Checked:
+    """Check every row of a surveys file against its case, as `record REF <survey event>` would.
+
+    Args:
+        rules: The rule packs and calendar.
+        pack: The pack whose survey event the file holds.
+        header: The file's column names.
+        rows: (line number, row by column) of every row after the header.
+        cases: The cases the file names, by reference (a missing one is a bad row).
+        recorded: (reference, date, answers) of the surveys already recorded, to skip them.
+        actor: Who records them.
+        now: When they are recorded.
+        today: The as-of date (no survey dated after it).
+    """
+    checked = Checked()
+    assert pack.satisfaction is not None, "the command checks that the pack has a survey"
+    event = pack.satisfaction.event
+    fields = pack.event_fields(event)
+    columns = {name: name for name in fields} | {column_key(s.label(n)): n for n, s in fields.items()}
+    date_columns = (event, *DATE_COLUMNS)
+    _check_header(header, set(columns) | set(REF_COLUMNS) | set(date_columns), checked)
+    _need(header, REF_COLUMNS, "reference", checked)
+    _need(header, date_columns, "date", checked)
+    if checked.bad:
+        return checked
+    seen = set(recorded)
+    for line, row in rows:
+        ref = _first(row, REF_COLUMNS)
+        date_column = next((k for k in date_columns if row.get(k)), "date")
+        case = cases.get(ref)
+        answers = {columns[k]: v for k, v in row.items() if k in columns and v}
+        try:
+            if case is None:
+                raise _Bad("reference", ref, "no case has this reference; import or open the case first")
+            on = _date(row.get(date_column, ""), date_column, today)
+            decided = decide(rules, case.state, case.events, event, on, answers, actor, now, today)
+        except InvalidValue as error:
+            column = date_column if error.field == "on" else error.field
+            checked.bad.append(BadRow(line, column, str(error.value), error.fix))
+            continue
+        except EventRefused as error:
+            checked.bad.append(BadRow(line, date_column, row.get(date_column, ""), str(error)))
+            continue
+        except _Bad as bad:
+            checked.bad.append(BadRow(line, bad.column, bad.value, bad.why))
+            continue
+        key = survey_key(ref, on, decided.data)
+        if key in seen:
+            checked.skipped.append((line, ref, "the same survey is already recorded"))
+            continue
+        seen.add(key)
+        checked.surveys.append((line, ref, on, dict(answers)))
+    return checked
+
+
+def survey_key(
+    ref: str, on: dt.date, data: Mapping[str, object]
+) -> tuple[str, dt.date, tuple[tuple[str, str], ...]]:
+    """How a survey is recognised when the same file is imported again: case, date and every answer."""
+    return ref, on, tuple(sorted((k, str(v)) for k, v in data.items()))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _check_header(header: Sequence[str], known: set[str], checked: Checked) -> None:
+    for name in header:
+        key = column_key(name)
+        if key and key not in known:
+            hint = ", ".join(sorted(k for k in known if "." not in k))
+            checked.bad.append(BadRow(1, name, name, f"not a column caseclock knows; use: {hint}"))
+
+
+def _need(header: Sequence[str], options: Sequence[str], what: str, checked: Checked) -> None:
+    if not {column_key(name) for name in header} & set(options):
+        checked.bad.append(BadRow(1, what, "(missing)", f"add a column named {' or '.join(options)}"))
+
+
+def first_ref(row: Mapping[str, str]) -> str:
+    """The reference a row names ("" when it names none)."""
+    return _first(row, REF_COLUMNS)
+
+
+def _first(row: Mapping[str, str], keys: Sequence[str]) -> str:
+    return next((row[k] for k in keys if row.get(k)), "")
+
+
+def _ref_problem(ref: str, seen: Mapping[str, int], line: int) -> str | None:
+    if not ref:
+        return "every row needs a reference"
+    if not _REF.match(ref):
+        return "use letters, digits and - . _ / (up to 64), e.g. M-0042"
+    if ref in seen:
+        return f"the same reference is on line {seen[ref]}; give each case one row"
+    return None
+
+
+def _date(text: str, column: str, today: dt.date) -> dt.date:
+    if not text:
+        raise _Bad(column, "", "a date is needed here, e.g. 2026-03-02")
+    try:
+        return parse_date(text, today, column)
+    except InvalidValue as error:
+        raise _Bad(column, text, error.fix) from None
+
+
+def _field_column(event: str, name: str) -> str:
+    if name == "on":  # the event's date, which is the column named after the event
+        return event
+    return name if name.startswith("--") else f"{event}.{name}"

@@ -1,0 +1,141 @@
+"""Compliance for a period: the KPI figures, referrals, profile and satisfaction, by DOMAIN.md's rules.
+
+Pure domain. `tracker.reports.report.compliance_report` reads a period's *tallies* from the store (`Tallies`:
+the facts of `ClockFact`, `SurveyFact`, `ReferralFact`, ... grouped and counted in SQL) and calls
+`compute_tallies`; `compute` does the same from facts (`tally`), for the fold and the tests. The TUI's
+compliance screen and `caseclock export` both show the `ComplianceReport` it returns, so every figure comes
+from one computation.
+`report_json` gives CONTRACT.md's JSON shape; `tracker.exporters` lays the same report out as xlsx, csv
+and html.
+
+The counting rules (also printed in every export, see `COUNTING_RULES`):
+
+* A clock belongs to the period containing its **due date**; its status is taken as of the as-of date.
+* KPI % = met / (met + breached), rounded half-up to one decimal; excepted, running and cancelled clocks are
+  counted but not in the percentage; no met or breached clock = no data (`percent` None), never 0 or 100.
+* Satisfaction questions: the surveys dated in the period that answered the question; agree = the pack's
+  agree answers.
+* `met_target` and the RAG rating compare the *exact* fraction with the target (99.99% is not 100%):
+  green = target met, amber = below it by at most `AMBER_BAND` points, red = further below; None when there
+  is no data or no target.
+* Referrals and the profile are the cases opened in the period. Breakdowns are the exportable choice and
+  yes/no case fields: those of the pack's `referral` group as referral breakdowns, the others as profile
+  breakdowns. Outcomes are the exportable choice fields of the plain (role-less) milestone events (the last
+  value per case). Feedback is every event accepted after a case ends, other than the survey, that has
+  fields of its own (compliments, complaints, impact stories), by date in period.
+* A satisfaction KPI with `by_field` is also reported for each value of that case field (each group of
+  service users), each against the target.
+* Flow, activities and waiting times: see `tracker.domain.compliance.flow` (from the pack's `[reporting]`
+table
+  and its clocks).
+* Small numbers: a count of 1-4 in a breakdown of people becomes "<5" when `suppress` is on; totals and
+  KPI counts stay exact.
+"""
+
+from tracker.domain.compliance.counting import compute, compute_tallies, percent, rate, shown
+from tracker.domain.compliance.flow import (
+    Activities,
+    ActivityFact,
+    ActivityType,
+    FlowCount,
+    FlowFact,
+    Spread,
+    WaitFact,
+    WaitingTime,
+    flow_tally,
+    nearest_rank,
+)
+from tracker.domain.compliance.model import (
+    AMBER_BAND,
+    LISTED,
+    NOT_RECORDED,
+    SUPPRESSED,
+    Breakdown,
+    ClockCount,
+    ClockFact,
+    ClockKpi,
+    ClockLine,
+    ClockLines,
+    ComplianceReport,
+    Count,
+    FeedbackFact,
+    FeedbackSummary,
+    LineTuple,
+    MonthTrend,
+    Rag,
+    ReferralFact,
+    Referrals,
+    StepTime,
+    SurveyFact,
+    SurveyResult,
+)
+from tracker.domain.compliance.selection import (
+    REFERRAL_GROUP,
+    breakdown_fields,
+    definitions,
+    feedback_events,
+    labels,
+    outcome_fields,
+    step_events,
+    text_fields,
+)
+from tracker.domain.compliance.shape import COUNTING_RULES, clock_chunks, clock_json, report_json
+from tracker.domain.compliance.stats import Multiset
+from tracker.domain.compliance.tally import ReferralTally, Tallies, referral_tally, tally
+
+__all__ = [
+    "AMBER_BAND",
+    "COUNTING_RULES",
+    "LISTED",
+    "NOT_RECORDED",
+    "REFERRAL_GROUP",
+    "SUPPRESSED",
+    "Activities",
+    "ActivityFact",
+    "ActivityType",
+    "Breakdown",
+    "ClockCount",
+    "ClockFact",
+    "ClockKpi",
+    "ClockLine",
+    "ClockLines",
+    "ComplianceReport",
+    "Count",
+    "FeedbackFact",
+    "FeedbackSummary",
+    "FlowCount",
+    "FlowFact",
+    "LineTuple",
+    "MonthTrend",
+    "Multiset",
+    "Rag",
+    "ReferralFact",
+    "ReferralTally",
+    "Referrals",
+    "Spread",
+    "StepTime",
+    "SurveyFact",
+    "SurveyResult",
+    "Tallies",
+    "WaitFact",
+    "WaitingTime",
+    "breakdown_fields",
+    "clock_chunks",
+    "clock_json",
+    "compute",
+    "compute_tallies",
+    "definitions",
+    "feedback_events",
+    "flow_tally",
+    "labels",
+    "nearest_rank",
+    "outcome_fields",
+    "percent",
+    "rate",
+    "referral_tally",
+    "report_json",
+    "shown",
+    "step_events",
+    "tally",
+    "text_fields",
+]

@@ -1,0 +1,405 @@
+"""Counting a period: the arithmetic (percentages, RAG, small numbers) and `compute_tallies`, the report.
+
+Pure: `compute_tallies` is called by `tracker.reports.report.compliance_report` with the tallies the store
+counts in SQL, and through `compute` with the tallies of facts (`tracker.domain.compliance.tally`): the
+fold's, and the tests' hand-built ones. The rules are those of the package docstring
+(`tracker.domain.compliance`), applied here once for both; what to count comes from the pack through
+`tracker.domain.compliance.selection`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from operator import attrgetter
+from typing import Any
+
+from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance.flow import (
+    ActivityFact,
+    FlowFact,
+    WaitFact,
+    activity_summary,
+    flow_counts,
+    waiting_times,
+)
+from tracker.domain.compliance.model import (
+    AMBER_BAND,
+    NOT_RECORDED,
+    SUPPRESSED,
+    Breakdown,
+    ClockFact,
+    ClockKpi,
+    ClockLine,
+    ClockLines,
+    ComplianceReport,
+    Count,
+    FeedbackFact,
+    FeedbackSummary,
+    LineTuple,
+    MonthTrend,
+    Rag,
+    ReferralFact,
+    Referrals,
+    StepTime,
+    SurveyFact,
+    SurveyResult,
+)
+from tracker.domain.compliance.selection import (
+    REFERRAL_GROUP,
+    breakdown_fields,
+    definitions,
+    feedback_events,
+    labels,
+    outcome_fields,
+    step_events,
+    text_fields,
+)
+from tracker.domain.compliance.stats import Multiset
+from tracker.domain.compliance.tally import ReferralTally, Tallies, tally
+from tracker.domain.fields import JsonValue
+from tracker.domain.periods import Period, months
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
+
+# ---------------------------------------------------------------------------------------------- arithmetic
+
+
+def shown(count: int, suppress: bool) -> Count:
+    """A count of people as it may leave the provider: 1-4 become "<5" when suppressing."""
+    return SUPPRESSED if suppress and 1 <= count <= 4 else count
+
+
+def percent(part: int, whole: int) -> float | None:
+    """Part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data)."""
+    if whole == 0:
+        return None
+    return one_decimal(Fraction(part * 100, whole))
+
+
+def one_decimal(value: Fraction) -> float:
+    """A non-negative exact value rounded half-up to one decimal (Python's round() goes half-even)."""
+    tenths = value * 10 + Fraction(1, 2)
+    return (tenths.numerator // tenths.denominator) / 10
+
+
+def rate(part: int, whole: int, target: float | None) -> tuple[float | None, bool | None, Rag | None]:
+    """(percent, met_target, RAG), judged on the exact fraction; None where there is no data or target."""
+    result = percent(part, whole)
+    if result is None or target is None:
+        return result, None, None
+    exact, goal = Fraction(part * 100, whole), Fraction(str(target))
+    if exact >= goal:
+        return result, True, Rag.GREEN
+    return result, False, Rag.AMBER if exact >= goal - Fraction(str(AMBER_BAND)) else Rag.RED
+
+
+def _value_key(value: JsonValue) -> str:
+    if value is None or value == "":
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _breakdown(
+    key: str,
+    title: str,
+    values: Mapping[Any, int],
+    order: Sequence[tuple[str, str]],
+    suppress: bool,
+) -> Breakdown:
+    """Count values (value -> how many).
+
+    Every value of `order` is listed (zeros too), then any other value, then not recorded.
+    """
+    counts: Counter[str] = Counter()
+    for value, count in values.items():  # raw values first: a few distinct ones to translate
+        counts[_value_key(value)] += count
+    labels = dict(order)
+    keys = [v for v, _ in order] + sorted(k for k in counts if k not in labels and k != NOT_RECORDED)
+    if counts[NOT_RECORDED]:
+        keys.append(NOT_RECORDED)
+    rows = tuple(
+        (k, labels.get(k, k.replace("_", " ").capitalize()), shown(counts[k], suppress)) for k in keys
+    )
+    return Breakdown(key, title, rows, sum(counts.values()))
+
+
+def _choices(pack: RulePack, spec: FieldSpec) -> list[tuple[str, str]]:
+    if spec.type is FieldType.BOOLEAN:
+        return [("yes", "Yes"), ("no", "No")]
+    return [(value, pack.label(value)) for value in pack.choices_of(spec)]
+
+
+# ---------------------------------------------------------------------------------------------- compute
+
+
+def compute(
+    pack: RulePack,
+    period: Period,
+    as_of: dt.date,
+    clocks: Iterable[ClockFact],
+    surveys: Iterable[SurveyFact],
+    referrals: Iterable[ReferralFact],
+    feedback: Iterable[FeedbackFact] = (),
+    *,
+    suppress: bool = True,
+    flow: Iterable[FlowFact] = (),
+    activities: Iterable[ActivityFact] = (),
+    waits: Iterable[WaitFact] = (),
+    calendar: WorkingCalendar | None = None,
+) -> ComplianceReport:
+    """The compliance report of one pack for `period`, as of `as_of`, from facts.
+
+    The facts are tallied (`tracker.domain.compliance.tally`) and counted by `compute_tallies`, exactly as the
+    store's tallies are.
+
+    Args:
+        pack: The pack version whose targets and labels are reported (the one in force at the period's end).
+        period: The reporting period.
+        as_of: 'Today' for the status of clocks still open.
+        clocks: Clock instances; those due in the period and started by `as_of` are counted.
+        surveys: Survey events; those dated in the period are counted.
+        referrals: Cases; those opened in the period are counted.
+        feedback: Feedback events; those dated in the period are listed.
+        suppress: Show counts of 1-4 people in breakdowns as "<5".
+        flow: Events of the pack's `[reporting] flow` types; those dated in the period are counted.
+        activities: Sessions (`[reporting.activity]`); those dated in the period are counted.
+        waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
+        calendar: The working-day calendar for waiting times in working days (default: the statutory one).
+    """
+    start, end = period.start, period.end
+    # A clock that started after the as-of date did not exist on it.
+    due = [fact for fact in clocks if start <= fact.due_on <= end and fact.starts_on <= as_of]
+    lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
+    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
+    return compute_tallies(
+        pack, period, as_of, tallies, LineTuple(tuple(lines)), suppress=suppress, calendar=calendar
+    )
+
+
+def compute_tallies(
+    pack: RulePack,
+    period: Period,
+    as_of: dt.date,
+    tallies: Tallies,
+    lines: ClockLines,
+    *,
+    suppress: bool = True,
+    calendar: WorkingCalendar | None = None,
+) -> ComplianceReport:
+    """The compliance report of one pack for `period`, as of `as_of`, from its tallies: every counting rule.
+
+    Args:
+        pack: The pack version whose targets and labels are reported (the one in force at the period's end).
+        period: The reporting period.
+        as_of: 'Today' for the status of clocks still open.
+        tallies: The period's facts, counted (`tally`, or the store's SQL).
+        lines: The clock lines counted, listed in the report as they are.
+        suppress: Show counts of 1-4 people in breakdowns as "<5".
+        calendar: The working-day calendar for waiting times in working days (default: the statutory one).
+    """
+    month_periods = months(period)
+    month_of = {(m.start.year, m.start.month): i for i, m in enumerate(month_periods)}
+    start, end = period.start, period.end
+    by_status: Counter[tuple[str, ClockStatus]] = Counter()
+    by_month: Counter[tuple[str, int, ClockStatus]] = Counter()
+    latest: dict[str, tuple[dt.date, str]] = {}
+    earliest: dict[str, dt.date] = {}
+    versions: set[str] = set()
+    for group in tallies.clocks:
+        if not start <= group.due_on <= end:
+            continue
+        status = group.status(as_of)
+        by_status[group.clock, status] += group.instances
+        by_month[group.clock, month_of[group.due_on.year, group.due_on.month], status] += group.instances
+        versions.add(group.pack_version)
+        latest[group.clock] = max(
+            latest.get(group.clock, (group.due_on, group.kpi)), (group.due_on, group.kpi)
+        )
+        earliest[group.clock] = min(earliest.get(group.clock, group.due_on), group.due_on)
+    # The pack's clocks in its order, then any other clock counted (an older version's) by first due date;
+    # such a clock is labelled with the KPI of its latest instance.
+    others = sorted((day, clock) for clock, day in earliest.items() if clock not in pack.clocks)
+    clock_ids = [*pack.clocks, *(clock for _day, clock in others)]
+    kpis = tuple(
+        _clock_kpi(pack, clock, latest[clock][1] if clock in latest else clock, by_status)
+        for clock in clock_ids
+    )
+
+    in_period = [s for s in tallies.surveys if start <= s.on <= end]
+    satisfaction, questions, comments = _surveys(pack, in_period)
+    groups = _survey_groups(pack, in_period)
+    referrals = tallies.referrals
+    trend = []
+    for index, part in enumerate(month_periods):
+        figures: dict[str, tuple[int, int, float | None]] = {}
+        if satisfaction is not None:
+            assert pack.satisfaction is not None
+            month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
+            agreed, answered = _answered(month_surveys, pack.satisfaction.question, pack.satisfaction.agree)
+            figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
+        for kpi in kpis:
+            met = by_month[kpi.key, index, ClockStatus.MET]
+            judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
+            figures[kpi.key] = (met, judged, percent(met, judged))
+        received = sum(n for day, n in referrals.opened.items() if part.start <= day <= part.end)
+        trend.append(MonthTrend(part, figures, received))
+    return ComplianceReport(
+        pack_id=pack.id,
+        pack_title=pack.title,
+        pack_version=pack.version,
+        pack_versions=tuple(sorted(versions)),
+        period=period,
+        as_of=as_of,
+        suppressed=suppress,
+        satisfaction=satisfaction,
+        satisfaction_groups=groups,
+        questions=questions,
+        comments=comments,
+        kpis=kpis,
+        clocks=lines,
+        referrals=_referrals(pack, referrals, suppress),
+        profile=tuple(
+            _breakdown(name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), suppress)
+            for name, spec in breakdown_fields(pack)
+            if spec.group != REFERRAL_GROUP
+        ),
+        feedback=_feedback(pack, [f for f in tallies.feedback if start <= f.on <= end]),
+        trend=tuple(trend),
+        definitions=definitions(pack),
+        labels=labels(pack),
+        flow=flow_counts(pack, tallies.flow),
+        activities=activity_summary(pack, period, tallies.activities),
+        waiting_times=waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar()),
+    )
+
+
+def _line(fact: ClockFact, as_of: dt.date) -> ClockLine:
+    return ClockLine(*fact, fact.status(as_of))
+
+
+def _clock_kpi(pack: RulePack, clock: str, kpi: str, counts: Counter[tuple[str, ClockStatus]]) -> ClockKpi:
+    spec = pack.clocks.get(clock)
+    target = spec.target if spec else None
+    met, breached = counts[clock, ClockStatus.MET], counts[clock, ClockStatus.BREACHED]
+    result, met_target, rag = rate(met, met + breached, target)
+    return ClockKpi(
+        key=clock,
+        kpi=spec.kpi if spec else kpi,
+        title=spec.title if spec else pack.label(clock),
+        target=target,
+        met=met,
+        breached=breached,
+        excepted=counts[clock, ClockStatus.EXCEPTED],
+        running=counts[clock, ClockStatus.RUNNING],
+        cancelled=counts[clock, ClockStatus.CANCELLED],
+        percent=result,
+        met_target=met_target,
+        rag=rag,
+    )
+
+
+def _answered(surveys: Sequence[SurveyFact], question: str, agree: Sequence[str]) -> tuple[int, int]:
+    """(agree answers, answers) to one question; a question left out or blank was not answered."""
+    agreed = answered = 0
+    for survey in surveys:
+        answer = survey.answers.get(question)
+        if answer is not None and answer != "":
+            answered += survey.instances
+            if answer in agree:
+                agreed += survey.instances
+    return agreed, answered
+
+
+def _surveys(
+    pack: RulePack, surveys: Sequence[SurveyFact]
+) -> tuple[SurveyResult | None, tuple[SurveyResult, ...], int]:
+    spec = pack.satisfaction
+    if spec is None:
+        return None, (), 0
+    fields = pack.event_fields(spec.event)
+    agreed, answered = _answered(surveys, spec.question, spec.agree)
+    result, met_target, rag = rate(agreed, answered, spec.target)
+    satisfaction = SurveyResult(
+        spec.key, spec.kpi, spec.title, answered, agreed, result, spec.target, met_target, rag
+    )
+    others = []
+    for question in spec.other_questions:
+        agreed, answered = _answered(surveys, question, spec.agree)
+        title = fields[question].label(question)
+        others.append(SurveyResult(question, "", title, answered, agreed, percent(agreed, answered)))
+    texts = text_fields(pack, spec.event)
+    comments = sum(s.instances for s in surveys if any(s.answers.get(name) for name in texts))
+    return satisfaction, tuple(others), comments
+
+
+def _survey_groups(pack: RulePack, surveys: Sequence[SurveyFact]) -> tuple[SurveyResult, ...]:
+    """The satisfaction KPI for each group of service users (`by_field`), every listed value shown."""
+    spec = pack.satisfaction
+    if spec is None or spec.by_field is None:
+        return ()
+    field = pack.case_fields[spec.by_field]
+    order = _choices(pack, field)
+    present = {_value_key(s.group) for s in surveys} - {value for value, _label in order}
+    results = []
+    for value, label in [*order, *((v, v.replace("_", " ").capitalize()) for v in sorted(present))]:
+        members = [s for s in surveys if _value_key(s.group) == value]
+        agreed, answered = _answered(members, spec.question, spec.agree)
+        result, met_target, rag = rate(agreed, answered, spec.target)
+        results.append(
+            SurveyResult(value, spec.kpi, label, answered, agreed, result, spec.target, met_target, rag)
+        )
+    return tuple(results)
+
+
+def _referrals(pack: RulePack, tally: ReferralTally, suppress: bool) -> Referrals:
+    types = [(name, spec.title) for name, spec in pack.case_types.items()]
+    by_type = _breakdown("type", "Case type", tally.case_types, types, suppress)
+    breakdowns = tuple(
+        _breakdown(name, spec.label(name), tally.fields.get(name, {}), _choices(pack, spec), suppress)
+        for name, spec in breakdown_fields(pack)
+        if spec.group == REFERRAL_GROUP
+    )
+    outcomes = []
+    for name, carriers in outcome_fields(pack).items():
+        order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
+        values = tally.outcomes.get(name, {})
+        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, suppress))
+    times = []
+    for event in step_events(pack):
+        days = Multiset(tally.steps.get(event, {}))
+        times.append(
+            StepTime(
+                event=event,
+                title=pack.label(event),
+                cases=days.size,
+                median_days=days.median() if days.size else None,
+                mean_days=one_decimal(days.mean()) if days.size else None,
+                max_days=days.largest() if days.size else None,
+            )
+        )
+    return Referrals(tally.received, by_type, breakdowns, tuple(outcomes), tuple(times))
+
+
+def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSummary, ...]:
+    summaries = []
+    for event in feedback_events(pack):
+        spec = pack.events[event]
+        items = tuple(sorted((f for f in facts if f.event == event), key=lambda f: (f.on, f.ref)))
+        breakdowns = tuple(
+            _breakdown(
+                name,
+                field.label(name),
+                Counter(f.choices.get(name) for f in items),
+                _choices(pack, field),
+                False,
+            )
+            for name, field in spec.fields.items()
+            if field.exportable and field.type in (FieldType.CHOICE, FieldType.BOOLEAN)
+        )
+        summaries.append(FeedbackSummary(event, spec.title, len(items), breakdowns, items))
+    return tuple(summaries)

@@ -1,1 +1,0 @@
-"""Alembic migrations of the caseclock schema; run by `caseclock init` (see tracker.db.upgrade)."""

@@ -1,0 +1,74 @@
+"""The compliance report of a period, read from the store: THE computation behind every compliance figure.
+
+`compliance_report` is what the TUI's compliance screen and `caseclock export` (every format) both call, so
+the screen and the files a commissioner receives can never disagree. It reads the period's *tallies* with a
+handful of set-based queries over the projections (`tracker.reports.queries`: the clocks grouped by KPI and
+their dates; the referrals counted by field value, outcome and days to each step; the flow steps; the waits
+grouped by their dates) and hands them to the pure `tracker.domain.compliance.compute_tallies`, which owns
+every counting rule. The clock lines (a year of a large service lists ~200,000) are read as well, or, for the
+exports, when a format iterates them (`lazy_clocks`), inside the same `report_snapshot`. Reads never write.
+
+An adapter: may use the store (SQLAlchemy); knows no rule pack by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tracker.domain.compliance import ComplianceReport, LineTuple, compute_tallies
+from tracker.domain.compliance.selection import report_version
+from tracker.domain.periods import Period
+from tracker.reports.queries import StoreClockLines, read_tallies, snapshot
+from tracker.store import Store
+
+
+def compliance_report(
+    store: Store,
+    pack_id: str | None,
+    period: Period,
+    as_of: dt.date,
+    *,
+    suppress: bool = True,
+    lazy_clocks: bool = False,
+) -> ComplianceReport:
+    """The compliance report of one rule pack for a period, as of a date.
+
+    The one computation shared by the TUI's compliance screen and `caseclock export`: call it, never
+    recount.
+
+    Args:
+        store: The event store to read.
+        pack_id: The rule pack reported (None: the first enabled pack).
+        period: The reporting period (`tracker.domain.periods.parse_period`).
+        as_of: 'Today' for the clocks' statuses: what had happened by then (the CLI's `--as-of`).
+        suppress: Show counts of 1-4 people in breakdowns as "<5" (off: `--no-suppression`).
+        lazy_clocks: Read the report's clock lines from the store each time they are iterated, instead of
+            holding them (a year's exports); use it inside `report_snapshot` so that they are the clocks
+            the figures count.
+
+    Raises:
+        InvalidValue: `pack_id` is not an enabled pack.
+        StoreUnavailable: the database cannot be read.
+        StaleProjections: the projections were computed with other rules; `rebuild` first.
+    """
+    pack = report_version(store.rules.packs, pack_id, period)
+    with snapshot(store.engine, store.rules):
+        tallies = read_tallies(store.engine, store.rules.packs, pack, period, as_of)
+        total = sum(group.instances for group in tallies.clocks)
+        lines = StoreClockLines(store.engine, pack, period, as_of, total)
+        listing = lines if lazy_clocks else LineTuple(tuple(lines))
+    return compute_tallies(
+        pack, period, as_of, tallies, listing, suppress=suppress, calendar=store.rules.calendar
+    )
+
+
+@contextmanager
+def report_snapshot(store: Store) -> Iterator[None]:
+    """Read a report and its clock lines (`lazy_clocks`) inside one read transaction, one view of the data.
+
+    Writers are not blocked: SQLite readers see a snapshot (WAL), PostgreSQL's is REPEATABLE READ.
+    """
+    with snapshot(store.engine, store.rules):
+        yield

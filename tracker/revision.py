@@ -1,8 +1,0 @@
-"""The database schema revision this release reads and writes.
-
-Kept apart from `tracker.schema` (the SQLAlchemy tables) so that code which only checks the revision need
-not import SQLAlchemy.
-"""
-
-SCHEMA_HEAD = "0007"
-"""The Alembic revision (`tracker/migrations/versions`) this release's code expects."""

@@ -1,0 +1,606 @@
+"""The event store: cases as append-only event histories, with their projections kept in step.
+
+Every write is one transaction: the event is decided against the case's current history (read inside the
+same transaction, under the write lock), appended with the next `seq`, and the case's projection (its row
+in `cases` and its rows in `clocks`) rewritten before commit. Two writers on one case cannot both win: the
+`UNIQUE(case_id, seq)` constraint and an optional `expected_version` turn the loser's write into a
+`ConcurrencyError`, and nothing of it is kept.
+
+`rebuild()` recomputes every projection from the events (after a rule-pack or calendar change) with the same
+fold as the incremental path. Called by the CLI, the TUI's workers and the demo generator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, func, null, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from tracker.domain.errors import ConcurrencyError, EventRefused, UnknownCase
+from tracker.domain.events import VOIDS, Event, stored_event, upcast
+from tracker.domain.rules import PackRegistry
+from tracker.domain.workflow import (
+    CaseRecord as CaseRecord,  # re-exported: readers of the store take it from here
+)
+from tracker.domain.workflow import CaseState, Fact, Rules, advance, decide, decide_open, decide_void, project
+from tracker.store import schema
+from tracker.store.engine import dbapi_transaction, transaction
+from tracker.store.rows import (
+    ClockChanges,
+    case_row,
+    clock_rows,
+    event_row,
+    load_events,
+    set_values,
+    write_clocks,
+)
+from tracker.store.statements import (
+    ALWAYS_SET,
+    FIND_CASE,
+    INSERT_CASE,
+    INSERT_CLOCKS,
+    INSERT_EVENTS,
+    REPLACE_CASE,
+    WriteStatements,
+)
+
+_REBUILD_BATCH = 2000
+_RECENT_CASES = 512
+"""How many recently written cases a Store keeps folded in memory, so the next write skips the refold."""
+
+
+class _Fact(NamedTuple):
+    """An event as `rebuild` folds it."""
+
+    seq: int
+    type: str
+    on: dt.date
+    data: dict[str, Any]
+
+
+class ReportEvent(NamedTuple):
+    """An event as reports read it (`Store.report_events`), with its case's id and reference."""
+
+    case_id: int
+    ref: str
+    seq: int
+    type: str
+    on: dt.date
+    data: dict[str, Any]
+    case_value: Any = None
+    """The value of `case_field` on the event's case, when asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One line of the case list."""
+
+    ref: str
+    pack: str
+    case_type: str
+    state: str
+    owner: str | None
+    opened_on: dt.date
+    closed_on: dt.date | None
+    next_clock: str | None
+    next_due_on: dt.date | None
+
+
+class Store:
+    """Reads and writes cases on one database.
+
+    Args:
+        engine: A SQLAlchemy engine from `tracker.store.engine.make_engine` (SQLite or PostgreSQL).
+        rules: The rule packs, calendar and defaults that decide and fold events.
+    """
+
+    def __init__(self, engine: Engine, rules: Rules) -> None:
+        self.engine = engine
+        self.rules = rules
+        self._statements: WriteStatements | None = None
+        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state) by case
+        # id. Events are append-only and every write bumps `last_seq`, so an entry whose seq equals the
+        # locked row's is exactly the case's history, and the next write on it needs no read and refold.
+        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._stamped = False  # whether this Store has seen the rules stamp in place (`open_case`)
+
+    @property
+    def _sql(self) -> WriteStatements:
+        if self._statements is None:
+            self._statements = WriteStatements(self.engine.dialect)
+        return self._statements
+
+    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState) -> None:
+        with self._recent_lock:
+            self._recent[case_id] = (state.last_seq, tuple(history), state)
+            self._recent.move_to_end(case_id)
+            while len(self._recent) > _RECENT_CASES:
+                self._recent.popitem(last=False)
+
+    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState] | None:
+        with self._recent_lock:
+            entry = self._recent.get(case_id)
+        if entry is None or entry[0] != last_seq:
+            return None
+        return list(entry[1]), entry[2]
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with _conflict_is_concurrency(), transaction(self.engine, write=True) as connection:
+            yield connection
+
+    @contextmanager
+    def _writing_events(self) -> Iterator[Any]:
+        """A write transaction's DBAPI cursor, for the `WriteStatements` of one or more events."""
+        with _conflict_is_concurrency(), dbapi_transaction(self.engine, write=True) as cursor:
+            yield cursor
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, write=False)
+
+    # ------------------------------------------------------------------ writes
+
+    def open_case(
+        self,
+        ref: str,
+        case_type: str | None,
+        on: dt.date,
+        fields: dict[str, object],
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> CaseState:
+        """Open a new case with reference `ref`; refused if the reference is taken."""
+        event = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
+        state = project(self.rules, ref, [event])
+        sql = self._sql
+        with self._writing_events() as cursor:
+            if sql.find_case.first(cursor, {"ref": ref}) is not None:
+                raise EventRefused(
+                    f"case {ref}: the reference is already used; choose another or `caseclock show {ref}`"
+                )
+            inserted = sql.insert_case.first(cursor, case_row(state, now))
+            assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
+            case_id = int(inserted[0])
+            sql.insert_event.run(cursor, event_row(case_id, event))
+            write_clocks(self._sql, cursor, case_id, state)
+            # The first case of a new database records the rules its projections follow.
+            if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
+                sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
+        self._stamped = True
+        self._remember(case_id, [event], state)
+        return state
+
+    def record(
+        self,
+        ref: str,
+        event_type: str,
+        on: dt.date,
+        fields: dict[str, object],
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+        expected_version: int | None = None,
+    ) -> tuple[Event, CaseState]:
+        """Append an event to a case; refused (nothing written) when it does not fit."""
+        return self._append(
+            ref,
+            lambda state, events: decide(
+                self.rules, state, events, event_type, on, fields, actor, now, today
+            ),
+            now,
+            expected_version,
+        )
+
+    def void(
+        self,
+        ref: str,
+        seq: int,
+        reason: str,
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+        expected_version: int | None = None,
+    ) -> tuple[Event, CaseState]:
+        """Void event `seq` of a case with a correction event; the voided event stays in the history."""
+        return self._append(
+            ref,
+            lambda state, events: decide_void(self.rules, events, state, seq, reason, actor, now, today),
+            now,
+            expected_version,
+        )
+
+    def _append(
+        self,
+        ref: str,
+        decide_next: Callable[[CaseState, Sequence[Event]], Event],
+        now: dt.datetime,
+        expected_version: int | None,
+    ) -> tuple[Event, CaseState]:
+        with self._writing_events() as cursor:
+            case = self._open_for_write(cursor, ref, expected_version)
+            event = decide_next(case.state, case.history)
+            case.append(self.rules, self._sql, cursor, event)
+            case.save(self._sql, cursor, now)
+        self._remember(case.case_id, case.history, case.state)
+        return event, case.state
+
+    def record_many(
+        self,
+        entries: Iterable[tuple[str, str, dt.date, dict[str, object]]],
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> list[Event]:
+        """Append many events, (ref, event type, date, fields) each, in ONE transaction: all or nothing.
+
+        Each event is decided against its case as the earlier entries left it, exactly as one `record` after
+        another would be; the first refusal raises and nothing at all is written. Imports use it, so a file
+        is never half-imported.
+        """
+        written: list[Event] = []
+        with self._writing_events() as cursor:
+            cases: dict[str, _CaseWrite] = {}
+            for ref, event_type, on, fields in entries:
+                case = cases.get(ref) or cases.setdefault(ref, self._open_for_write(cursor, ref, None))
+                event = decide(
+                    self.rules, case.state, case.history, event_type, on, fields, actor, now, today
+                )
+                case.append(self.rules, self._sql, cursor, event)
+                written.append(event)
+            for case in cases.values():
+                case.save(self._sql, cursor, now)
+        for case in cases.values():
+            self._remember(case.case_id, case.history, case.state)
+        return written
+
+    def _open_for_write(self, cursor: Any, ref: str, expected_version: int | None) -> _CaseWrite:
+        found = self._sql.lock_case.first(cursor, {"ref": ref})
+        if found is None:
+            raise UnknownCase(ref)
+        case_id, last_seq = found
+        if expected_version is not None and last_seq != expected_version:
+            raise ConcurrencyError(
+                f"case {ref} changed since it was read (version {expected_version}, now {last_seq}); "
+                "nothing was written: reload it and try again"
+            )
+        recalled = self._recalled(case_id, last_seq)
+        if recalled is not None:
+            history, state = recalled
+        else:
+            history = [stored_event(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})]
+            state = project(self.rules, ref, history)
+        return _CaseWrite(case_id, last_seq, history, state, state)
+
+    def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
+        """Write whole, already-decided histories of new cases in one transaction (demo data, imports)."""
+        count = 0
+        with self._writing() as connection:
+            batch: list[tuple[str, Sequence[Event]]] = []
+            for item in histories:
+                batch.append(item)
+                if len(batch) >= _REBUILD_BATCH:
+                    count += self._insert_batch(connection, batch, now)
+                    batch = []
+            if batch:
+                count += self._insert_batch(connection, batch, now)
+            self._stamp_new(connection)
+        return count
+
+    def _insert_batch(
+        self, connection: Connection, batch: list[tuple[str, Sequence[Event]]], now: dt.datetime
+    ) -> int:
+        states = [project(self.rules, ref, events) for ref, events in batch]
+        # One multi-row INSERT ... RETURNING for the whole batch, ids in the order of the rows.
+        ids = list(
+            connection.execute(
+                INSERT_CASE,
+                [case_row(state, now) for state in states],
+            ).scalars()
+        )
+        connection.execute(
+            INSERT_EVENTS,
+            [event_row(case_id, e) for case_id, (_, events) in zip(ids, batch, strict=True) for e in events],
+        )
+        clocks = [
+            row for case_id, state in zip(ids, states, strict=True) for row in clock_rows(case_id, state)
+        ]
+        if clocks:
+            connection.execute(INSERT_CLOCKS, clocks)
+        return len(batch)
+
+    def rebuild(self, now: dt.datetime, progress: Callable[[int], None] | None = None) -> int:
+        """Recompute every case's projection from its events, in one transaction; returns the case count."""
+        done = 0
+        cases = schema.cases.c
+        with self._writing() as connection:
+            last_id = 0
+            while True:
+                chunk = connection.execute(
+                    select(cases.id, cases.ref)
+                    .where(cases.id > last_id)
+                    .order_by(cases.id)
+                    .limit(_REBUILD_BATCH)
+                ).all()
+                if not chunk:
+                    break
+                first_id, last_id = chunk[0].id, chunk[-1].id
+                histories: dict[int, list[Fact]] = {row.id: [] for row in chunk}
+                e = schema.events.c
+                rows = connection.execute(
+                    select(e.case_id, e.seq, e.type, e.occurred_on.label("on"), e.data)
+                    .where(e.case_id.between(first_id, last_id))
+                    .order_by(e.case_id, e.seq)
+                )
+                # The fold reads light tuples (seq, type, on, data): no validated Event objects on this
+                # path, and no SQLAlchemy Row attribute access, which costs about 1 µs a time.
+                for case_id, seq, event_type, on, data in rows:
+                    histories[case_id].append(_Fact(seq, event_type, on, data))
+                states = {row.id: project(self.rules, row.ref, histories[row.id]) for row in chunk}
+                connection.execute(
+                    REPLACE_CASE,
+                    [{"b_case_id": case_id, **set_values(state, now)} for case_id, state in states.items()],
+                )
+                current = connection.execute(
+                    select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
+                )
+                old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
+                new = [row for case_id, state in states.items() for row in clock_rows(case_id, state)]
+                ClockChanges.of(old, new).run(lambda statement, rows: connection.execute(statement, rows))
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+            self._stamp(connection)
+        return done
+
+    # ------------------------------------------------------------------ the rules the projections follow
+
+    def _stamp(self, connection: Connection) -> None:
+        """Record that the projections now follow the loaded rules (`queries.check_current` reads it)."""
+        rules = schema.projection_rules
+        connection.execute(rules.delete())
+        connection.execute(rules.insert().values(id=1, fingerprint=self.rules.fingerprint()))
+
+    def _stamp_new(self, connection: Connection) -> None:
+        """Stamp the rules on a database that has never recorded any (its first cases are being written)."""
+        if connection.execute(select(schema.projection_rules.c.id)).first() is None:
+            self._stamp(connection)
+
+    def stamp_if_new(self) -> None:
+        """`_stamp_new` in a transaction of its own (`caseclock init` on a database without cases)."""
+        with self._writing() as connection:
+            self._stamp_new(connection)
+
+    def projections_current(self) -> bool:
+        """Whether the projections were computed with the loaded rules (none recorded: nothing written)."""
+        with self._reading() as connection:
+            made_with = connection.execute(select(schema.projection_rules.c.fingerprint)).scalar()
+        return made_with is None or made_with == self.rules.fingerprint()
+
+    # ------------------------------------------------------------------ reads
+
+    def case(self, ref: str) -> CaseRecord:
+        """A case's state and full history; raises UnknownCase."""
+        with self._reading() as connection:
+            case_id = connection.execute(FIND_CASE, {"ref": ref}).scalar_one_or_none()
+            if case_id is None:
+                raise UnknownCase(ref)
+            history = load_events(connection, case_id)
+        return CaseRecord(state=project(self.rules, ref, history), events=tuple(history))
+
+    def cases(
+        self,
+        as_of: dt.date,
+        view: str = "open",
+        due_by: dt.date | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseSummary]:
+        """Cases most urgent first: overdue, then by the next due date, then those with no open clock.
+
+        Args:
+            as_of: Today, for "overdue".
+            view: `open`, `ended` (closed, withdrawn, ...), `overdue` or `all`.
+            due_by: Only cases whose next open clock is due on or before this date.
+            search: A case-insensitive part of the reference or the owner.
+            owner: Only cases of this caseworker.
+            limit: At most this many (a page), starting at `offset`.
+            offset: How many to skip before the page.
+        """
+        c = schema.cases.c
+        query = select(
+            c.ref,
+            c.pack,
+            c.case_type,
+            c.state,
+            c.owner,
+            c.opened_on,
+            c.closed_on,
+            c.next_clock,
+            c.next_due_on,
+        )
+        query = query.where(*self._filters(as_of, view, due_by, search, owner))
+        # The order of the `ix_cases_list` index, expression for expression, so the database walks the
+        # index and stops at the end of the page instead of sorting every matching case.
+        query = query.order_by(c.next_due_on.is_(None), c.next_due_on, c.ref).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reading() as connection:
+            return [CaseSummary(*row) for row in connection.execute(query)]
+
+    def count_cases(
+        self,
+        as_of: dt.date,
+        view: str = "open",
+        due_by: dt.date | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+    ) -> int:
+        """How many cases `cases()` would list without a limit."""
+        query = select(func.count()).select_from(schema.cases)
+        query = query.where(*self._filters(as_of, view, due_by, search, owner))
+        with self._reading() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def _filters(
+        self, as_of: dt.date, view: str, due_by: dt.date | None, search: str | None, owner: str | None
+    ) -> list[Any]:
+        c = schema.cases.c
+        filters: list[Any] = []
+        if view == "open":
+            filters.append(c.closed_on.is_(None))
+        elif view == "ended":
+            filters.append(c.closed_on.is_not(None))
+        elif view == "overdue":
+            filters.append(c.next_due_on < as_of)
+        elif view != "all":
+            raise ValueError(f"unknown view {view!r}")
+        if due_by is not None:
+            filters.append(c.next_due_on <= due_by)
+        if owner is not None:
+            filters.append(c.owner == owner)
+        if search:
+            filters.append(or_(self._contains(c.ref, search), self._contains(c.owner, search)))
+        return filters
+
+    def _contains(self, column: Any, search: str) -> Any:
+        """`column` contains `search`, ignoring case, as a test the database can make on an index entry.
+
+        SQLite's LIKE already ignores the case of ASCII letters (as its `lower()` folds only those), and
+        PostgreSQL has ILIKE: neither needs `lower(column)`, which costs a function call per row.
+        """
+        pattern = f"%{search.lower()}%"
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return column.like(pattern)
+        if dialect == "postgresql":
+            return column.ilike(pattern)
+        return func.lower(column).like(pattern)
+
+    # ------------------------------------------------------------------ reads for imports
+    # A compliance report's reads are in tracker.reports.queries (grouped and counted in SQL).
+
+    def existing_refs(self, refs: Iterable[str]) -> set[str]:
+        """Which of `refs` are already used by a case (imports skip them)."""
+        wanted = sorted(set(refs))
+        found: set[str] = set()
+        with self._reading() as connection:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                query = select(schema.cases.c.ref).where(schema.cases.c.ref.in_(wanted[start : start + 500]))
+                found.update(connection.execute(query).scalars())
+        return found
+
+    def report_events(
+        self,
+        types: Iterable[str],
+        pack: str,
+        on_from: dt.date,
+        on_to: dt.date,
+        case_field: str | None = None,
+    ) -> list[ReportEvent]:
+        """A pack's non-voided events of `types` dated in a range, with their whole payloads.
+
+        Args:
+            types: The event types wanted (surveys, feedback: a few thousand a year).
+            pack: The rule pack id of their cases.
+            on_from: Events dated on or after this date.
+            on_to: Events dated on or before this date.
+            case_field: Also read this field of each event's case (as text), as `case_value`.
+        """
+        wanted = list(types)
+        if not wanted:
+            return []
+        e, c = schema.events.c, schema.cases.c
+        value = c.fields[case_field].as_string() if case_field else null()
+        query = (
+            select(e.case_id, c.ref, e.seq, e.type, e.occurred_on, e.data, value)
+            .join(schema.cases, c.id == e.case_id)
+            .where(e.type.in_(wanted), c.pack == pack, e.occurred_on >= on_from, e.occurred_on <= on_to)
+        )
+        with self._reading() as connection:
+            voided = self._voided(connection, pack)
+            rows = connection.execute(query).all()
+        return [
+            ReportEvent(case_id, ref, seq, kind, on, upcast(data), case_value)
+            for case_id, ref, seq, kind, on, data, case_value in rows
+            if (case_id, seq) not in voided
+        ]
+
+    def _voided(self, connection: Connection, pack: str) -> set[tuple[int, int]]:
+        """(case id, seq) of every voided event of a pack's cases (corrections are rare: read them all)."""
+        query = voided_events(self.rules.packs, pack)
+        return set() if query is None else {(case_id, seq) for case_id, seq in connection.execute(query)}
+
+
+def voided_events(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
+    """(case id, seq) of every event voided by a correction of any version of the pack (None: none can be).
+
+    What reports and imports leave out.
+    """
+    corrections = sorted(
+        {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
+    )
+    if not corrections:
+        return None
+    # A case's id is unique across packs, so the corrections of other packs' cases match nothing here.
+    e = schema.events.c
+    voids = e.data[VOIDS].as_integer()
+    return select(e.case_id, voids).where(e.type.in_(corrections), voids.is_not(None))
+
+
+@contextmanager
+def _conflict_is_concurrency() -> Iterator[None]:
+    """A unique-key clash (two writers took the same seq or reference) as a ConcurrencyError."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ConcurrencyError(
+            "another writer changed this case at the same moment; nothing was written: run it again"
+        ) from error
+
+
+class _CaseWrite:
+    """A case being written inside one transaction: its history so far and its state before and now."""
+
+    def __init__(
+        self, case_id: int, read_seq: int, history: list[Event], before: CaseState, state: CaseState
+    ) -> None:
+        self.case_id = case_id
+        self.read_seq = read_seq
+        self.history = history
+        self.before = before
+        self.state = state
+
+    def append(self, rules: Rules, sql: WriteStatements, cursor: Any, event: Event) -> None:
+        """Insert the event and advance the state.
+
+        One fold step, or a refold of a step recorded late or a void.
+        """
+        sql.insert_event.run(cursor, event_row(self.case_id, event))
+        self.state = advance(rules, self.state, self.history, event)
+        self.history.append(event)
+
+    def save(self, sql: WriteStatements, cursor: Any, now: dt.datetime) -> None:
+        """Write the projection, guarded by the version read: a concurrent writer makes it a conflict."""
+        old, new = case_row(self.before, now), case_row(self.state, now)
+        columns = tuple(name for name, value in new.items() if name in ALWAYS_SET or old[name] != value)
+        row = {f"v_{name}": new[name] for name in columns}
+        row.update(b_case_id=self.case_id, b_expected_seq=self.read_seq)
+        if sql.update_case(columns).run(cursor, row) != 1:
+            raise ConcurrencyError(
+                f"case {self.state.ref} changed while recording; nothing was written: try again"
+            )
+        write_clocks(sql, cursor, self.case_id, self.state, before=self.before)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the caseclock schema; run by `caseclock init` (see tracker.store.engine.upgrade)."""
