@@ -53,13 +53,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine_line  # noqa: E402
-from tracker.context import Context  # noqa: E402
-from tracker.db import upgrade  # noqa: E402
-from tracker.demo import generate  # noqa: E402
+from tracker.cli.context import Context  # noqa: E402
+from tracker.cli.demo import generate  # noqa: E402
+from tracker.domain.periods import parse_period  # noqa: E402
 from tracker.exporters import write  # noqa: E402
-from tracker.periods import parse_period  # noqa: E402
-from tracker.reporting import compliance_report  # noqa: E402
+from tracker.reports.report import compliance_report  # noqa: E402
 from tracker.store import Store  # noqa: E402
+from tracker.store.engine import upgrade  # noqa: E402
 
 AS_OF = "2027-04-10"
 PERIOD = "FY2026"

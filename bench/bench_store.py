@@ -40,7 +40,7 @@ def rules() -> Rules:
 _STEPS = [
     ("mediation_requested", 0, {}),
     ("la_notified", 1, {}),
-    ("meeting_scheduled", 3, {"meeting_date": "2026-04-20"}),
+    ("meeting_scheduled", 3, {"meeting_date": "2026-04-11"}),
     ("confirmation_sent", 4, {}),
     ("meeting_held", 40, {"outcome": "agreed"}),
     ("certificate_issued", 41, {"kind": "after_mediation"}),
