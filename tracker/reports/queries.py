@@ -409,7 +409,9 @@ def _outcomes_and_steps(
     ]
     per_case = (
         _events(*columns)
-        .where(_opened_in(pack, period), _E.type.in_(types), *_live(voided))
+        # The type inside a function keeps SQLite's planner off the (type, date) index, which would read
+        # every such event ever: the cases opened in the period lead, their events follow by case.
+        .where(_opened_in(pack, period), func.coalesce(_E.type, "").in_(types), *_live(voided))
         .group_by(_C.id, _C.opened_on)
         .cte("per_case")
     )

@@ -96,6 +96,7 @@ cases = Table(
     Index("ix_cases_next_due_on", "next_due_on"),
     Index("ix_cases_owner", "owner"),
     Index("ix_cases_opened_on", "opened_on"),
+    Index("ix_cases_pack_opened_on", "pack", "opened_on"),  # a report's referrals and its pack's cases
 )
 # The case list's order, with the columns its search and views test (migration 0003): a page of the list
 # is read by walking this index and stops when the page is full.
@@ -121,7 +122,9 @@ events = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("schema_version", Integer, nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
-    Index("ix_events_type_occurred_on", "type", "occurred_on"),
+    # The events of a type dated in a range, with their case and number: a report's count of the cases
+    # with a step in a period reads this index alone (migration 0007).
+    Index("ix_events_type_occurred_on", "type", "occurred_on", "case_id", "seq"),
 )
 
 clocks = Table(

@@ -6,7 +6,9 @@ the append writes them (`tracker.reports.queries`), so those tables and the trig
 dropped.
 
 A clock's status as of a date now follows from its own dates, so `clocks` gains `excepted_on`, the date of
-its exception. `projection_rules` holds the fingerprint of the rules the projections were computed with:
+its exception. Two indexes serve the report's queries: the events of a type dated in a range now carry
+their case and number (a count of cases per step reads the index alone), and cases are indexed by pack and
+opening date. `projection_rules` holds the fingerprint of the rules the projections were computed with:
 left with a marker that matches no rules where cases exist, so that `caseclock init` refolds every case
 (which fills `excepted_on`) before the first report.
 
@@ -58,6 +60,9 @@ def upgrade() -> None:
     for table in _REPORT_TABLES:
         op.drop_table(table)
     op.add_column("clocks", sa.Column("excepted_on", sa.Date()))
+    op.drop_index("ix_events_type_occurred_on", table_name="events")
+    op.create_index("ix_events_type_occurred_on", "events", ["type", "occurred_on", "case_id", "seq"])
+    op.create_index("ix_cases_pack_opened_on", "cases", ["pack", "opened_on"])
     op.create_table(
         "projection_rules",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -71,6 +76,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("projection_rules")
+    op.drop_index("ix_cases_pack_opened_on", table_name="cases")
+    op.drop_index("ix_events_type_occurred_on", table_name="events")
+    op.create_index("ix_events_type_occurred_on", "events", ["type", "occurred_on"])
     op.execute("ALTER TABLE clocks DROP COLUMN excepted_on")  # SQLite 3.35+ and PostgreSQL alike
     for name in ("0004_report_tables", "0005_report_catch_up", "0006_report_counts"):
         _earlier(name).upgrade()
