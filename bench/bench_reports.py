@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime as dt
 import io
 import os
 import pstats
@@ -52,13 +51,13 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_store import appends_per_second  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
 from tracker.cli.context import Context  # noqa: E402
 from tracker.cli.demo import generate  # noqa: E402
 from tracker.domain.periods import parse_period  # noqa: E402
 from tracker.exporters import write  # noqa: E402
 from tracker.reports.report import compliance_report  # noqa: E402
-from tracker.store import Store  # noqa: E402
 from tracker.store.engine import upgrade  # noqa: E402
 
 AS_OF = "2027-04-10"
@@ -283,37 +282,12 @@ def query_floor(path: Path, statements: list[tuple[str, Any]]) -> tuple[float, l
         connection.close()
 
 
-_STEPS = [  # a whole mediation path, as bench/bench_store.py's (the meeting held on the date it was set for)
-    ("mediation_requested", 0, {}),
-    ("la_notified", 1, {}),
-    ("meeting_scheduled", 3, {"meeting_date": "2026-04-11"}),
-    ("confirmation_sent", 4, {}),
-    ("meeting_held", 40, {"outcome": "agreed"}),
-    ("certificate_issued", 41, {"kind": "after_mediation"}),
-    ("closed", 42, {}),
-]
-
-
 def appends(path: Path, cases: int = 300) -> tuple[float, int]:
     """(events/s, events): each new case's steps in turn, one `Store.record` (transaction) per event."""
     copy = scratch_copy(path, "appends")
     context = Context(db=url(copy), as_of=AS_OF)
     try:
-        store: Store = context.store
-        now = context.now()
-        today, start = dt.date(2026, 6, 30), dt.date(2026, 3, 2)
-        refs = [f"BENCH-{i}" for i in range(cases)]
-        for ref in refs:  # warms imports, caches and the calendar too
-            store.open_case(ref, "mediation", start, {"caseworker": "Jo Smith"}, "bench", now, today)
-        entries = [
-            (ref, kind, start + dt.timedelta(days=offset), fields)
-            for ref in refs
-            for kind, offset, fields in _STEPS
-        ]
-        started = time.perf_counter()
-        for ref, kind, on, fields in entries:
-            store.record(ref, kind, on, fields, "bench", now, today)
-        return len(entries) / (time.perf_counter() - started), len(entries)
+        return appends_per_second(context.store, "BENCH", cases)
     finally:
         context.close()
         remove_database(copy)
