@@ -164,7 +164,8 @@ def _mediation_plan(plan: _Plan, rng: random.Random) -> None:
         plan.add("closed", plan.wd(0, 3))
         return
     if path < 0.32:  # withdrawn part-way
-        plan.add("withdrawn", plan.wd(2, 15, requested), reason="Family no longer wish to continue")
+        # After the steps so far: a withdrawal dated before the notification would be refused.
+        plan.add("withdrawn", plan.wd(1, 12), reason="Family no longer wish to continue")
         return
     if path < 0.37:  # the LA/ICB cannot arrange mediation in time
         plan.add("mediation_not_arranged", requested + dt.timedelta(days=rng.randint(20, 30)))
@@ -198,7 +199,7 @@ def _mediation_plan(plan: _Plan, rng: random.Random) -> None:
         )
         plan.add("exception", plan.day, clock="kpi5", reason=reason, until=meeting.isoformat())
     if rng.random() < 0.04:
-        plan.add("withdrawn", plan.wd(0, 2), reason="Agreement reached before the meeting")
+        plan.add("withdrawn", plan.wd(1, 2), reason="Agreement reached before the meeting")
         return
     plan.add(
         "meeting_held",
