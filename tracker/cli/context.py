@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.config import Settings, load_config
-from tracker.domain.dates import parse_date
+from tracker.domain.dates import LONDON, parse_date
 from tracker.domain.errors import ConfigError
 from tracker.domain.rules import PackRegistry, discover_packs
 from tracker.domain.workflow import CaseRecord, Rules
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from tracker.store import Store
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def default_url() -> str:

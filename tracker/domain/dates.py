@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from tracker.domain.errors import InvalidValue
 
+LONDON = ZoneInfo("Europe/London")
+"""The time zone every business date is counted in."""
+
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
 DATE_HELP = "use a date such as 2026-05-04, 4/5/26, today or yesterday"
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first moment after `day` in Europe/London: what was recorded by that day came before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
 
 
 def parse_date(text: str, today: dt.date, field: str = "date") -> dt.date:

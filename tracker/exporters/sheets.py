@@ -75,6 +75,7 @@ def _summary(report: ComplianceReport) -> Sheet:
         ("From", period.start),
         ("To", period.end),
         ("As of", report.as_of),
+        ("As known on", report.known_on or "everything recorded when produced"),
         ("Rule pack", report.pack_id),
         ("Rule-pack version", report.pack_version),
         ("Versions governing the clocks", ", ".join(report.pack_versions) or "none"),

@@ -13,13 +13,17 @@ An adapter: may use the store (SQLAlchemy); knows no rule pack by name.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tracker.domain.compliance import ComplianceReport, LineTuple, compute_tallies
+from tracker.domain.compliance.facts import case_facts, report_from_facts
 from tracker.domain.compliance.selection import report_version
+from tracker.domain.dates import end_of_day
 from tracker.domain.periods import Period
+from tracker.domain.workflow import project
 from tracker.reports.queries import StoreClockLines, read_tallies, snapshot
 from tracker.store import Store
 
@@ -72,3 +76,29 @@ def report_snapshot(store: Store) -> Iterator[None]:
     """
     with snapshot(store.engine, store.rules):
         yield
+
+
+def compliance_report_known_on(
+    store: Store,
+    pack_id: str | None,
+    period: Period,
+    as_of: dt.date,
+    known_on: dt.date,
+    *,
+    suppress: bool = True,
+) -> ComplianceReport:
+    """The report as it could have been produced at the end of `known_on` (`--known-on`).
+
+    The projections hold what is known now, so a return sent earlier is reproduced from the log: each case
+    of the pack is folded again from the events recorded by the end of that day (a void recorded later does
+    not count, nor does a step recorded late), and counted by the same rules
+    (`tracker.domain.compliance.facts.report_from_facts`, the fold the store's reads are tested against).
+    It folds every case of the pack, so it is slower than `compliance_report`.
+    """
+    pack = report_version(store.rules.packs, pack_id, period)
+    facts = [
+        case_facts(pack, project(store.rules, ref, events), events)
+        for ref, events in store.histories_recorded_before(pack.id, end_of_day(known_on))
+    ]
+    report = report_from_facts(pack, period, as_of, facts, suppress=suppress, calendar=store.rules.calendar)
+    return dataclasses.replace(report, known_on=known_on)

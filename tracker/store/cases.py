@@ -37,6 +37,7 @@ from tracker.store.rows import (
     ClockChanges,
     case_row,
     clock_rows,
+    event_from_row,
     event_row,
     load_events,
     set_values,
@@ -398,6 +399,32 @@ class Store:
                 raise UnknownCase(ref)
             history = load_events(connection, case_id)
         return CaseRecord(state=project(self.rules, ref, history), events=tuple(history))
+
+    def histories_recorded_before(
+        self, pack_id: str, moment: dt.datetime
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every case of a pack as it stood at `moment`: its events recorded before then, voids included.
+
+        Cases with none (opened later) are left out. What a report "as known on" a past date folds.
+        """
+        e, c = schema.events.c, schema.cases.c
+        query = (
+            select(c.ref, *schema.events.c)
+            .join_from(schema.events, schema.cases, c.id == e.case_id)
+            .where(c.pack == pack_id, e.recorded_at < moment)
+            .order_by(e.case_id, e.seq)
+        )
+        with self._reading() as connection:
+            ref = ""
+            history: list[Event] = []
+            for row in connection.execute(query):
+                if row.ref != ref:
+                    if history:
+                        yield ref, history
+                    ref, history = row.ref, []
+                history.append(event_from_row(row))
+            if history:
+                yield ref, history
 
     def cases(
         self,

@@ -46,6 +46,12 @@ def register(commands: Any) -> None:
     exporter.add_argument("--out", type=Path, metavar="PATH", help="where to write it")
     exporter.add_argument("--pack", metavar="ID", help="the rule pack reported (default: the first enabled)")
     exporter.add_argument(
+        "--known-on",
+        metavar="DATE",
+        help="count only the events recorded by the end of DATE, to produce a return sent then again "
+        "(default: everything recorded now)",
+    )
+    exporter.add_argument(
         "--no-suppression",
         action="store_true",
         help='show counts of 1-4 people as they are, not as "<5" (for internal use only)',
@@ -105,14 +111,26 @@ def _compliance_report(
     A year's lines are ~200,000, so the formats read them as they write, in the snapshot the figures were
     counted in: the sheets list exactly the clocks the Summary counts.
     """
-    from tracker.reports.report import compliance_report, report_snapshot
+    import dataclasses
+
+    from tracker.cli.context import london_today
+    from tracker.domain.dates import parse_date
+    from tracker.reports.report import compliance_report, compliance_report_known_on, report_snapshot
 
     suppress = not args.no_suppression
+    today = london_today()
+    known_on = parse_date(args.known_on, today, "--known-on") if args.known_on else today
+    if known_on < today:  # what was known then: the log refolded (the projections hold what is known now)
+        yield compliance_report_known_on(
+            context.store, args.pack, period, context.as_of, known_on, suppress=suppress
+        )
+        return
 
     with report_snapshot(context.store):
-        yield compliance_report(
+        report = compliance_report(
             context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True
         )
+        yield dataclasses.replace(report, known_on=today)
 
 
 def run_import(context: Context, args: argparse.Namespace) -> int:

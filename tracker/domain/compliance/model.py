@@ -349,6 +349,8 @@ class ComplianceReport:
     """The sessions delivered in the period (when the pack declares `[reporting.activity]`)."""
     waiting_times: tuple[WaitingTime, ...] = ()
     """Each clock's start-to-stop times in the period, and those still waiting."""
+    known_on: dt.date | None = None
+    """Only the events recorded by the end of this day were counted (None: all of them, as of now)."""
 
     def label(self, value: str | None) -> str:
         """The words for an id of the report ("" for None)."""

@@ -223,6 +223,7 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
             "name": report.period.name,
         },
         "as_of": report.as_of.isoformat(),
+        "known_on": report.known_on.isoformat() if report.known_on else None,
         "pack": {
             "id": report.pack_id,
             "version": report.pack_version,
