@@ -87,7 +87,7 @@ def test_the_service_user_group_is_required() -> None:
         decide_open(RULES, "A-2", "adoption_support", D("2026-03-02"), {}, "t", NOW, TODAY)
 
 
-def test_config_overrides_the_placeholder_waiting_times() -> None:
+def test_config_sets_the_waiting_time_targets_not_set_yet() -> None:
     overrides = {"adoption-support": {"clocks": {"assessment": {"working_days_after": 10, "target": 90.0}}}}
     rules = Rules(discover_packs(enabled=BOTH, overrides=overrides), WorkingCalendar())
     case = Case("2026-03-02", rules=rules)

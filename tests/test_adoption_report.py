@@ -304,7 +304,7 @@ def test_a_mixed_database_keeps_each_packs_export_and_alerts_apart(cli, tmp_path
         web.stop()
     assert (sent["A-1"]["kpi"], sent["A-1"]["title"]) == (
         "Waiting time: assessment",
-        "Assessed (placeholder: 20 working days)",
+        "Assessed within 20 working days",
     )
     assert sent["A-1"]["action"] == "Complete the needs assessment"
     assert (sent["M-1"]["clock"], sent["M-1"]["kpi"]) == ("kpi2", "KPI 2")

@@ -166,7 +166,7 @@ def test_the_workbook_shows_the_json_figures(cli, cases, tmp_path: Path) -> None
     assert about["Period"] == "FY2026-H1"
     assert about["From"].date().isoformat() == "2026-04-01"
     assert about["As of"].date().isoformat() == AS_OF
-    assert about["Rule-pack version"] == body["pack"]["version"]
+    assert about["KPI definitions"] == f"version {body['pack']['version']}"
     for key, figures in body["kpis"].items():
         row = table[figures["kpi"]]
         assert row["Target"] * 100 == pytest.approx(figures["target"])

@@ -127,6 +127,20 @@ class UserSettings(_Section):
     """The person using this machine: the actor of every event they record, and the TUI's "Mine" view."""
 
 
+class ProviderSettings(_Section):
+    """`[provider]`: who a commissioner's report is from, printed first in every export."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The provider's name, as the contract names it."""
+    service: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The commissioned service (default: the rule pack's title)."""
+    commissioner: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Who receives the report, e.g. "Norfolk County Council, Children's Services"."""
+    contract_reference: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    contact_role: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Whom to ask about the report: a role, not a person's name (the report may be passed on)."""
+
+
 class CasesSettings(_Section):
     """`[cases]`: how new cases are opened."""
 
@@ -242,6 +256,8 @@ class Settings(_Section):
     """`[user]`: who is using this machine."""
     cases: CasesSettings = Field(default_factory=CasesSettings)
     """`[cases]`: how new cases are opened."""
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    """`[provider]`: who the reports are from."""
     packs: PacksSettings = Field(default_factory=PacksSettings)
     """`[packs]`: which rule packs to load."""
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

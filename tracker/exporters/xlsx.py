@@ -182,8 +182,12 @@ def _writer(worksheet: Any, kind: Kind, styles: _Styles, wrap: bool) -> Any:
     write_string, write_number = worksheet.write_string, worksheet.write_number
     if kind is Kind.DATE:
         return lambda r, c, v: write_number(r, c, v.toordinal() - _EXCEL_EPOCH, styles.date)
-    if kind is Kind.PERCENT:
-        return lambda r, c, v: write_number(r, c, v / 100, styles.percent)
+    if kind is Kind.PERCENT:  # or words in its place ("target not set")
+        return lambda r, c, v: (
+            write_string(r, c, v, styles.right)
+            if isinstance(v, str)
+            else write_number(r, c, v / 100, styles.percent)
+        )
     if kind is Kind.RAG:
         return lambda r, c, v: write_string(r, c, v, styles.rag.get(v))
     if kind in (Kind.INT, Kind.NUMBER, Kind.COUNT):
