@@ -36,8 +36,42 @@ def _weighted(rng: random.Random, table: dict[str, float]) -> str:
     return rng.choices(list(table), weights=list(table.values()))[0]
 
 
+_NEEDS = {  # the primary needs of children and young people with an EHC plan in England, roughly
+    "asd": 0.32,
+    "slcn": 0.2,
+    "semh": 0.14,
+    "sld": 0.06,
+    "mld": 0.06,
+    "spld": 0.04,
+    "pmld": 0.02,
+    "pd": 0.03,
+    "hi": 0.02,
+    "vi": 0.01,
+    "msi": 0.005,
+    "other": 0.035,
+    "not_known": 0.05,
+}
+
+
+def _need_and_professionals(rng: random.Random) -> dict[str, object]:
+    """The primary need and the other professionals involved.
+
+    Drawn from a generator of their own, so the rest of the demo stays what it was with the same seed.
+    """
+    return {
+        "primary_need": _weighted(rng, _NEEDS),
+        "school_involved": rng.random() < 0.6,
+        "other_professionals_involved": rng.random() < 0.08,
+    }
+
+
 def _profile(rng: random.Random) -> dict[str, object]:
     role = _weighted(rng, {"parent_carer": 0.86, "young_person": 0.14})
+    profile = _mediation_profile(rng, role)
+    return {**profile, **_need_and_professionals(random.Random(str(profile["contact"])))}
+
+
+def _mediation_profile(rng: random.Random, role: str) -> dict[str, object]:
     return {
         "caseworker": rng.choice(_CASEWORKERS),
         "la": "Norfolk County Council",

@@ -214,6 +214,9 @@ def _referrals(report: ComplianceReport) -> Sheet:
     rows: list[list[Cell]] = [["Referrals received", "All", referrals.received]]
     for breakdown in (referrals.by_type, *referrals.breakdowns, *referrals.outcomes):
         rows += _breakdown_rows(breakdown.title, breakdown)
+    if (professionals := referrals.professionals) is not None:  # a referral may involve several
+        rows += [[professionals.title, label, count] for _value, label, count in professionals.rows]
+        rows.append([professionals.title, "Referrals received", professionals.total])
     for step in referrals.times:
         rows.append(
             ["Days from referral to", step.title, step.cases, step.median_days, step.mean_days, step.max_days]

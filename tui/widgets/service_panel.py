@@ -30,7 +30,8 @@ def service_text(report: ComplianceReport) -> Text:
     text = Text()
     referrals = report.referrals
     _heading(text, f"Referrals: {referrals.received} received")
-    _breakdowns(text, [referrals.by_type, *referrals.outcomes])
+    by_need = [b for b in (referrals.by_need, referrals.professionals) if b is not None]
+    _breakdowns(text, [referrals.by_type, *by_need, *referrals.outcomes])
     steps = [step for step in referrals.times if step.cases]
     if steps:
         _heading(text, "Days from referral (median, longest)")

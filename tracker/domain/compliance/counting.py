@@ -382,7 +382,11 @@ def _referrals(pack: RulePack, tally: ReferralTally, suppress: bool) -> Referral
                 max_days=days.largest() if days.size else None,
             )
         )
-    return Referrals(tally.received, by_type, breakdowns, tuple(outcomes), tuple(times))
+    return Referrals(
+        tally.received, by_type, breakdowns, tuple(outcomes), tuple(times),
+        # the referrals by need and with each professional involved: taken from `breakdowns` as shown
+        tuple(pack.reporting.professionals), pack.reporting.professionals_title, pack.reporting.need,
+    )  # fmt: skip
 
 
 def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSummary, ...]:

@@ -290,6 +290,33 @@ class Referrals:
     breakdowns: tuple[Breakdown, ...]
     outcomes: tuple[Breakdown, ...]
     times: tuple[StepTime, ...]
+    professional_fields: tuple[str, ...] = ()
+    """The pack's `[reporting] professionals`: yes/no fields of `breakdowns`, one per professional."""
+    professionals_title: str = ""
+    need_field: str | None = None
+    """The pack's `[reporting] need`: the breakdown of `breakdowns` reported as the referrals by need."""
+
+    @property
+    def professionals(self) -> Breakdown | None:
+        """The referrals with each professional or agency involved: the "yes" of each field's breakdown.
+
+        Taken from the breakdowns as shown, so a count is hidden exactly where its own breakdown hides it;
+        a referral may involve several, so the rows need not add up to the total (the referrals received).
+        """
+        if not self.professional_fields:
+            return None
+        found = {breakdown.key: breakdown for breakdown in self.breakdowns}
+        rows = tuple(
+            (name, found[name].title, found[name].as_dict().get("yes", 0))
+            for name in self.professional_fields
+            if name in found
+        )
+        return Breakdown("professionals", self.professionals_title, rows, self.received)
+
+    @property
+    def by_need(self) -> Breakdown | None:
+        """The referrals by need (the breakdown of `need_field`), if the pack names a need field."""
+        return next((b for b in self.breakdowns if b.key == self.need_field), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -209,6 +209,10 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
     for breakdown in referrals.breakdowns:
         referral_json[f"by_{breakdown.key}"] = _counts(breakdown)
     referral_json["by_type"] = _counts(referrals.by_type)
+    if (need := referrals.by_need) is not None:
+        referral_json["by_need"] = _counts(need)  # also under its field's own `by_` key
+    if (professionals := referrals.professionals) is not None:
+        referral_json["professionals"] = _counts(professionals)  # referrals with each one involved
     referral_json["outcomes"] = {b.key: _counts(b) for b in referrals.outcomes}
     referral_json["days_to"] = {
         t.event: {"cases": t.cases, "median": t.median_days, "mean": t.mean_days, "max": t.max_days}

@@ -241,6 +241,11 @@ class ReportingSpec(_Strict):
     flow: list[_ID] = []
     """Milestone events counted per period: the cases with one dated in it (referred, assessed, exited)."""
     activity: ActivitySpec | None = None
+    professionals: list[_ID] = []
+    """Yes/no referral fields, one per professional or agency involved: the referrals with each one (yes)."""
+    professionals_title: str = "Interface with other professionals"
+    need: _ID | None = None
+    """The choice referral field recording the need (the SEND pack's primary need): reported as `by_need`."""
 
 
 class RulePack(_Strict):
@@ -419,6 +424,21 @@ def _check_pack(pack: RulePack) -> None:
 def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], str, str], None]) -> None:
     """The `[reporting]` table names events and fields of the pack, of the right types."""
     known(pack.reporting.flow, set(pack.events), "reporting.flow", "event")
+    referral = [(field, FieldType.BOOLEAN, "professionals") for field in pack.reporting.professionals]
+    if pack.reporting.need is not None:
+        referral.append((pack.reporting.need, FieldType.CHOICE, "need"))
+    for field, field_type, where in referral:
+        case_field = pack.case_fields.get(field)
+        if (
+            case_field is None
+            or case_field.type is not field_type
+            or not case_field.exportable
+            or case_field.group != "referral"
+        ):
+            raise ValueError(
+                f"reporting.{where}: {field!r} must be a case field of type {field_type.value} in group "
+                f"'referral'{did_you_mean(field, set(pack.case_fields))}"
+            )
     activity = pack.reporting.activity
     if activity is None:
         return
