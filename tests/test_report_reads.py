@@ -76,9 +76,13 @@ def fold_tallies(store: Store, pack: RulePack, period: Period, as_of: dt.date) -
     )
 
 
-def fold_report(store: Store, pack: RulePack, period: Period, as_of: dt.date) -> ComplianceReport:
+def fold_report(
+    store: Store, pack: RulePack, period: Period, as_of: dt.date, *, with_caseworkers: bool = False
+) -> ComplianceReport:
     facts = [case_facts(pack, r.state, r.events) for r in _records(store, pack.id)]
-    return report_from_facts(pack, period, as_of, facts, calendar=store.rules.calendar)
+    return report_from_facts(
+        pack, period, as_of, facts, calendar=store.rules.calendar, with_caseworkers=with_caseworkers
+    )
 
 
 def _records(store: Store, pack_id: str) -> list[Any]:
@@ -149,6 +153,13 @@ def assert_store_matches_fold(store: Store, pack_id: str, period: Period, as_of:
             assert list(lazy.clocks.of_clock(kpi.key)) == list(expected.clocks.of_clock(kpi.key))
         assert list(lazy.clocks.listed()) == list(expected.clocks.listed())
         assert json_text(lazy) == json.dumps(report_json(expected), ensure_ascii=False) + "\n"
+    # the provider's copy: the clock lines name their caseworker, and the figures per caseworker agree
+    provider = fold_report(store, pack, period, as_of, with_caseworkers=True)
+    assert compliance_report(store, pack_id, period, as_of, with_caseworkers=True) == provider
+    with report_snapshot(store):
+        lazy = compliance_report(store, pack_id, period, as_of, lazy_clocks=True, with_caseworkers=True)
+        assert lazy == provider
+        assert json_text(lazy) == json.dumps(report_json(provider), ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------- hand-built
@@ -211,7 +222,7 @@ def test_odd_characters_reach_the_json_as_json_dumps_writes_them(store: Store) -
     case_.rec("la_notified", "2026-04-02").rec("exception", "2026-04-02", clock="kpi5", reason="other_agreed")
     store.import_histories([(case_.ref, case_.events), *((c.ref, c.events) for c in half_year_cases())], NOW)
     with report_snapshot(store):
-        report = compliance_report(store, None, H1, D("2026-10-05"), lazy_clocks=True)
+        report = compliance_report(store, None, H1, D("2026-10-05"), lazy_clocks=True, with_caseworkers=True)
         lines = json.loads(json_text(report))["clocks"]
     assert any(line["caseworker"] == odd for line in lines)
 
@@ -220,7 +231,7 @@ def test_a_clock_line_shows_its_caseworker_and_the_status_as_of_the_date(store: 
     cases = half_year_cases()
     store.import_histories([(c.ref, c.events) for c in cases], NOW)
     with report_snapshot(store):
-        report = compliance_report(store, None, H1, D("2026-09-28"), lazy_clocks=True)
+        report = compliance_report(store, None, H1, D("2026-09-28"), lazy_clocks=True, with_caseworkers=True)
         line = next(x for x in report.clocks if (x.ref, x.clock) == ("M-E", "kpi2"))
         assert (line.status.value, line.owner) == ("running", "Jo Smith")
         assert len(report.clocks) == sum(k.total for k in report.kpis) == len(list(report.clocks))

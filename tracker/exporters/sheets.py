@@ -17,6 +17,7 @@ from tracker.domain.clocks import ClockStatus
 from tracker.domain.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
 from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
 from tracker.exporters.layout import Cell, Column, Kind, Rows, Sheet
+from tracker.exporters.staff_sheets import CASEWORKER_COLUMN, caseworkers_sheet
 
 
 def _slug(name: str) -> str:
@@ -47,6 +48,7 @@ def sheets(report: ComplianceReport) -> list[Sheet]:
         _satisfaction(report),
         _feedback(report),
         _trend(report),
+        *([staff] if (staff := caseworkers_sheet(report)) is not None else []),
         _notes(report),
     ]
     return _unique_names(layout)
@@ -122,7 +124,6 @@ _CLOCK_COLUMNS = (
     Column("Status"),
     Column("Exception reason"),
     Column("Exception until", Kind.DATE),
-    Column("Caseworker"),
 )
 _VERSION_COLUMN = Column("Rule-pack version")
 _STATUS_WORDS = {status: status.value.capitalize() for status in ClockStatus}
@@ -132,6 +133,7 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
     kpi = next(k for k in report.kpis if k.key == key)
     # the version column only when several versions governed the period's clocks (else it is on the Summary)
     versions = len(report.pack_versions) > 1
+    named = report.with_caseworkers  # the caseworker column: the provider's copy only
     label = report.label
 
     def rows() -> Iterator[list[Cell]]:
@@ -147,14 +149,16 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
                 _STATUS_WORDS[line.status],
                 label(line.exception_reason) if line.exception_reason else None,
                 line.exception_until,
-                line.owner,
             ]
+            if named:
+                row.append(line.owner)
             if versions:
                 row.append(line.pack_version)
             yield row
 
     name = _sheet_name(kpi.kpi if kpi.kpi != kpi.key else kpi.title)
-    columns = (*_CLOCK_COLUMNS, _VERSION_COLUMN) if versions else _CLOCK_COLUMNS
+    columns = (*_CLOCK_COLUMNS, *([CASEWORKER_COLUMN] if named else []))
+    columns += (_VERSION_COLUMN,) if versions else ()
     return Sheet(name, _slug(name), columns, Rows(rows, kpi.total))
 
 
@@ -169,7 +173,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
         Column("Days late", Kind.INT),
         Column("Exception reason"),
         Column("Exception until", Kind.DATE),
-        Column("Caseworker"),
+        *([CASEWORKER_COLUMN] if report.with_caseworkers else []),
     )
     titles = {k.key: k.title for k in report.kpis}
 
@@ -178,7 +182,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
             late = None
             if line.status is ClockStatus.BREACHED:
                 late = ((line.stopped_on or line.ended_on or report.as_of) - line.due_on).days
-            yield [
+            row: list[Cell] = [
                 line.ref,
                 line.kpi,
                 titles.get(line.clock, line.clock),
@@ -188,8 +192,10 @@ def _breaches(report: ComplianceReport) -> Sheet:
                 late,
                 report.label(line.exception_reason) if line.exception_reason else None,
                 line.exception_until,
-                line.owner,
             ]
+            if report.with_caseworkers:  # the provider's copy only
+                row.append(line.owner)
+            yield row
 
     count = sum(k.breached + k.excepted for k in report.kpis)
     return Sheet("Breaches and exceptions", "breaches-and-exceptions", columns, Rows(rows, count))

@@ -462,6 +462,13 @@ def _days_between(dialect: str, later: ColumnElement[Any], earlier: ColumnElemen
     return cast(func.julianday(later) - func.julianday(earlier), Integer)
 
 
+def read_opened_by_caseworker(engine: Engine, pack: RulePack, period: Period) -> dict[str | None, int]:
+    """Caseworker (None: none) -> the cases of `pack` opened in the period (the provider's copy only)."""
+    query = select(_C.owner, func.count()).where(_opened_in(pack, period)).group_by(_C.owner)
+    with reading(engine) as connection:
+        return {owner: int(count) for owner, count in _rows(connection, query)}
+
+
 # ---------------------------------------------------------------------------------------------- lines
 
 
@@ -470,12 +477,22 @@ class StoreClockLines(ClockLines):
 
     Each pass is one read of the clocks due in the period (those that had started by the as-of date),
     ordered by due date, reference, clock and number; inside a `snapshot` every pass sees the rows the
-    report's figures were counted from. The caseworker is shown only where the pack's owner field may leave
-    the provider.
+    report's figures were counted from. The caseworker is read only for the provider's copy
+    (`with_caseworkers`), and only where the pack's owner field may leave the provider.
     """
 
-    def __init__(self, engine: Engine, pack: RulePack, period: Period, as_of: dt.date, total: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pack: RulePack,
+        period: Period,
+        as_of: dt.date,
+        total: int,
+        *,
+        with_caseworkers: bool = False,
+    ) -> None:
         self.engine, self.pack, self.period, self.as_of, self.total = engine, pack, period, as_of, total
+        self.with_caseworkers = with_caseworkers
 
     def __len__(self) -> int:
         return self.total
@@ -493,7 +510,7 @@ class StoreClockLines(ClockLines):
         return (line for line in self._lines() if line.status in LISTED)
 
     def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
-        owner = _C.owner if owner_shown(self.pack) else null()
+        owner = _C.owner if owner_shown(self.pack, with_caseworkers=self.with_caseworkers) else null()
         with reading(self.engine) as connection:
             ref: ColumnElement[Any] = _C.ref
             if connection.dialect.name == "postgresql":

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from tracker.domain.compliance import ComplianceReport, LineTuple, compute_tallies
 from tracker.domain.compliance.facts import case_facts, report_from_facts
 from tracker.domain.compliance.selection import report_version
+from tracker.domain.compliance.staff import provider_copy
 from tracker.domain.dates import end_of_day
 from tracker.domain.periods import Period
 from tracker.domain.workflow import project
-from tracker.reports.queries import StoreClockLines, read_tallies, snapshot
+from tracker.reports.queries import StoreClockLines, read_opened_by_caseworker, read_tallies, snapshot
 from tracker.store import Store
 
 
@@ -36,6 +37,7 @@ def compliance_report(
     *,
     suppress: bool = True,
     lazy_clocks: bool = False,
+    with_caseworkers: bool = False,
 ) -> ComplianceReport:
     """The compliance report of one rule pack for a period, as of a date.
 
@@ -51,6 +53,9 @@ def compliance_report(
         lazy_clocks: Read the report's clock lines from the store each time they are iterated, instead of
             holding them (a year's exports); use it inside `report_snapshot` so that they are the clocks
             the figures count.
+        with_caseworkers: The provider's copy: clock lines name their caseworker, and the figures are
+            broken down by caseworker (`--with-caseworkers`, the TUI). Off: a commissioner's copy, which
+            names no member of staff.
 
     Raises:
         InvalidValue: `pack_id` is not an enabled pack.
@@ -61,11 +66,16 @@ def compliance_report(
     with snapshot(store.engine, store.rules):
         tallies = read_tallies(store.engine, store.rules.packs, pack, period, as_of)
         total = sum(group.instances for group in tallies.clocks)
-        lines = StoreClockLines(store.engine, pack, period, as_of, total)
+        lines = StoreClockLines(store.engine, pack, period, as_of, total, with_caseworkers=with_caseworkers)
         listing = lines if lazy_clocks else LineTuple(tuple(lines))
-    return compute_tallies(
+        opened = read_opened_by_caseworker(store.engine, pack, period) if with_caseworkers else None
+    report = compute_tallies(
         pack, period, as_of, tallies, listing, suppress=suppress, calendar=store.rules.calendar
     )
+    if opened is None:
+        return report
+    with snapshot(store.engine, store.rules):  # lazy lines: in the caller's `report_snapshot`
+        return provider_copy(pack, report, opened)
 
 
 @contextmanager
@@ -86,6 +96,7 @@ def compliance_report_known_on(
     known_on: dt.date,
     *,
     suppress: bool = True,
+    with_caseworkers: bool = False,
 ) -> ComplianceReport:
     """The report as it could have been produced at the end of `known_on` (`--known-on`).
 
@@ -100,5 +111,13 @@ def compliance_report_known_on(
         case_facts(pack, project(store.rules, ref, events), events)
         for ref, events in store.histories_recorded_before(pack.id, end_of_day(known_on))
     ]
-    report = report_from_facts(pack, period, as_of, facts, suppress=suppress, calendar=store.rules.calendar)
+    report = report_from_facts(
+        pack,
+        period,
+        as_of,
+        facts,
+        suppress=suppress,
+        calendar=store.rules.calendar,
+        with_caseworkers=with_caseworkers,
+    )
     return dataclasses.replace(report, known_on=known_on)

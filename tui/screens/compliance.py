@@ -222,7 +222,8 @@ class ComplianceScreen(LiveScreen):
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def _compute(self, pack_id: str, period: Period, as_of: dt.date) -> None:
         try:
-            report = compliance_report(self.ctx.store, pack_id, period, as_of)
+            # the provider's own view: the findings name their caseworker
+            report = compliance_report(self.ctx.store, pack_id, period, as_of, with_caseworkers=True)
         except CaseclockError as error:
             self.post_message(StoreFailed(error.message))
             return

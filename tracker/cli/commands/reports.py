@@ -56,6 +56,12 @@ def register(commands: Any) -> None:
         action="store_true",
         help='show counts of 1-4 people as they are, not as "<5" (for internal use only)',
     )
+    exporter.add_argument(
+        "--with-caseworkers",
+        action="store_true",
+        help="the provider's copy: name the caseworker of each clock and add the figures per caseworker "
+        "(default: a commissioner's copy, with no staff names)",
+    )
     exporter.add_argument("--json", action="store_true", help="print where it wrote as JSON")
     exporter.set_defaults(run=run_export)
 
@@ -122,14 +128,16 @@ def _compliance_report(
     known_on = parse_date(args.known_on, today, "--known-on") if args.known_on else today
     if known_on < today:  # what was known then: the log refolded (the projections hold what is known now)
         yield compliance_report_known_on(
-            context.store, args.pack, period, context.as_of, known_on, suppress=suppress
-        )
+            context.store, args.pack, period, context.as_of, known_on, suppress=suppress,
+            with_caseworkers=args.with_caseworkers,
+        )  # fmt: skip
         return
 
     with report_snapshot(context.store):
         report = compliance_report(
-            context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True
-        )
+            context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True,
+            with_caseworkers=args.with_caseworkers,
+        )  # fmt: skip
         yield dataclasses.replace(report, known_on=today)
 
 

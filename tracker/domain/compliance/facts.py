@@ -9,6 +9,7 @@ memory).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from tracker.domain.compliance.selection import (
     per_pack,
     step_events,
 )
+from tracker.domain.compliance.staff import commissioner_copy, provider_copy
 from tracker.domain.events import Event
 from tracker.domain.fields import JsonValue
 from tracker.domain.periods import Period
@@ -51,7 +53,7 @@ class CaseFacts:
 
 def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> CaseFacts:
     """The facts of one case for a report of `pack` (the version whose fields and events are reported)."""
-    owner = state.owner if owner_shown(pack) else None
+    owner = state.owner if owner_shown(pack, with_caseworkers=True) else None  # left out by the report
     clocks = tuple(
         ClockFact(
             ref=state.ref,
@@ -133,10 +135,14 @@ def report_from_facts(
     *,
     suppress: bool = True,
     calendar: WorkingCalendar | None = None,
+    with_caseworkers: bool = False,
 ) -> ComplianceReport:
-    """`compute` over the facts of many cases: the report the store path must equal."""
+    """`compute` over the facts of many cases: the report the store path must equal.
+
+    A commissioner's copy unless `with_caseworkers` (the provider's: `tracker.domain.compliance.staff`).
+    """
     every = list(facts)
-    return compute(
+    report = compute(
         pack,
         period,
         as_of,
@@ -150,6 +156,14 @@ def report_from_facts(
         waits=[x for f in every for x in f.waits],
         calendar=calendar,
     )
+    if not with_caseworkers:
+        return commissioner_copy(report)
+    start, end = period.start, period.end
+    owner = pack.owner_field or ""
+    opened = Counter(
+        str(f.referral.fields.get(owner) or "") or None for f in every if start <= f.referral.opened_on <= end
+    )
+    return provider_copy(pack, report, opened)
 
 
 def _text(value: JsonValue) -> str | None:

@@ -320,6 +320,21 @@ class Referrals:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseworkerFigures:
+    """One caseworker's cases opened in the period and clocks due in it (the provider's copy only)."""
+
+    name: str
+    """The caseworker, "" for the cases and clocks of no caseworker."""
+    opened: int
+    met: int
+    breached: int
+    percent: float | None
+    """Met / (met + breached), as a KPI's percent (None: no met or breached clock)."""
+    by_clock: tuple[tuple[str, int, int], ...] = ()
+    """(clock, met, breached) for each clock of the report, in its order."""
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackSummary:
     """Feedback events of one type in the period, with their choice breakdowns (exact counts)."""
 
@@ -378,6 +393,11 @@ class ComplianceReport:
     """Each clock's start-to-stop times in the period, and those still waiting."""
     known_on: dt.date | None = None
     """Only the events recorded by the end of this day were counted (None: all of them, as of now)."""
+    with_caseworkers: bool = False
+    """The provider's copy: the clock lines name caseworkers, and `caseworkers` breaks the figures down by
+    caseworker (`--with-caseworkers`). Off, it is a commissioner's copy: no staff name anywhere."""
+    caseworkers: tuple[CaseworkerFigures, ...] = ()
+    """Per caseworker, in name order (no caseworker last): the provider's copy only."""
 
     def label(self, value: str | None) -> str:
         """The words for an id of the report ("" for None)."""

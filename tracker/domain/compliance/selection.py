@@ -49,10 +49,14 @@ def report_version(packs: PackRegistry, pack_id: str | None, period: Period) -> 
     return packs.in_force(chosen, period.end)
 
 
-def owner_shown(pack: RulePack) -> bool:
-    """Whether reports show a case's caseworker: the pack's owner field may leave the provider."""
+def owner_shown(pack: RulePack, *, with_caseworkers: bool = False) -> bool:
+    """Whether a report shows a case's caseworker: only the provider's copy does (`--with-caseworkers`).
+
+    And only when the pack's owner field may leave the provider. Staff names stay with the provider: a
+    commissioner's copy (the default) names no caseworker.
+    """
     spec = pack.case_fields.get(pack.owner_field) if pack.owner_field else None
-    return spec is not None and spec.exportable
+    return with_caseworkers and spec is not None and spec.exportable
 
 
 @per_pack

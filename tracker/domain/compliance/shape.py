@@ -21,6 +21,7 @@ from tracker.domain.compliance.model import (
     ComplianceReport,
     SurveyResult,
 )
+from tracker.domain.compliance.staff import caseworkers_json
 
 COUNTING_RULES: tuple[tuple[str, str], ...] = (
     (
@@ -248,6 +249,7 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
             for f in report.feedback
         },
         **_inputs_outputs(report),
+        **caseworkers_json(report),
         "trend": [
             {
                 "month": m.period.name,
