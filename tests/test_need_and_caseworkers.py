@@ -234,7 +234,7 @@ def test_the_provider_copys_caseworkers_add_up_to_the_report(demo: Any) -> None:
     assert {line["caseworker"] for line in plain["clocks"]} == {None}
     staff = provider["caseworkers"]
     assert {c["name"] for c in staff} <= set(_CASEWORKERS)
-    assert sum(c["opened"] for c in staff) == provider["referrals"]["received"]
+    assert sum(c["cases_opened"] for c in staff) == provider["referrals"]["received"]
     for key in ("kpi2", "kpi3", "kpi4", "kpi5"):
         kpi = provider["kpis"][key]
         assert sum(c["by_clock"][key]["met"] for c in staff) == kpi["met"]

@@ -58,7 +58,9 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
     (
         "Referrals and profile",
         "The cases opened in the period. Time from referral: calendar days from the case being opened "
-        "to the first time each step was recorded. Outcomes: the last outcome recorded on each case.",
+        "to the first time each step was recorded. Outcomes: the last outcome recorded on each case. "
+        "Interface with other professionals: the referrals with each professional or agency involved; "
+        "a referral may involve several, so these need not add up to the referrals received.",
     ),
     (
         "Flow",
@@ -88,7 +90,8 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
     (
         "Privacy",
         "Cases are named by their reference only: no names, contact details, notes, comments or other "
-        "free text appear in this report.",
+        "free text appear in this report. Caseworker (staff) names stay with the provider: they appear "
+        "only in the provider's own copy, never in a commissioner's.",
     ),
 )
 """(term, definition): the rules of DOMAIN.md 'Reporting a period' in words, for the Notes of every export."""

@@ -103,7 +103,7 @@ def caseworkers_json(report: ComplianceReport) -> dict[str, Any]:
         "caseworkers": [
             {
                 "name": figures.name or None,
-                "opened": figures.opened,
+                "cases_opened": figures.opened,
                 "met": figures.met,
                 "breached": figures.breached,
                 "percent": figures.percent,
