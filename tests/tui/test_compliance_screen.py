@@ -111,9 +111,13 @@ async def test_the_service_data_shows_the_reports_referrals_flow_and_waits(app, 
         await pilot.pause()
         assert (panel.display, findings.display) == (True, False)
         assert panel.has_focus
-        report = compliance_report(tui_store, None, this_quarter(AS_OF), AS_OF)
+        # the provider's own view: the figures per caseworker too
+        report = compliance_report(tui_store, None, this_quarter(AS_OF), AS_OF, with_caseworkers=True)
         shown = panel.text.plain
         assert shown == service_text(report).plain  # the shared computation, nothing counted again
+        assert report.caseworkers
+        for staff in report.caseworkers:
+            assert f"{staff.name}: {staff.opened} opened; {staff.met} met, {staff.breached} breached" in shown
         assert f"Referrals: {report.referrals.received} received" in shown
         assert report.flow
         assert all(f"{f.title}: {f.cases}" in shown for f in report.flow)

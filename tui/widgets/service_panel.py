@@ -76,6 +76,12 @@ def service_text(report: ComplianceReport) -> Text:
     if report.profile:
         _heading(text, "Service users")
         _breakdowns(text, report.profile)
+    if report.caseworkers:  # the provider's own view: staff names never leave it
+        _heading(text, "Caseworkers: cases opened; clocks met, breached")
+        for staff in report.caseworkers:
+            rate = "" if staff.percent is None else f" ({staff.percent:g}%)"
+            text.append(f"  {staff.name or 'No caseworker'}: ", style="bold")
+            text.append(f"{staff.opened} opened; {staff.met} met, {staff.breached} breached{rate}\n")
     return text
 
 
