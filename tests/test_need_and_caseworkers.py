@@ -8,6 +8,7 @@ made with `--with-caseworkers`, which adds the figures per caseworker.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from tracker.domain.compliance import SUPPRESSED, report_json
 from tracker.domain.errors import Refused
 from tracker.domain.periods import parse_period
 from tracker.exporters import FORMATS
-from tracker.reports.report import compliance_report
+from tracker.reports.report import compliance_report, compliance_report_known_on
 from tracker.store import Store
 
 NEEDS = ["spld", "mld", "sld", "pmld", "semh", "slcn", "hi", "vi", "msi", "pd", "asd", "other", "not_known"]
@@ -276,3 +277,16 @@ def test_the_cases_file_carries_the_need_and_the_professionals(cli: Any, tmp_pat
     refused = cli("--as-of", "2026-10-05", "import", "cases", str(path))
     assert refused.code == 2
     assert "column primary_need: 'autism': use one of spld, mld" in refused.err
+
+
+def test_a_return_produced_again_as_known_on_a_day_names_caseworkers_only_when_asked(store: Store) -> None:
+    cases = need_cases()
+    store.import_histories([(c.ref, c.events) for c in cases], NOW)
+    known_on = NOW.date() + dt.timedelta(days=1)  # everything was recorded by then
+    again = compliance_report_known_on(store, None, H1, TODAY, known_on)
+    assert (again.with_caseworkers, again.caseworkers) == (False, ())
+    assert all(line.owner is None for line in again.clocks)
+    provider = compliance_report_known_on(store, None, H1, TODAY, known_on, with_caseworkers=True)
+    now = compliance_report(store, None, H1, TODAY, with_caseworkers=True)
+    assert (provider.caseworkers, list(provider.clocks)) == (now.caseworkers, list(now.clocks))
+    assert {line.owner for line in provider.clocks} == {"Jo Smith"}
