@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from tracker.domain.calendar import WorkingCalendar
-from tracker.domain.compliance import ComplianceReport, Spread, nearest_rank, report_json
+from tracker.domain.compliance import (
+    NO_DISCLOSURE,
+    SUPPRESS,
+    ComplianceReport,
+    Spread,
+    nearest_rank,
+    report_json,
+)
 from tracker.domain.compliance.facts import case_facts, report_from_facts
 from tracker.domain.errors import PackError
 from tracker.domain.events import Event
@@ -84,10 +91,13 @@ def may_cases() -> list[Case]:
     ]
 
 
-def may_report(cases: list[Case], suppress: bool = True) -> ComplianceReport:
+def may_report(cases: list[Case], suppress: bool = False) -> ComplianceReport:
+    """The May report: every figure exact unless `suppress` (a handful of cases: most would be withheld)."""
     pack = BOTH.packs.in_force(PACK, MAY.end)
     facts = [case_facts(pack, c.state, c.events) for c in cases]
-    return report_from_facts(pack, MAY, TODAY, facts, suppress=suppress, calendar=BOTH.calendar)
+    return report_from_facts(
+        pack, MAY, TODAY, facts, disclosure=SUPPRESS if suppress else NO_DISCLOSURE, calendar=BOTH.calendar
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +138,10 @@ def test_activities_by_type_length_mode_and_frequency() -> None:
     assert types["group_session"].sessions == 0  # its only session was in June
     body = report_json(may_report(may_cases()))["activities"]
     assert body["by_type"]["advice_line"]["by_mode"]["phone"] == 1
-    assert body["sessions_per_case"] == {"mean": 1.5, "median": 1.5}
+    assert body["sessions_per_case"] == {"mean": 1.5, "median": 1.5, "suppressed": False}
+    withheld = report_json(may_report(may_cases(), suppress=True))["activities"]  # 2 cases: too few
+    assert withheld["sessions_per_case"] == {"mean": None, "median": None, "suppressed": True}
+    assert withheld["by_type"]["advice_line"]["by_mode"]["phone"] == 1  # sessions, not people
 
 
 def test_waiting_times_in_calendar_and_working_days_with_bank_holidays() -> None:
@@ -151,13 +164,18 @@ def test_waiting_times_in_calendar_and_working_days_with_bank_holidays() -> None
     )
     body = report_json(may_report(may_cases()))["waiting_times"]["assessment"]
     assert body["working_days"] == {"median": 11.5, "p90": 18, "longest": 18}
-    assert body["longest_waiting"] == {"calendar_days": 25, "working_days": 16}
+    assert body["longest_waiting"] == {"calendar_days": 25, "working_days": 16, "suppressed": False}
+    withheld = report_json(may_report(may_cases(), suppress=True))["waiting_times"]["assessment"]
+    assert (withheld["stopped"], withheld["working_days"], withheld["suppressed"]) == (2, None, True)
+    assert withheld["longest_waiting"] == {"calendar_days": None, "working_days": None, "suppressed": True}
 
 
 def test_an_as_of_date_inside_the_period_measures_the_waits_to_that_day() -> None:
     pack = BOTH.packs.in_force(PACK, MAY.end)
     facts = [case_facts(pack, c.state, c.events) for c in may_cases()]
-    report = report_from_facts(pack, MAY, D("2026-05-10"), facts, calendar=BOTH.calendar)
+    report = report_from_facts(
+        pack, MAY, D("2026-05-10"), facts, disclosure=NO_DISCLOSURE, calendar=BOTH.calendar
+    )
     assessment = next(w for w in report.waiting_times if w.clock == "assessment")
     # waiting on 10 May: A-2 (since 1 May: 9 days, 4 working) and A-3 (since 6 May: 4 days, 2 working)
     assert (assessment.waiting, assessment.longest_waiting_days, assessment.longest_waiting_working_days) == (
@@ -168,19 +186,29 @@ def test_an_as_of_date_inside_the_period_measures_the_waits_to_that_day() -> Non
 
 
 def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_groups() -> None:
-    report = may_report(may_cases())
-    groups = {g.key: (g.responses, g.agree, g.percent, g.met_target) for g in report.satisfaction_groups}
+    exact = may_report(may_cases())
+    groups = {g.key: (g.responses, g.agree, g.percent, g.met_target) for g in exact.satisfaction_groups}
     assert groups == {
         "adopted_adult": (1, 1, 100.0, True),
         "adopter": (2, 1, 50.0, False),
         "birth_parent": (1, 0, 0.0, False),
     }
-    assert {g.target for g in report.satisfaction_groups} == {75.0}
+    assert {g.target for g in exact.satisfaction_groups} == {75.0}
+    profile = next(b for b in exact.profile if b.key == "service_user")
+    assert profile.as_dict() == {"adopted_adult": 1, "adopter": 1, "birth_parent": 1}
+    # leaving the provider: groups of 1 and 2 surveys are withheld, not rated (not "50.0% Red")
+    report = may_report(may_cases(), suppress=True)
+    groups = {
+        g.key: (g.responses, g.agree, g.percent, g.rag, g.suppressed) for g in report.satisfaction_groups
+    }
+    assert groups == {
+        "adopted_adult": ("<5", "[c]", None, None, True),
+        "adopter": ("<5", "[c]", None, None, True),
+        "birth_parent": ("<5", "[c]", None, None, True),
+    }
     profile = next(b for b in report.profile if b.key == "service_user")
     assert profile.as_dict() == {"adopted_adult": "<5", "adopter": "<5", "birth_parent": "<5"}
     assert profile.total == 3
-    exact = next(b for b in may_report(may_cases(), suppress=False).profile if b.key == "service_user")
-    assert exact.as_dict() == {"adopted_adult": 1, "adopter": 1, "birth_parent": 1}
     assert "Private Person" not in json.dumps(report_json(report))
 
 
@@ -208,7 +236,8 @@ def test_the_store_reads_the_same_report_as_the_fold(engine) -> None:
     store = Store(engine, BOTH)
     cases = may_cases()
     store.import_histories([(c.ref, c.events) for c in cases], NOW)
-    assert compliance_report(store, PACK, MAY, TODAY) == may_report(cases)
+    assert compliance_report(store, PACK, MAY, TODAY) == may_report(cases, suppress=True)
+    assert compliance_report(store, PACK, MAY, TODAY, disclosure=NO_DISCLOSURE) == may_report(cases)
     # a voided session is not counted
     session = next(e.seq for e in cases[1].events if e.type == "session_delivered")
     store.void("A-2", session, "recorded on the wrong case", "jo", NOW, TODAY)
@@ -263,7 +292,9 @@ def test_a_mixed_database_keeps_each_packs_export_and_alerts_apart(cli, tmp_path
         session = ["--field", "activity=training", "--field", "minutes=45", "--field", "mode=online"]
         run("record", "A-2", "session_delivered", "--on", "2026-05-14", *session)
 
-        adoption = json.loads(run("export", "--period", "2026-05", "--format", "json", "--pack", PACK))
+        adoption = json.loads(
+            run("export", "--period", "2026-05", "--format", "json", "--pack", PACK, "--no-suppression")
+        )
         mediation = json.loads(
             run("export", "--period", "2026-05", "--format", "json", "--pack", "send-mediation")
         )

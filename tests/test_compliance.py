@@ -15,15 +15,18 @@ import pytest
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.clocks import ClockStatus
 from tracker.domain.compliance import (
+    HIDDEN,
+    NO_DISCLOSURE,
+    SUPPRESS,
     SUPPRESSED,
     ClockFact,
     ComplianceReport,
     Rag,
     compute,
     percent,
+    protect,
     rate,
     report_json,
-    shown,
 )
 from tracker.domain.compliance.counting import one_decimal
 from tracker.domain.compliance.facts import case_facts, report_from_facts
@@ -135,7 +138,9 @@ def report_of(
     period = parse_period(period_text)
     pack = RULES.packs.in_force(PACK_ID, period.end)
     facts = [case_facts(pack, c.state, c.events) for c in cases]
-    return report_from_facts(pack, period, D(as_of), facts, suppress=suppress)
+    return report_from_facts(
+        pack, period, D(as_of), facts, disclosure=SUPPRESS if suppress else NO_DISCLOSURE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +150,13 @@ def cases() -> list[Case]:
 
 @pytest.fixture(scope="module")
 def report(cases: list[Case]) -> ComplianceReport:
+    """Every figure exact: a handful of cases, whose results disclosure control would mostly withhold."""
+    return report_of(cases, suppress=False)
+
+
+@pytest.fixture(scope="module")
+def suppressed(cases: list[Case]) -> ComplianceReport:
+    """The report as it leaves the provider (`tests/test_disclosure.py` holds the rules themselves)."""
     return report_of(cases)
 
 
@@ -261,10 +273,11 @@ def test_kpi1_and_the_other_questions(report: ComplianceReport) -> None:
 # ------------------------------------------------------------------------------- referrals and profile
 
 
-def test_referrals_are_the_cases_opened_in_the_period(report: ComplianceReport) -> None:
-    referrals = report.referrals
+def test_referrals_are_the_cases_opened_in_the_period(suppressed: ComplianceReport) -> None:
+    referrals = suppressed.referrals
     assert referrals.received == 6  # A B C D E G; F was opened in March
-    assert referrals.by_type.as_dict() == {"mediation": 5, "disagreement_resolution": SUPPRESSED}
+    # 5 and 1: the 5 is hidden too, or it would give the 1 away (6 - 5)
+    assert referrals.by_type.as_dict() == {"mediation": HIDDEN, "disagreement_resolution": SUPPRESSED}
     assert referrals.by_type.total == 6
     source = next(b for b in referrals.breakdowns if b.key == "source")
     assert source.as_dict() == {
@@ -284,10 +297,10 @@ def test_referrals_are_the_cases_opened_in_the_period(report: ComplianceReport) 
 def test_outcomes_and_time_to_each_step(report: ComplianceReport) -> None:
     outcomes = {b.key: b for b in report.referrals.outcomes}
     assert outcomes["outcome"].as_dict() == {
-        "agreed": SUPPRESSED,
-        "partly_agreed": SUPPRESSED,
-        "not_agreed": SUPPRESSED,
-        "resolved": SUPPRESSED,
+        "agreed": 1,
+        "partly_agreed": 1,
+        "not_agreed": 1,
+        "resolved": 1,
         "partly_resolved": 0,
         "not_resolved": 0,
     }
@@ -305,7 +318,7 @@ def test_profile_breakdowns_with_and_without_suppression(cases: list[Case]) -> N
     suppressed = {b.key: b for b in report_of(cases).profile}
     assert set(suppressed) == {"role", "age_band", "gender", "ethnicity", "disability", "district"}
     district = suppressed["district"].as_dict()
-    assert (district["norwich"], district["breckland"], district["broadland"]) == (5, SUPPRESSED, 0)
+    assert (district["norwich"], district["breckland"], district["broadland"]) == (HIDDEN, SUPPRESSED, 0)
     assert suppressed["role"].as_dict() == {
         "parent_carer": SUPPRESSED,  # A B D E
         "young_person": SUPPRESSED,
@@ -384,14 +397,14 @@ def test_target_and_rag_use_the_exact_fraction(
 
 @pytest.mark.parametrize(("count", "expected"), [(0, 0), (1, "<5"), (4, "<5"), (5, 5), (40, 40)])
 def test_small_numbers(count: int, expected: int | str) -> None:
-    assert shown(count, True) == expected
-    assert shown(count, False) == count
+    assert protect([count, 0, 100, 100], SUPPRESS)[0] == expected
+    assert protect([count, 0, 100, 100], NO_DISCLOSURE)[0] == count
 
 
 # ------------------------------------------------------------------------------------------- JSON
 
 
-def test_json_has_the_contract_shape(report: ComplianceReport) -> None:
+def test_json_has_the_contract_shape(report: ComplianceReport, suppressed: ComplianceReport) -> None:
     body = report_json(report)
     assert body["period"] == {"from": "2026-04-01", "to": "2026-09-30", "name": "FY2026-H1"}
     assert body["as_of"] == "2026-10-05"
@@ -421,8 +434,25 @@ def test_json_has_the_contract_shape(report: ComplianceReport) -> None:
     assert {"ref", "clock", "due_on", "status", "exception"} <= set(body["clocks"][0])
     referrals = body["referrals"]
     assert referrals["received"] == 6
-    assert referrals["by_source"]["parent_carer"] == "<5"
-    assert referrals["by_type"] == {"mediation": 5, "disagreement_resolution": "<5"}
+    assert referrals["by_type"] == {"mediation": 5, "disagreement_resolution": 1}
+    assert body["suppression"] is False
+    assert body["disclosure"] == {"method": "none", "threshold": 5}
+    hidden = report_json(suppressed)
+    assert hidden["referrals"]["by_source"]["parent_carer"] == "<5"
+    assert hidden["referrals"]["by_type"] == {"mediation": "[c]", "disagreement_resolution": "<5"}
+    assert hidden["kpis"]["kpi1"] | {"rag": None} == {  # 4 responses: withheld, not rated
+        "kpi": "KPI 1",
+        "title": hidden["kpis"]["kpi1"]["title"],
+        "responses": 4,
+        "agree": "[c]",
+        "percent": None,
+        "suppressed": True,
+        "target": 90.0,
+        "met_target": None,
+        "rag": None,
+    }
+    assert hidden["kpis"]["kpi2"] == body["kpis"]["kpi2"]  # counts of clocks: exact
+    assert (hidden["suppression"], hidden["disclosure"]) == (True, {"method": "suppress", "threshold": 5})
     assert set(referrals) >= {"received", "by_source", "by_type", "outcomes"}
     assert set(body["profile"]) == {"role", "age_band", "gender", "ethnicity", "disability", "district"}
     assert body["satisfaction"]["listened_to"] == {
@@ -430,6 +460,7 @@ def test_json_has_the_contract_shape(report: ComplianceReport) -> None:
         "responses": 3,
         "agree": 2,
         "percent": 66.7,
+        "suppressed": False,
     }
     assert body["satisfaction"]["understood"]["percent"] == 50.0
 
@@ -463,7 +494,7 @@ def test_the_store_path_gives_the_same_report_as_the_fold(store, cases: list[Cas
         for period in ("FY2026-H1", "FY2026-H2", "2026-03", "FY2026"):
             from_store = compliance_report(store, None, parse_period(period), D(as_of))
             assert from_store == report_of(cases, period, as_of), (period, as_of)
-    unsuppressed = compliance_report(store, "send-mediation", H1, TODAY, suppress=False)
+    unsuppressed = compliance_report(store, "send-mediation", H1, TODAY, disclosure=NO_DISCLOSURE)
     assert unsuppressed == report_of(cases, suppress=False)
 
 
@@ -475,7 +506,7 @@ def test_voided_events_are_not_counted(store, cases: list[Case]) -> None:
     store.void("M-G", survey, "entered twice", "jo", NOW, TODAY)
     closed = next(e.seq for e in cases[-1].events if e.type == "closed")
     store.void("M-G", closed, "closed the wrong case", "jo", NOW, TODAY)
-    report = compliance_report(store, None, H1, TODAY, suppress=False)
+    report = compliance_report(store, None, H1, TODAY, disclosure=NO_DISCLOSURE)
     assert report.satisfaction is not None
     assert (report.satisfaction.responses, report.satisfaction.agree) == (3, 2)
     outcome = next(b for b in report.referrals.outcomes if b.key == "outcome")
@@ -484,7 +515,7 @@ def test_voided_events_are_not_counted(store, cases: list[Case]) -> None:
     records = [store.case(c.ref) for c in cases]
     pack = RULES.packs.in_force(PACK_ID, H1.end)
     facts = [case_facts(pack, r.state, r.events) for r in records]
-    by_fold = report_from_facts(pack, H1, TODAY, facts, suppress=False)
+    by_fold = report_from_facts(pack, H1, TODAY, facts, disclosure=NO_DISCLOSURE)
     assert report == by_fold
 
 
@@ -525,7 +556,7 @@ def test_a_satisfaction_kpi_by_group_is_judged_for_each_group() -> None:
     pack = BOTH.packs.in_force("adoption-support", H1.end)
     facts = [case_facts(pack, state, events) for state, events in cases]
     clocks, surveys = [k for f in facts for k in f.clocks], [s for f in facts for s in f.surveys]
-    report = compute(pack, H1, TODAY, clocks, surveys, [f.referral for f in facts])
+    report = compute(pack, H1, TODAY, clocks, surveys, [f.referral for f in facts], disclosure=NO_DISCLOSURE)
     assert report.satisfaction is not None
     assert (report.satisfaction.responses, report.satisfaction.agree, report.satisfaction.percent) == (
         6,
@@ -568,5 +599,7 @@ def test_the_store_path_reads_each_survey_group(engine) -> None:
     by_fold = report_from_facts(pack, H1, TODAY, facts)
     from_store = compliance_report(store, "adoption-support", H1, TODAY)
     assert from_store == by_fold
-    assert [g.responses for g in from_store.satisfaction_groups] == [0, 2, 1]
+    assert [g.responses for g in from_store.satisfaction_groups] == [0, "<5", "<5"]
+    exact = compliance_report(store, "adoption-support", H1, TODAY, disclosure=NO_DISCLOSURE)
+    assert [g.responses for g in exact.satisfaction_groups] == [0, 2, 1]
     assert compliance_report(store, None, H1, TODAY).pack_id == "send-mediation"

@@ -170,7 +170,9 @@ def test_the_workbook_shows_the_json_figures(cli, cases, tmp_path: Path) -> None
     for key, figures in body["kpis"].items():
         row = table[figures["kpi"]]
         assert row["Target"] * 100 == pytest.approx(figures["target"])
-        if figures["percent"] is None:
+        if figures.get("suppressed"):
+            assert row["Result"] == "[c]"
+        elif figures["percent"] is None:
             assert row["Result"] is None
         else:
             assert row["Result"] * 100 == pytest.approx(figures["percent"])

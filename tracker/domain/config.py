@@ -197,6 +197,17 @@ class CalendarSettings(_Section):
     """Dates that are not working days for this deployment, besides the statutory calendar (default: none)."""
 
 
+class DisclosureSettings(_Section):
+    """`[disclosure]`: how small numbers of people are shown in the reports that leave the provider."""
+
+    method: Literal["suppress", "round"] = "suppress"
+    """suppress: counts of 1 to threshold - 1 shown as "<5", with secondary suppression; round: every count
+    of people rounded to the nearest `threshold`. `tracker.domain.compliance.disclosure.Disclosure` is
+    built from these two (not here: the compliance package is slow to import for every command)."""
+    threshold: Annotated[StrictInt, Field(ge=2, le=100)] = 5
+    """Counts below it are small; a percentage or median needs at least this many people."""
+
+
 class AlertsSettings(_Section):
     """`[alerts]`: when and which alerts are sent."""
 
@@ -264,6 +275,8 @@ class Settings(_Section):
     """`[calendar]`: extra non-working days."""
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     """`[alerts]`: when and which alerts are sent."""
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
+    """`[disclosure]`: small-number control of the reports."""
     caseworkers: dict[Annotated[str, Field(min_length=1)], _Email] = Field(default_factory=dict)
     """`[caseworkers]`: caseworker name (as used on cases) -> email address for their alerts."""
     email: EmailSettings | None = None

@@ -2,7 +2,7 @@
 
 `report.csv` holds the Summary's key/value block (period, as-of date, rule-pack version); every other file
 is one sheet's table with its header row. Dates are ISO, percentages the JSON's 0-100 figures, suppressed
-counts "<5". Called by `caseclock export --format csv`.
+counts "<5" or "[c]" (`tracker.domain.compliance.disclosure`). Called by `caseclock export --format csv`.
 
 Each file is streamed into the zip as its rows are read: `csv` writes a cell as `str()` of it, which for
 the sheets' cells (text, whole and decimal numbers, dates) is the text wanted (a date's `str()` is its ISO

@@ -7,7 +7,7 @@ Pure layout, like `tracker.exporters.sheets` (which places these sheets in the w
 
 from __future__ import annotations
 
-from tracker.domain.compliance import ComplianceReport, Spread
+from tracker.domain.compliance import HIDDEN, ComplianceReport, Spread
 from tracker.exporters.layout import Cell, Column, Kind, Sheet
 
 _FLOW_COLUMNS = (
@@ -20,7 +20,9 @@ _FLOW_COLUMNS = (
 )
 
 
-def _spread_row(measure: str, title: str, count: int, spread: Spread | None) -> list[Cell]:
+def _spread_row(measure: str, title: str, count: int, spread: Spread | None, withheld: bool) -> list[Cell]:
+    if withheld:  # fewer clocks than the disclosure threshold
+        return [measure, title, count, HIDDEN, HIDDEN, HIDDEN]
     if spread is None:
         return [measure, title, count, None, None, None]
     return [measure, title, count, spread.median, spread.p90, spread.longest]
@@ -33,14 +35,18 @@ def flow_sheet(report: ComplianceReport) -> Sheet:
         ["Cases in the period", f.title, f.cases, None, None, None] for f in report.flow
     ]
     for w in report.waiting_times:
-        rows.append(_spread_row("Waiting time (calendar days)", w.title, w.stopped, w.calendar_days))
-        rows.append(_spread_row("Waiting time (working days)", w.title, w.stopped, w.working_days))
+        withheld = w.suppressed
+        rows.append(
+            _spread_row("Waiting time (calendar days)", w.title, w.stopped, w.calendar_days, withheld)
+        )
+        rows.append(_spread_row("Waiting time (working days)", w.title, w.stopped, w.working_days, withheld))
     for w in report.waiting_times:
         still = f"Still waiting on {at.isoformat()}"
-        rows.append([f"{still} (calendar days)", w.title, w.waiting, None, None, w.longest_waiting_days])
-        rows.append(
-            [f"{still} (working days)", w.title, w.waiting, None, None, w.longest_waiting_working_days]
-        )
+        longest: list[Cell] = [w.longest_waiting_days, w.longest_waiting_working_days]
+        if w.waiting_suppressed:
+            longest = [HIDDEN, HIDDEN]
+        rows.append([f"{still} (calendar days)", w.title, w.waiting, None, None, longest[0]])
+        rows.append([f"{still} (working days)", w.title, w.waiting, None, None, longest[1]])
     return Sheet("Flow and waiting times", "flow-and-waiting-times", _FLOW_COLUMNS, rows)
 
 
@@ -66,7 +72,14 @@ def activities_sheet(report: ComplianceReport) -> Sheet | None:
         ("Activity", a.title),
         ("Sessions in the period", a.sessions),
         ("Cases with a session", a.cases),
-        ("Sessions per case: mean", a.per_case_mean if a.per_case_mean is not None else "no data"),
-        ("Sessions per case: median", a.per_case_median if a.per_case_median is not None else "no data"),
+        ("Sessions per case: mean", _figure(a.per_case_mean, a.per_case_suppressed)),
+        ("Sessions per case: median", _figure(a.per_case_median, a.per_case_suppressed)),
     )
     return Sheet("Activities", "activities", columns, rows, about)
+
+
+def _figure(value: float | None, withheld: bool) -> Cell:
+    """A mean or median as shown: "[c]" when withheld, "no data" when there is none."""
+    if withheld:
+        return HIDDEN
+    return value if value is not None else "no data"

@@ -59,20 +59,21 @@ def _table(sheet: Sheet) -> str:
 def _bars(report: ComplianceReport) -> str:
     """Each KPI's result as a horizontal bar, with its target marked."""
     results = [report.satisfaction] if report.satisfaction else []
-    items = [(r.kpi, r.percent, r.target) for r in results]
-    items += [(k.kpi, k.percent, k.target) for k in report.kpis]
-    left, width, bar = 10 + 7 * max((len(label) for label, _v, _t in items), default=5), 360, 18
+    items = [(r.kpi, r.percent, r.target, r.suppressed) for r in results]
+    items += [(k.kpi, k.percent, k.target, False) for k in report.kpis]
+    left, width, bar = 10 + 7 * max((len(label) for label, *_rest in items), default=5), 360, 18
     height = len(items) * (bar + 8) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
         'role="img" aria-label="KPI results against targets">'
     ]
-    for i, (label, value, target) in enumerate(items):
+    for i, (label, value, target, withheld) in enumerate(items):
         y = 10 + i * (bar + 8)
         parts.append(f'<text x="0" y="{y + 13}" font-size="11">{escape(label)}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{width}" height="{bar}" fill="#eee"/>')
         if value is None:
-            parts.append(f'<text x="{left + 6}" y="{y + 13}" font-size="11" fill="#555">no data</text>')
+            words = "withheld: too few responses" if withheld else "no data"
+            parts.append(f'<text x="{left + 6}" y="{y + 13}" font-size="11" fill="#555">{words}</text>')
         else:
             parts.append(
                 f'<rect x="{left}" y="{y}" width="{width * value / 100:.1f}" height="{bar}" fill="#2e75b6"/>'

@@ -20,7 +20,7 @@ class Kind(StrEnum):
     TEXT = "text"
     INT = "int"
     COUNT = "count"
-    """A count of people: a whole number, or "<5" when suppressed."""
+    """A count of people: a whole number, or "<5" or "[c]" when suppressed (any number may read "[c]")."""
     NUMBER = "number"
     DATE = "date"
     PERCENT = "percent"

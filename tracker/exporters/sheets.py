@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from tracker.domain.clocks import ClockStatus
-from tracker.domain.compliance import COUNTING_RULES, Breakdown, ComplianceReport, Rag
+from tracker.domain.compliance import COUNTING_RULES, HIDDEN, Breakdown, ComplianceReport, Rag, SurveyResult
+from tracker.domain.compliance.shape import SMALL_NUMBERS, small_numbers_note
 from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
 from tracker.exporters.layout import Cell, Column, Kind, Rows, Sheet
 from tracker.exporters.staff_sheets import CASEWORKER_COLUMN, caseworkers_sheet
@@ -31,6 +32,11 @@ def _sheet_name(name: str) -> str:
 def rag_word(rag: Rag | None) -> str:
     """The RAG rating as shown ("" when there is no rating)."""
     return rag.value.capitalize() if rag else ""
+
+
+def result(figure: SurveyResult) -> Cell:
+    """A survey result as shown: its percent, or "[c]" when withheld (too few responses)."""
+    return HIDDEN if figure.suppressed else figure.percent
 
 
 def sheets(report: ComplianceReport) -> list[Sheet]:
@@ -83,7 +89,7 @@ def _summary(report: ComplianceReport) -> Sheet:
         ("Versions governing the clocks", ", ".join(report.pack_versions) or "none"),
         ("Referrals received", report.referrals.received),
         *((f"{f.title}: count", f.count) for f in report.feedback),
-        ("Small-number suppression", "on (1-4 shown as <5)" if report.suppressed else "off"),
+        ("Small numbers", report.disclosure.describe()),
     ]
     columns = (
         Column("KPI"),
@@ -102,10 +108,10 @@ def _summary(report: ComplianceReport) -> Sheet:
     rows: list[list[Cell]] = []
     sat = report.satisfaction
     if sat is not None:
-        rows.append([sat.kpi, sat.title, sat.target, sat.percent, rag_word(sat.rag), *[None] * 5])
+        rows.append([sat.kpi, sat.title, sat.target, result(sat), rag_word(sat.rag), *[None] * 5])
         rows[-1] += [sat.responses, sat.agree]
         for g in report.satisfaction_groups:  # the KPI for each group of service users, each on target
-            rows.append([f"{g.kpi}: {g.title}", sat.title, g.target, g.percent, rag_word(g.rag), *[None] * 5])
+            rows.append([f"{g.kpi}: {g.title}", sat.title, g.target, result(g), rag_word(g.rag), *[None] * 5])
             rows[-1] += [g.responses, g.agree]
     for k in report.kpis:
         rows.append([k.kpi, k.title, k.target, k.percent, rag_word(k.rag), k.met, k.breached, k.excepted])
@@ -224,8 +230,9 @@ def _referrals(report: ComplianceReport) -> Sheet:
         rows += [[professionals.title, label, count] for _value, label, count in professionals.rows]
         rows.append([professionals.title, "Referrals received", professionals.total])
     for step in referrals.times:
+        days: list[Cell] = [step.median_days, step.mean_days, step.max_days]
         rows.append(
-            ["Days from referral to", step.title, step.cases, step.median_days, step.mean_days, step.max_days]
+            ["Days from referral to", step.title, step.cases, *([HIDDEN] * 3 if step.suppressed else days)]
         )
     return Sheet("Referrals", "referrals", columns, [row + [None] * (6 - len(row)) for row in rows])
 
@@ -249,7 +256,7 @@ def _satisfaction(report: ComplianceReport) -> Sheet:
     rows: list[list[Cell]] = []
     results = [report.satisfaction] if report.satisfaction else []
     for q in [*results, *report.questions]:
-        rows.append([q.title, q.kpi or None, q.responses, q.agree, q.percent, q.target, rag_word(q.rag)])
+        rows.append([q.title, q.kpi or None, q.responses, q.agree, result(q), q.target, rag_word(q.rag)])
     rows.append(["Comments received (kept by the provider, never exported)", None, report.comments])
     rows[-1] += [None] * 4
     return Sheet("Satisfaction", "satisfaction", columns, rows)
@@ -281,14 +288,23 @@ def _trend(report: ComplianceReport) -> Sheet:
     columns += (Column("Referrals", Kind.INT),)
     columns += tuple(Column(f"{label} %", Kind.PERCENT) for _key, label in keys)
     rows = [
-        [m.period.name, m.period.start, m.period.end, m.referrals, *(m.kpis[key][2] for key, _ in keys)]
+        [
+            m.period.name,
+            m.period.start,
+            m.period.end,
+            m.referrals,
+            *(HIDDEN if m.kpis[key][0] == HIDDEN else m.kpis[key][2] for key, _ in keys),
+        ]
         for m in report.trend
     ]
     return Sheet("Monthly trend", "monthly-trend", columns, rows)
 
 
 def _notes(report: ComplianceReport) -> Sheet:
-    rows: list[list[Cell]] = [[term, text] for term, text in COUNTING_RULES]
+    rows: list[list[Cell]] = [
+        [term, small_numbers_note(report.disclosure) if term == SMALL_NUMBERS else text]
+        for term, text in COUNTING_RULES
+    ]
     rows += [[label, text] for label, text in report.definitions]
     rows.append(["Produced", f"by caseclock as of {report.as_of.isoformat()} for {report.period.name}"])
     return Sheet("Notes", "notes", (Column("Term"), Column("Definition")), rows)

@@ -182,7 +182,7 @@ def _writer(worksheet: Any, kind: Kind, styles: _Styles, wrap: bool) -> Any:
     write_string, write_number = worksheet.write_string, worksheet.write_number
     if kind is Kind.DATE:
         return lambda r, c, v: write_number(r, c, v.toordinal() - _EXCEL_EPOCH, styles.date)
-    if kind is Kind.PERCENT:  # or words in its place ("target not set")
+    if kind is Kind.PERCENT:  # or words in its place ("target not set", a withheld result's "[c]")
         return lambda r, c, v: (
             write_string(r, c, v, styles.right)
             if isinstance(v, str)
@@ -191,7 +191,7 @@ def _writer(worksheet: Any, kind: Kind, styles: _Styles, wrap: bool) -> Any:
     if kind is Kind.RAG:
         return lambda r, c, v: write_string(r, c, v, styles.rag.get(v))
     if kind in (Kind.INT, Kind.NUMBER, Kind.COUNT):
-        # a suppressed count is the text "<5": right-aligned beside the numbers
+        # a suppressed count or withheld figure is the text "<5" or "[c]": right-aligned beside the numbers
         return lambda r, c, v: (
             write_string(r, c, v, styles.right) if isinstance(v, str) else write_number(r, c, v)
         )

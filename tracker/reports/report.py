@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tracker.domain.compliance import ComplianceReport, LineTuple, compute_tallies
+from tracker.domain.compliance import SUPPRESS, ComplianceReport, Disclosure, LineTuple, compute_tallies
 from tracker.domain.compliance.facts import case_facts, report_from_facts
 from tracker.domain.compliance.selection import report_version
 from tracker.domain.compliance.staff import provider_copy
@@ -35,7 +35,7 @@ def compliance_report(
     period: Period,
     as_of: dt.date,
     *,
-    suppress: bool = True,
+    disclosure: Disclosure = SUPPRESS,
     lazy_clocks: bool = False,
     with_caseworkers: bool = False,
 ) -> ComplianceReport:
@@ -49,7 +49,8 @@ def compliance_report(
         pack_id: The rule pack reported (None: the first enabled pack).
         period: The reporting period (`tracker.domain.periods.parse_period`).
         as_of: 'Today' for the clocks' statuses: what had happened by then (the CLI's `--as-of`).
-        suppress: Show counts of 1-4 people in breakdowns as "<5" (off: `--no-suppression`).
+        disclosure: How small numbers of people are shown: the config's `[disclosure]`, or
+            `NO_DISCLOSURE` (`--no-suppression`).
         lazy_clocks: Read the report's clock lines from the store each time they are iterated, instead of
             holding them (a year's exports); use it inside `report_snapshot` so that they are the clocks
             the figures count.
@@ -70,7 +71,7 @@ def compliance_report(
         listing = lines if lazy_clocks else LineTuple(tuple(lines))
         opened = read_opened_by_caseworker(store.engine, pack, period) if with_caseworkers else None
     report = compute_tallies(
-        pack, period, as_of, tallies, listing, suppress=suppress, calendar=store.rules.calendar
+        pack, period, as_of, tallies, listing, disclosure=disclosure, calendar=store.rules.calendar
     )
     if opened is None:
         return report
@@ -95,7 +96,7 @@ def compliance_report_known_on(
     as_of: dt.date,
     known_on: dt.date,
     *,
-    suppress: bool = True,
+    disclosure: Disclosure = SUPPRESS,
     with_caseworkers: bool = False,
 ) -> ComplianceReport:
     """The report as it could have been produced at the end of `known_on` (`--known-on`).
@@ -116,7 +117,7 @@ def compliance_report_known_on(
         period,
         as_of,
         facts,
-        suppress=suppress,
+        disclosure=disclosure,
         calendar=store.rules.calendar,
         with_caseworkers=with_caseworkers,
     )

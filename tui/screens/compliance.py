@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Input, Select, Sparkline
 
 from tracker.domain.clocks import ClockStatus
-from tracker.domain.compliance import ComplianceReport
+from tracker.domain.compliance import ComplianceReport, Disclosure
 from tracker.domain.errors import CaseclockError
 from tracker.domain.periods import (
     Period,
@@ -222,8 +222,12 @@ class ComplianceScreen(LiveScreen):
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def _compute(self, pack_id: str, period: Period, as_of: dt.date) -> None:
         try:
-            # the provider's own view: the findings name their caseworker
-            report = compliance_report(self.ctx.store, pack_id, period, as_of, with_caseworkers=True)
+            # the provider's own view: the findings name their caseworker; small numbers as an export shows
+            control = self.ctx.settings.disclosure
+            disclosure = Disclosure(control.method, control.threshold)
+            report = compliance_report(
+                self.ctx.store, pack_id, period, as_of, disclosure=disclosure, with_caseworkers=True
+            )
         except CaseclockError as error:
             self.post_message(StoreFailed(error.message))
             return

@@ -66,6 +66,8 @@ class KpiTile(Static, can_focus=True):
         self.border_subtitle = f"target {figure.target:g}%" if figure.target is not None else "no target"
         marker = RAG_WORDS.get(figure.rag, "") if figure.rag is not None else ""
         head = f"{marker} {percent_words(figure.percent, None)}".strip()
+        if isinstance(figure, SurveyResult) and figure.suppressed:
+            head = "withheld: too few"
         if isinstance(figure, ClockKpi):
             counts = (
                 f"met {figure.met} breached {figure.breached}\n"

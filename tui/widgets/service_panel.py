@@ -2,7 +2,8 @@
 
 The commissioner's export holds more than the KPIs (DOMAIN.md, "Reporting a period"); this panel shows
 the same figures on the compliance screen, read from the same `ComplianceReport` (nothing is counted
-here). Counts of people appear as the report shows them: "<5" where small numbers are suppressed.
+here). Counts of people appear as the report shows them: "<5" or "[c]" where small numbers are suppressed,
+and a figure over too few people as "withheld".
 """
 
 from __future__ import annotations
@@ -36,10 +37,8 @@ def service_text(report: ComplianceReport) -> Text:
     if steps:
         _heading(text, "Days from referral (median, longest)")
         for step in steps:
-            text.append(
-                f"  {step.title}: {_number(step.median_days)}, {_number(step.max_days)} "
-                f"({_cases(step.cases)})\n"
-            )
+            days = "withheld" if step.suppressed else f"{_number(step.median_days)}, {_number(step.max_days)}"
+            text.append(f"  {step.title}: {days} ({_cases(step.cases)})\n")
     if report.flow:
         _heading(text, "Cases reaching each step")
         for count in report.flow:
@@ -49,7 +48,8 @@ def service_text(report: ComplianceReport) -> Text:
         _heading(text, "Waiting times, calendar days (median / 90th percentile / longest)")
         for wait in report.waiting_times:
             text.append(f"  {wait.kpi} {wait.title}: ", style="bold")
-            text.append(f"{wait.stopped} stopped: {_spread(wait.calendar_days)}\n")
+            spread = "withheld" if wait.suppressed else _spread(wait.calendar_days)
+            text.append(f"{wait.stopped} stopped: {spread}\n")
             if wait.waiting:
                 longest = (
                     "" if wait.longest_waiting_days is None else f", longest {wait.longest_waiting_days}"
@@ -114,6 +114,8 @@ def _cases(count: int) -> str:
 
 
 def _survey(result: SurveyResult) -> str:
+    if result.suppressed:
+        return f"withheld ({result.responses} responses)"
     if result.percent is None:
         return f"no answers ({result.responses})"
     return f"{result.percent:g}% agree ({result.agree} of {result.responses})"

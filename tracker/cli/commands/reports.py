@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
     exporter.add_argument(
         "--no-suppression",
         action="store_true",
-        help='show counts of 1-4 people as they are, not as "<5" (for internal use only)',
+        help="show every count as it is, not hidden or rounded ([disclosure]) (for internal use only)",
     )
     exporter.add_argument(
         "--with-caseworkers",
@@ -120,22 +120,24 @@ def _compliance_report(
     import dataclasses
 
     from tracker.cli.context import london_today
+    from tracker.domain.compliance import NO_DISCLOSURE, Disclosure
     from tracker.domain.dates import parse_date
     from tracker.reports.report import compliance_report, compliance_report_known_on, report_snapshot
 
-    suppress = not args.no_suppression
+    control = context.settings.disclosure
+    disclosure = NO_DISCLOSURE if args.no_suppression else Disclosure(control.method, control.threshold)
     today = london_today()
     known_on = parse_date(args.known_on, today, "--known-on") if args.known_on else today
     if known_on < today:  # what was known then: the log refolded (the projections hold what is known now)
         yield compliance_report_known_on(
-            context.store, args.pack, period, context.as_of, known_on, suppress=suppress,
+            context.store, args.pack, period, context.as_of, known_on, disclosure=disclosure,
             with_caseworkers=args.with_caseworkers,
         )  # fmt: skip
         return
 
     with report_snapshot(context.store):
         report = compliance_report(
-            context.store, args.pack, period, context.as_of, suppress=suppress, lazy_clocks=True,
+            context.store, args.pack, period, context.as_of, disclosure=disclosure, lazy_clocks=True,
             with_caseworkers=args.with_caseworkers,
         )  # fmt: skip
         yield dataclasses.replace(report, known_on=today)

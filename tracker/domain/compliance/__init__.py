@@ -28,11 +28,15 @@ The counting rules (also printed in every export, see `COUNTING_RULES`):
 * Flow, activities and waiting times: see `tracker.domain.compliance.flow` (from the pack's `[reporting]`
 table
   and its clocks).
-* Small numbers: a count of 1-4 in a breakdown of people becomes "<5" when `suppress` is on; totals and
-  KPI counts stay exact.
+* Small numbers (`tracker.domain.compliance.disclosure`, the report's `Disclosure`): in each breakdown of
+  people a count of 1-4 becomes "<5", and secondary suppression hides ("[c]") the next-smallest counts
+  until no hidden count can be worked out from the total and the others; or, configured instead, counts are
+  rounded to the nearest 5. Percentages and medians of fewer than 5 people are withheld and not RAG-rated.
+  Totals and KPI counts stay exact.
 """
 
-from tracker.domain.compliance.counting import compute, compute_tallies, percent, rate, shown
+from tracker.domain.compliance.counting import compute, compute_tallies, percent, rate
+from tracker.domain.compliance.disclosure import HIDDEN, NO_DISCLOSURE, SUPPRESS, Disclosure, protect
 from tracker.domain.compliance.flow import (
     Activities,
     ActivityFact,
@@ -86,9 +90,12 @@ from tracker.domain.compliance.tally import ReferralTally, Tallies, referral_tal
 __all__ = [
     "AMBER_BAND",
     "COUNTING_RULES",
+    "HIDDEN",
     "LISTED",
     "NOT_RECORDED",
+    "NO_DISCLOSURE",
     "REFERRAL_GROUP",
+    "SUPPRESS",
     "SUPPRESSED",
     "Activities",
     "ActivityFact",
@@ -101,6 +108,7 @@ __all__ = [
     "ClockLines",
     "ComplianceReport",
     "Count",
+    "Disclosure",
     "FeedbackFact",
     "FeedbackSummary",
     "FlowCount",
@@ -131,10 +139,10 @@ __all__ = [
     "nearest_rank",
     "outcome_fields",
     "percent",
+    "protect",
     "rate",
     "referral_tally",
     "report_json",
-    "shown",
     "step_events",
     "tally",
     "text_fields",

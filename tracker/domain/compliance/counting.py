@@ -9,6 +9,7 @@ fold's, and the tests' hand-built ones. The rules are those of the package docst
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,10 +19,13 @@ from typing import Any
 
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance.disclosure import HIDDEN, NO_DISCLOSURE, SUPPRESS, Disclosure, protect
 from tracker.domain.compliance.flow import (
+    Activities,
     ActivityFact,
     FlowFact,
     WaitFact,
+    WaitingTime,
     activity_summary,
     flow_counts,
     waiting_times,
@@ -29,7 +33,6 @@ from tracker.domain.compliance.flow import (
 from tracker.domain.compliance.model import (
     AMBER_BAND,
     NOT_RECORDED,
-    SUPPRESSED,
     Breakdown,
     ClockFact,
     ClockKpi,
@@ -65,11 +68,6 @@ from tracker.domain.periods import Period, months
 from tracker.domain.rules import FieldSpec, FieldType, RulePack
 
 # ---------------------------------------------------------------------------------------------- arithmetic
-
-
-def shown(count: int, suppress: bool) -> Count:
-    """A count of people as it may leave the provider: 1-4 become "<5" when suppressing."""
-    return SUPPRESSED if suppress and 1 <= count <= 4 else count
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -109,9 +107,9 @@ def _breakdown(
     title: str,
     values: Mapping[Any, int],
     order: Sequence[tuple[str, str]],
-    suppress: bool,
+    disclosure: Disclosure,
 ) -> Breakdown:
-    """Count values (value -> how many).
+    """Count values (value -> how many), the counts shown as `disclosure` allows (`protect`).
 
     Every value of `order` is listed (zeros too), then any other value, then not recorded.
     """
@@ -122,10 +120,12 @@ def _breakdown(
     keys = [v for v, _ in order] + sorted(k for k in counts if k not in labels and k != NOT_RECORDED)
     if counts[NOT_RECORDED]:
         keys.append(NOT_RECORDED)
+    shown = protect([counts[k] for k in keys], disclosure)
     rows = tuple(
-        (k, labels.get(k, k.replace("_", " ").capitalize()), shown(counts[k], suppress)) for k in keys
+        (k, labels.get(k, k.replace("_", " ").capitalize()), count)
+        for k, count in zip(keys, shown, strict=True)
     )
-    return Breakdown(key, title, rows, sum(counts.values()))
+    return Breakdown(key, title, rows, disclosure.total(sum(counts.values())))
 
 
 def _choices(pack: RulePack, spec: FieldSpec) -> list[tuple[str, str]]:
@@ -146,7 +146,7 @@ def compute(
     referrals: Iterable[ReferralFact],
     feedback: Iterable[FeedbackFact] = (),
     *,
-    suppress: bool = True,
+    disclosure: Disclosure = SUPPRESS,
     flow: Iterable[FlowFact] = (),
     activities: Iterable[ActivityFact] = (),
     waits: Iterable[WaitFact] = (),
@@ -165,7 +165,7 @@ def compute(
         surveys: Survey events; those dated in the period are counted.
         referrals: Cases; those opened in the period are counted.
         feedback: Feedback events; those dated in the period are listed.
-        suppress: Show counts of 1-4 people in breakdowns as "<5".
+        disclosure: How small numbers of people are shown (`tracker.domain.compliance.disclosure`).
         flow: Events of the pack's `[reporting] flow` types; those dated in the period are counted.
         activities: Sessions (`[reporting.activity]`); those dated in the period are counted.
         waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
@@ -177,7 +177,7 @@ def compute(
     lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
     tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
     return compute_tallies(
-        pack, period, as_of, tallies, LineTuple(tuple(lines)), suppress=suppress, calendar=calendar
+        pack, period, as_of, tallies, LineTuple(tuple(lines)), disclosure=disclosure, calendar=calendar
     )
 
 
@@ -188,7 +188,7 @@ def compute_tallies(
     tallies: Tallies,
     lines: ClockLines,
     *,
-    suppress: bool = True,
+    disclosure: Disclosure = SUPPRESS,
     calendar: WorkingCalendar | None = None,
 ) -> ComplianceReport:
     """The compliance report of one pack for `period`, as of `as_of`, from its tallies: every counting rule.
@@ -199,7 +199,7 @@ def compute_tallies(
         as_of: 'Today' for the status of clocks still open.
         tallies: The period's facts, counted (`tally`, or the store's SQL).
         lines: The clock lines counted, listed in the report as they are.
-        suppress: Show counts of 1-4 people in breakdowns as "<5".
+        disclosure: How small numbers of people are shown (`tracker.domain.compliance.disclosure`).
         calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
     month_periods = months(period)
@@ -231,17 +231,20 @@ def compute_tallies(
     )
 
     in_period = [s for s in tallies.surveys if start <= s.on <= end]
-    satisfaction, questions, comments = _surveys(pack, in_period)
-    groups = _survey_groups(pack, in_period)
+    satisfaction, questions, comments = _surveys(pack, in_period, disclosure)
+    groups = _survey_groups(pack, in_period, disclosure)
     referrals = tallies.referrals
     trend = []
     for index, part in enumerate(month_periods):
-        figures: dict[str, tuple[int, int, float | None]] = {}
+        figures: dict[str, tuple[Count, int, float | None]] = {}
         if satisfaction is not None:
             assert pack.satisfaction is not None
             month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
             agreed, answered = _answered(month_surveys, pack.satisfaction.question, pack.satisfaction.agree)
-            figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
+            if disclosure.small(answered):  # a month of few surveys: withheld, as any result of few people
+                figures[satisfaction.key] = (HIDDEN, answered, None)
+            else:
+                figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
         for kpi in kpis:
             met = by_month[kpi.key, index, ClockStatus.MET]
             judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
@@ -255,16 +258,18 @@ def compute_tallies(
         pack_versions=tuple(sorted(versions)),
         period=period,
         as_of=as_of,
-        suppressed=suppress,
+        disclosure=disclosure,
         satisfaction=satisfaction,
         satisfaction_groups=groups,
         questions=questions,
         comments=comments,
         kpis=kpis,
         clocks=lines,
-        referrals=_referrals(pack, referrals, suppress),
+        referrals=_referrals(pack, referrals, disclosure),
         profile=tuple(
-            _breakdown(name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), suppress)
+            _breakdown(
+                name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), disclosure
+            )
             for name, spec in breakdown_fields(pack)
             if spec.group != REFERRAL_GROUP
         ),
@@ -273,8 +278,11 @@ def compute_tallies(
         definitions=definitions(pack),
         labels=labels(pack),
         flow=flow_counts(pack, tallies.flow),
-        activities=activity_summary(pack, period, tallies.activities),
-        waiting_times=waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar()),
+        activities=_activities(activity_summary(pack, period, tallies.activities), disclosure),
+        waiting_times=tuple(
+            _waits(wait, disclosure)
+            for wait in waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar())
+        ),
     )
 
 
@@ -315,52 +323,80 @@ def _answered(surveys: Sequence[SurveyFact], question: str, agree: Sequence[str]
     return agreed, answered
 
 
+def _survey_result(
+    key: str,
+    kpi: str,
+    title: str,
+    counts: tuple[int, int],
+    target: float | None,
+    disclosure: Disclosure,
+    responses: Count | None = None,
+) -> SurveyResult:
+    """A question's result, withheld (agree "[c]", no percent, no RAG) when too few answered it.
+
+    `responses` is the number of responses as shown, when it is itself a count of a breakdown (a group's).
+    """
+    agreed, answered = counts
+    shown: Count = answered if responses is None else responses
+    if disclosure.small(answered) or isinstance(shown, str):
+        return SurveyResult(key, kpi, title, shown, HIDDEN, None, target, None, None, suppressed=True)
+    result, met_target, rag = rate(agreed, answered, target)
+    agree: Count = disclosure.rounded(agreed) if disclosure.method == "round" else agreed
+    return SurveyResult(key, kpi, title, shown, agree, result, target, met_target, rag)
+
+
 def _surveys(
-    pack: RulePack, surveys: Sequence[SurveyFact]
+    pack: RulePack, surveys: Sequence[SurveyFact], disclosure: Disclosure
 ) -> tuple[SurveyResult | None, tuple[SurveyResult, ...], int]:
     spec = pack.satisfaction
     if spec is None:
         return None, (), 0
     fields = pack.event_fields(spec.event)
-    agreed, answered = _answered(surveys, spec.question, spec.agree)
-    result, met_target, rag = rate(agreed, answered, spec.target)
-    satisfaction = SurveyResult(
-        spec.key, spec.kpi, spec.title, answered, agreed, result, spec.target, met_target, rag
-    )
+    answers = _answered(surveys, spec.question, spec.agree)
+    exact = dataclasses.replace(disclosure, method="suppress") if disclosure.active else disclosure
+    # totals of responses stay exact, rounding or not: only the results of few surveys are withheld
+    satisfaction = _survey_result(spec.key, spec.kpi, spec.title, answers, spec.target, exact)
     others = []
     for question in spec.other_questions:
-        agreed, answered = _answered(surveys, question, spec.agree)
+        answers = _answered(surveys, question, spec.agree)
         title = fields[question].label(question)
-        others.append(SurveyResult(question, "", title, answered, agreed, percent(agreed, answered)))
+        others.append(_survey_result(question, "", title, answers, None, exact))
     texts = text_fields(pack, spec.event)
     comments = sum(s.instances for s in surveys if any(s.answers.get(name) for name in texts))
     return satisfaction, tuple(others), comments
 
 
-def _survey_groups(pack: RulePack, surveys: Sequence[SurveyFact]) -> tuple[SurveyResult, ...]:
-    """The satisfaction KPI for each group of service users (`by_field`), every listed value shown."""
+def _survey_groups(
+    pack: RulePack, surveys: Sequence[SurveyFact], disclosure: Disclosure
+) -> tuple[SurveyResult, ...]:
+    """The satisfaction KPI for each group of service users (`by_field`), every listed value shown.
+
+    The groups' responses are a breakdown of the people who answered (`protect`); a group whose responses
+    are hidden, or too few, has its result withheld.
+    """
     spec = pack.satisfaction
     if spec is None or spec.by_field is None:
         return ()
     field = pack.case_fields[spec.by_field]
     order = _choices(pack, field)
     present = {_value_key(s.group) for s in surveys} - {value for value, _label in order}
-    results = []
-    for value, label in [*order, *((v, v.replace("_", " ").capitalize()) for v in sorted(present))]:
-        members = [s for s in surveys if _value_key(s.group) == value]
-        agreed, answered = _answered(members, spec.question, spec.agree)
-        result, met_target, rag = rate(agreed, answered, spec.target)
-        results.append(
-            SurveyResult(value, spec.kpi, label, answered, agreed, result, spec.target, met_target, rag)
-        )
-    return tuple(results)
+    groups = [*order, *((v, v.replace("_", " ").capitalize()) for v in sorted(present))]
+    answers = [
+        _answered([s for s in surveys if _value_key(s.group) == value], spec.question, spec.agree)
+        for value, _label in groups
+    ]
+    shown = protect([answered for _agreed, answered in answers], disclosure)
+    return tuple(
+        _survey_result(value, spec.kpi, label, counts, spec.target, disclosure, responses)
+        for (value, label), counts, responses in zip(groups, answers, shown, strict=True)
+    )
 
 
-def _referrals(pack: RulePack, tally: ReferralTally, suppress: bool) -> Referrals:
+def _referrals(pack: RulePack, tally: ReferralTally, disclosure: Disclosure) -> Referrals:
     types = [(name, spec.title) for name, spec in pack.case_types.items()]
-    by_type = _breakdown("type", "Case type", tally.case_types, types, suppress)
+    by_type = _breakdown("type", "Case type", tally.case_types, types, disclosure)
     breakdowns = tuple(
-        _breakdown(name, spec.label(name), tally.fields.get(name, {}), _choices(pack, spec), suppress)
+        _breakdown(name, spec.label(name), tally.fields.get(name, {}), _choices(pack, spec), disclosure)
         for name, spec in breakdown_fields(pack)
         if spec.group == REFERRAL_GROUP
     )
@@ -368,10 +404,13 @@ def _referrals(pack: RulePack, tally: ReferralTally, suppress: bool) -> Referral
     for name, carriers in outcome_fields(pack).items():
         order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
         values = tally.outcomes.get(name, {})
-        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, suppress))
+        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, disclosure))
     times = []
     for event in step_events(pack):
         days = Multiset(tally.steps.get(event, {}))
+        if disclosure.small(days.size):  # days of few cases: withheld
+            times.append(StepTime(event, pack.label(event), days.size, None, None, None, suppressed=True))
+            continue
         times.append(
             StepTime(
                 event=event,
@@ -400,10 +439,28 @@ def _feedback(pack: RulePack, facts: Sequence[FeedbackFact]) -> tuple[FeedbackSu
                 field.label(name),
                 Counter(f.choices.get(name) for f in items),
                 _choices(pack, field),
-                False,
+                NO_DISCLOSURE,  # feedback items are listed one by one, by reference: counts of items
             )
             for name, field in spec.fields.items()
             if field.exportable and field.type in (FieldType.CHOICE, FieldType.BOOLEAN)
         )
         summaries.append(FeedbackSummary(event, spec.title, len(items), breakdowns, items))
     return tuple(summaries)
+
+
+def _waits(wait: WaitingTime, disclosure: Disclosure) -> WaitingTime:
+    """A clock's waiting times, the spreads of few clocks withheld."""
+    if disclosure.small(wait.stopped):
+        wait = dataclasses.replace(wait, calendar_days=None, working_days=None, suppressed=True)
+    if disclosure.small(wait.waiting):
+        wait = dataclasses.replace(
+            wait, longest_waiting_days=None, longest_waiting_working_days=None, waiting_suppressed=True
+        )
+    return wait
+
+
+def _activities(activities: Activities | None, disclosure: Disclosure) -> Activities | None:
+    """The sessions, their frequency per case withheld when few cases had one."""
+    if activities is None or not disclosure.small(activities.cases):
+        return activities
+    return dataclasses.replace(activities, per_case_mean=None, per_case_median=None, per_case_suppressed=True)

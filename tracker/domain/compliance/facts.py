@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.compliance.counting import compute
+from tracker.domain.compliance.disclosure import SUPPRESS, Disclosure
 from tracker.domain.compliance.flow import ActivityFact, FlowFact, WaitFact
 from tracker.domain.compliance.model import (
     ClockFact,
@@ -133,7 +134,7 @@ def report_from_facts(
     as_of: dt.date,
     facts: Iterable[CaseFacts],
     *,
-    suppress: bool = True,
+    disclosure: Disclosure = SUPPRESS,
     calendar: WorkingCalendar | None = None,
     with_caseworkers: bool = False,
 ) -> ComplianceReport:
@@ -150,7 +151,7 @@ def report_from_facts(
         [s for f in every for s in f.surveys],
         [f.referral for f in every],
         [b for f in every for b in f.feedback],
-        suppress=suppress,
+        disclosure=disclosure,
         flow=[x for f in every for x in f.flow],
         activities=[x for f in every for x in f.activities],
         waits=[x for f in every for x in f.waits],

@@ -110,6 +110,8 @@ class Activities:
     types: tuple[ActivityType, ...]
     modes: tuple[tuple[str, str], ...]
     """(mode, label) of the pack's mode field, in order (empty when the pack declares none)."""
+    per_case_suppressed: bool = False
+    """Sessions per case are withheld: fewer cases than the disclosure threshold (mean and median None)."""
 
 
 class Spread(NamedTuple):
@@ -134,6 +136,10 @@ class WaitingTime:
     """Clocks still waiting on the period's last day (or the as-of date, if earlier)."""
     longest_waiting_days: int | None
     longest_waiting_working_days: int | None
+    suppressed: bool = False
+    """The stopped clocks' spreads are withheld: fewer than the disclosure threshold (both None)."""
+    waiting_suppressed: bool = False
+    """The longest waits are withheld: fewer still waiting than the disclosure threshold (both None)."""
 
 
 # ---------------------------------------------------------------------------------------------- counting

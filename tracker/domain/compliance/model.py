@@ -14,19 +14,20 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from tracker.domain.clocks import ClockStatus, clock_status
+from tracker.domain.compliance.disclosure import Disclosure
 from tracker.domain.compliance.flow import Activities, FlowCount, WaitingTime
 from tracker.domain.fields import JsonValue
 from tracker.domain.periods import Period
 
 SUPPRESSED = "<5"
-"""What a count of 1-4 people is shown as when small-number suppression is on."""
+"""What a count of 1-4 people is shown as when suppressing (`Disclosure.primary_marker` of threshold 5)."""
 NOT_RECORDED = "not_recorded"
 """Breakdown key of the cases with no value in the field."""
 AMBER_BAND = 10.0
 """RAG: amber when the result is below target by at most this many percentage points."""
 
 Count = int | str
-"""A count as shown: the number, or SUPPRESSED."""
+"""A count as shown: the number, SUPPRESSED ("<5") or HIDDEN ("[c]"), see `compliance.disclosure`."""
 
 
 class Rag(StrEnum):
@@ -170,17 +171,23 @@ class ClockKpi:
 
 @dataclass(frozen=True, slots=True)
 class SurveyResult:
-    """One survey question's figures (KPI 1 carries its KPI label and target)."""
+    """One survey question's figures (KPI 1 carries its KPI label and target).
+
+    `responses` and `agree` are counts as shown: a group's responses are a breakdown of people (hidden as
+    "<5" or "[c]"), and `agree` is hidden ("[c]") with the result when it is `suppressed`.
+    """
 
     key: str
     kpi: str
     title: str
-    responses: int
-    agree: int
+    responses: Count
+    agree: Count
     percent: float | None
     target: float | None = None
     met_target: bool | None = None
     rag: Rag | None = None
+    suppressed: bool = False
+    """The result is withheld: too few responses (`percent`, `met_target` and `rag` are None)."""
 
 
 class ClockLine(NamedTuple):
@@ -257,7 +264,10 @@ class LineTuple(ClockLines):
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
-    """Counts by value of one field; `rows` are (value, label, count as shown), `total` is exact."""
+    """Counts by value of one field; `rows` are (value, label, count as shown).
+
+    `total` is exact, or rounded when the report's disclosure method is "round".
+    """
 
     key: str
     title: str
@@ -279,6 +289,8 @@ class StepTime:
     median_days: float | None
     mean_days: float | None
     max_days: int | None
+    suppressed: bool = False
+    """The days are withheld: fewer cases than the disclosure threshold (median, mean and max None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,8 +362,9 @@ class MonthTrend:
     """One month of the period: each KPI's percent (and its met/agree and denominator) and referrals."""
 
     period: Period
-    kpis: Mapping[str, tuple[int, int, float | None]]
-    """KPI key -> (met or agree, met + breached or responses, percent)."""
+    kpis: Mapping[str, tuple[Count, int, float | None]]
+    """KPI key -> (met or agree, met + breached or responses, percent); a month's satisfaction over too few
+    responses shows its agree as "[c]" and no percent."""
     referrals: int
 
 
@@ -367,7 +380,8 @@ class ComplianceReport:
     """The versions that governed the clocks counted."""
     period: Period
     as_of: dt.date
-    suppressed: bool
+    disclosure: Disclosure
+    """The disclosure control applied (`tracker.domain.compliance.disclosure`)."""
     satisfaction: SurveyResult | None
     satisfaction_groups: tuple[SurveyResult, ...]
     """The satisfaction KPI for each value of the pack's `by_field` (key: the value), each on the target."""
@@ -398,6 +412,11 @@ class ComplianceReport:
     caseworker (`--with-caseworkers`). Off, it is a commissioner's copy: no staff name anywhere."""
     caseworkers: tuple[CaseworkerFigures, ...] = ()
     """Per caseworker, in name order (no caseworker last): the provider's copy only."""
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether small numbers are controlled (suppressed or rounded): not `--no-suppression`."""
+        return self.disclosure.active
 
     def label(self, value: str | None) -> str:
         """The words for an id of the report ("" for None)."""

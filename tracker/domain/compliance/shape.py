@@ -12,16 +12,46 @@ from itertools import islice
 from typing import Any
 
 from tracker.domain.clocks import ClockStatus
+from tracker.domain.compliance.disclosure import HIDDEN, SUPPRESS, Disclosure
 from tracker.domain.compliance.flow import Spread
 from tracker.domain.compliance.model import (
     AMBER_BAND,
-    SUPPRESSED,
     Breakdown,
     ClockLine,
     ComplianceReport,
     SurveyResult,
 )
 from tracker.domain.compliance.staff import caseworkers_json
+
+SMALL_NUMBERS = "Small numbers"
+"""The term of `COUNTING_RULES` that `small_numbers_note` words for a report's own disclosure control."""
+
+
+def small_numbers_note(disclosure: Disclosure) -> str:
+    """The disclosure control applied, in words (`tracker.domain.compliance.disclosure`)."""
+    few, marker = disclosure.threshold, disclosure.primary_marker
+    withheld = (
+        f'A percentage, median or other figure over fewer than {few} people is withheld ("{HIDDEN}") and '
+        "not RAG-rated."
+    )
+    if disclosure.method == "none":
+        return "Not applied: every count is shown as it is. For the provider's own use only."
+    if disclosure.method == "round":
+        return (
+            f"Every count in a breakdown of people, and its total independently, is rounded to the nearest "
+            f"{few} (0 to {(few - 1) // 2} show as 0), so the rounded counts need not add up to the total. "
+            "Referrals received, survey responses and KPI counts (counts of deadlines, not of people) are "
+            f"exact. {withheld}"
+        )
+    return (
+        f'Counts of 1 to {few - 1} people in any breakdown of people are shown as "{marker}" so no one '
+        "can be identified. Totals are exact, so where the total and the other counts would reveal a "
+        f'hidden count, the next-smallest count above 0 is hidden too, as "{HIDDEN}", and so on until no '
+        "hidden count can be worked out from the total and the counts shown (a 0 is hidden, as "
+        f'"{marker}", only when every other count is). Survey responses and KPI counts (counts of '
+        f"deadlines, not of people) are exact. {withheld}"
+    )
+
 
 COUNTING_RULES: tuple[tuple[str, str], ...] = (
     (
@@ -82,11 +112,7 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
         "started but neither stopped nor ended on the period's last day (or the as-of date, if earlier), "
         "with the longest wait so far.",
     ),
-    (
-        "Small numbers",
-        f'Counts of 1 to 4 people in any breakdown of people are shown as "{SUPPRESSED}" so no one can be '
-        "identified; totals are exact. KPI counts are counts of deadlines, not of people, and are exact.",
-    ),
+    (SMALL_NUMBERS, small_numbers_note(SUPPRESS)),
     (
         "Privacy",
         "Cases are named by their reference only: no names, contact details, notes, comments or other "
@@ -107,6 +133,7 @@ def _question(result: SurveyResult) -> dict[str, Any]:
         "responses": result.responses,
         "agree": result.agree,
         "percent": result.percent,
+        "suppressed": result.suppressed,
     }
 
 
@@ -219,7 +246,13 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
         referral_json["professionals"] = _counts(professionals)  # referrals with each one involved
     referral_json["outcomes"] = {b.key: _counts(b) for b in referrals.outcomes}
     referral_json["days_to"] = {
-        t.event: {"cases": t.cases, "median": t.median_days, "mean": t.mean_days, "max": t.max_days}
+        t.event: {
+            "cases": t.cases,
+            "median": t.median_days,
+            "mean": t.mean_days,
+            "max": t.max_days,
+            "suppressed": t.suppressed,
+        }
         for t in referrals.times
     }
     satisfaction: dict[str, Any] = {q.key: _question(q) for q in report.questions}
@@ -238,6 +271,7 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
             "versions": list(report.pack_versions),
         },
         "suppression": report.suppressed,
+        "disclosure": {"method": report.disclosure.method, "threshold": report.disclosure.threshold},
         "kpis": kpis,
         "clocks": [c for chunk in clock_chunks(report.clocks) for c in chunk] if clocks else None,
         "referrals": referral_json,
@@ -280,7 +314,11 @@ def _inputs_outputs(report: ComplianceReport) -> dict[str, Any]:
             "cases": a.cases,
             "minutes": a.minutes,
             "mean_minutes": a.mean_minutes,
-            "sessions_per_case": {"mean": a.per_case_mean, "median": a.per_case_median},
+            "sessions_per_case": {
+                "mean": a.per_case_mean,
+                "median": a.per_case_median,
+                "suppressed": a.per_case_suppressed,
+            },
             "by_type": {
                 t.key: {
                     "title": t.title,
@@ -302,10 +340,12 @@ def _inputs_outputs(report: ComplianceReport) -> dict[str, Any]:
                 "stopped": w.stopped,
                 "calendar_days": _spread(w.calendar_days),
                 "working_days": _spread(w.working_days),
+                "suppressed": w.suppressed,
                 "waiting": w.waiting,
                 "longest_waiting": {
                     "calendar_days": w.longest_waiting_days,
                     "working_days": w.longest_waiting_working_days,
+                    "suppressed": w.waiting_suppressed,
                 },
             }
             for w in report.waiting_times
