@@ -75,18 +75,27 @@ def _unique_names(layout: list[Sheet]) -> list[Sheet]:
     return unique
 
 
+def _target(target: float | None) -> Cell:
+    """A KPI's target, or words saying the Authority has not set one yet (and so no RAG rating)."""
+    return "target not set" if target is None else target
+
+
 def _summary(report: ComplianceReport) -> Sheet:
     period = report.period
     about: list[tuple[str, Cell]] = [
-        ("Report", f"{report.pack_title}: compliance report"),
+        ("Report", f"{report.service or report.pack_title}: performance report"),
+        *report.sender,
         ("Period", period.name),
         ("From", period.start),
         ("To", period.end),
+        (
+            "Status",
+            "provisional: the period had not ended on the as-of date" if report.provisional else "final",
+        ),
         ("As of", report.as_of),
         ("As known on", report.known_on or "everything recorded when produced"),
-        ("Rule pack", report.pack_id),
-        ("Rule-pack version", report.pack_version),
-        ("Versions governing the clocks", ", ".join(report.pack_versions) or "none"),
+        ("KPI definitions", f"version {report.pack_version}"),
+        ("Definitions of the clocks counted", ", ".join(report.pack_versions) or "none"),
         ("Referrals received", report.referrals.received),
         *((f"{f.title}: count", f.count) for f in report.feedback),
         ("Small numbers", report.disclosure.describe()),
@@ -108,13 +117,17 @@ def _summary(report: ComplianceReport) -> Sheet:
     rows: list[list[Cell]] = []
     sat = report.satisfaction
     if sat is not None:
-        rows.append([sat.kpi, sat.title, sat.target, result(sat), rag_word(sat.rag), *[None] * 5])
+        rows.append([sat.kpi, sat.title, _target(sat.target), result(sat), rag_word(sat.rag), *[None] * 5])
         rows[-1] += [sat.responses, sat.agree]
         for g in report.satisfaction_groups:  # the KPI for each group of service users, each on target
-            rows.append([f"{g.kpi}: {g.title}", sat.title, g.target, result(g), rag_word(g.rag), *[None] * 5])
+            rows.append(
+                [f"{g.kpi}: {g.title}", sat.title, _target(g.target), result(g), rag_word(g.rag), *[None] * 5]
+            )
             rows[-1] += [g.responses, g.agree]
     for k in report.kpis:
-        rows.append([k.kpi, k.title, k.target, k.percent, rag_word(k.rag), k.met, k.breached, k.excepted])
+        rows.append(
+            [k.kpi, k.title, _target(k.target), k.percent, rag_word(k.rag), k.met, k.breached, k.excepted]
+        )
         rows[-1] += [k.running, k.cancelled, None, None]
     return Sheet("Summary", "summary", columns, rows, tuple(about))
 
@@ -131,7 +144,7 @@ _CLOCK_COLUMNS = (
     Column("Exception reason"),
     Column("Exception until", Kind.DATE),
 )
-_VERSION_COLUMN = Column("Rule-pack version")
+_VERSION_COLUMN = Column("Definitions version")
 _STATUS_WORDS = {status: status.value.capitalize() for status in ClockStatus}
 
 
@@ -256,7 +269,8 @@ def _satisfaction(report: ComplianceReport) -> Sheet:
     rows: list[list[Cell]] = []
     results = [report.satisfaction] if report.satisfaction else []
     for q in [*results, *report.questions]:
-        rows.append([q.title, q.kpi or None, q.responses, q.agree, result(q), q.target, rag_word(q.rag)])
+        target = _target(q.target) if q.kpi else q.target  # a question without a KPI has no target to set
+        rows.append([q.title, q.kpi or None, q.responses, q.agree, result(q), target, rag_word(q.rag)])
     rows.append(["Comments received (kept by the provider, never exported)", None, report.comments])
     rows[-1] += [None] * 4
     return Sheet("Satisfaction", "satisfaction", columns, rows)

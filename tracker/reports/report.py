@@ -22,6 +22,7 @@ from tracker.domain.compliance import SUPPRESS, ComplianceReport, Disclosure, Li
 from tracker.domain.compliance.facts import case_facts, report_from_facts
 from tracker.domain.compliance.selection import report_version
 from tracker.domain.compliance.staff import provider_copy
+from tracker.domain.config import ProviderSettings
 from tracker.domain.dates import end_of_day
 from tracker.domain.periods import Period
 from tracker.domain.workflow import project
@@ -122,3 +123,18 @@ def compliance_report_known_on(
         with_caseworkers=with_caseworkers,
     )
     return dataclasses.replace(report, known_on=known_on)
+
+
+def addressed(report: ComplianceReport, provider: ProviderSettings) -> ComplianceReport:
+    """The report with who it is from and whom it is for (`[provider]`), as every export prints first."""
+    details = (
+        ("Provider", provider.name),
+        ("Commissioner", provider.commissioner),
+        ("Contract reference", provider.contract_reference),
+        ("Contact", provider.contact_role),
+    )
+    return dataclasses.replace(
+        report,
+        service=provider.service or report.pack_title,
+        sender=tuple((label, value) for label, value in details if value),
+    )

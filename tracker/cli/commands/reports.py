@@ -122,17 +122,23 @@ def _compliance_report(
     from tracker.cli.context import london_today
     from tracker.domain.compliance import NO_DISCLOSURE, Disclosure
     from tracker.domain.dates import parse_date
-    from tracker.reports.report import compliance_report, compliance_report_known_on, report_snapshot
+    from tracker.reports.report import (
+        addressed,
+        compliance_report,
+        compliance_report_known_on,
+        report_snapshot,
+    )
 
     control = context.settings.disclosure
     disclosure = NO_DISCLOSURE if args.no_suppression else Disclosure(control.method, control.threshold)
     today = london_today()
     known_on = parse_date(args.known_on, today, "--known-on") if args.known_on else today
     if known_on < today:  # what was known then: the log refolded (the projections hold what is known now)
-        yield compliance_report_known_on(
+        report = compliance_report_known_on(
             context.store, args.pack, period, context.as_of, known_on, disclosure=disclosure,
             with_caseworkers=args.with_caseworkers,
         )  # fmt: skip
+        yield addressed(report, context.settings.provider)
         return
 
     with report_snapshot(context.store):
@@ -140,7 +146,7 @@ def _compliance_report(
             context.store, args.pack, period, context.as_of, disclosure=disclosure, lazy_clocks=True,
             with_caseworkers=args.with_caseworkers,
         )  # fmt: skip
-        yield dataclasses.replace(report, known_on=today)
+        yield addressed(dataclasses.replace(report, known_on=today), context.settings.provider)
 
 
 def run_import(context: Context, args: argparse.Namespace) -> int:

@@ -412,6 +412,15 @@ class ComplianceReport:
     caseworker (`--with-caseworkers`). Off, it is a commissioner's copy: no staff name anywhere."""
     caseworkers: tuple[CaseworkerFigures, ...] = ()
     """Per caseworker, in name order (no caseworker last): the provider's copy only."""
+    service: str = ""
+    """The commissioned service the report is about (default: the pack's title)."""
+    sender: tuple[tuple[str, str], ...] = ()
+    """Who the report is from and whom it is for, as (label, value): the provider's `[provider]` details."""
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the period had not ended on the as-of date: its figures can still change."""
+        return self.as_of <= self.period.end
 
     @property
     def suppressed(self) -> bool:

@@ -94,7 +94,7 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Flow",
-        "For each step the rule pack lists (referral received, assessed, ...): the cases with that step "
+        "For each step the contract lists (referral received, assessed, ...): the cases with that step "
         "dated in the period.",
     ),
     (
@@ -265,6 +265,8 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
         },
         "as_of": report.as_of.isoformat(),
         "known_on": report.known_on.isoformat() if report.known_on else None,
+        "provisional": report.provisional,
+        "report": {"service": report.service or report.pack_title, **{k: v for k, v in report.sender}},
         "pack": {
             "id": report.pack_id,
             "version": report.pack_version,
