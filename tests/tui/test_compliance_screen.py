@@ -198,7 +198,7 @@ async def test_the_alerts_screen_lists_pending_sent_and_failed_alerts(app, tui_s
             app.screen.query_one("#alert-tabs").active = tab
             await settle(pilot)
             assert {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {status}
-        assert "550 no such user" in str(table.get_row_at(0)[8])
+        assert "550 no such user" in str(table.get_row_at(0)[7])  # Problem
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)  # an alert names its case by reference: Enter opens it
