@@ -96,6 +96,15 @@ class TestComplianceScreen:
         """`s`: referrals, days from referral, flow, waiting times and the profile instead of the breaches."""
         assert snap_compare(app, run_before=self._service, terminal_size=LARGE)
 
+    async def _caseworkers(self, pilot) -> None:
+        await self._open(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+
+    def test_caseworkers_small(self, snap_compare, app) -> None:
+        """`w`: each caseworker's cases opened and clocks met and breached, per KPI too."""
+        assert snap_compare(app, run_before=self._caseworkers, terminal_size=SMALL)
+
 
 class TestAlertsScreen:
     async def _empty(self, pilot) -> None:
