@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import openpyxl
 import pytest
 from textual.widgets import DataTable, Input, Select
 
@@ -166,6 +169,62 @@ async def test_the_caseworkers_view_shows_the_reports_figures_per_caseworker(app
         await pilot.pause()
         assert (staff.display, findings.display) == (False, True)
         assert findings.has_focus
+
+
+def _cells(path: Path) -> set[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    found = {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row}
+    book.close()
+    return found
+
+
+async def test_x_exports_the_period_shown_to_the_documents_folder(app, tmp_path, monkeypatch) -> None:
+    docs = tmp_path / "documents"
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(docs))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("M")  # last month: February 2026
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        written = docs / "send-mediation-compliance-2026-02.xlsx"
+        assert app.screen.last_export == written
+        assert written.is_file()
+        status = app.screen.query_one(StatusLine)
+        assert not status.error
+        assert str(status.render()) == f"Wrote {written}"
+        assert [n.message for n in app._notifications] == [f"Wrote {written}"]
+        cells = _cells(written)
+        assert "2026-02" in " ".join(cells)
+        # a commissioner's copy, as `caseclock export` writes it: no caseworker named anywhere
+        assert not {"Jo Smith", "Sam Patel"} & cells
+        await pilot.press("X")  # the provider's copy, asked for: a file of its own, with the names
+        await settle(pilot)
+        provider = docs / "send-mediation-compliance-2026-02-with-caseworkers.xlsx"
+        assert app.screen.last_export == provider
+        assert {"Jo Smith", "Sam Patel"} <= _cells(provider)
+        assert "keep it at the provider" in str(status.render())
+
+
+async def test_an_export_to_a_folder_it_cannot_write_says_so_inline(app, tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(blocker / "documents"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ComplianceScreen)  # no error dialog, no traceback
+        status = app.screen.query_one(StatusLine)
+        assert status.error
+        words = str(status.render())
+        assert words.startswith(f"Not done: cannot write the workbook to {blocker / 'documents'} (")
+        assert "caseclock export --out" in words
+        assert app.screen.last_export is None
 
 
 async def test_breaches_and_exceptions_are_listed_with_reasons_and_open_their_case(app) -> None:

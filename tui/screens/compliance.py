@@ -4,13 +4,15 @@ Every figure comes from `tracker.reports.report.compliance_report`, the same com
 uses, so the screen and a commissioner's spreadsheet always agree. The report is computed in a thread
 worker; the period is a preset (this or last month, quarter, financial year; this half-year or contract
 year: `m`/`M`, `q`/`Q`, `y`/`Y` or the list) or any period `tracker.domain.periods.parse_period` reads.
-Each breach or exception opens its case; the per-caseworker figures (`w`) are the provider's own view.
+Each breach or exception opens its case. `x` writes the period's workbook as `caseclock export` does
+(`tui.screens.compliance_export`); the per-caseworker figures (`w`) are the provider's own view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
@@ -36,6 +38,13 @@ from tui.context import TuiContext
 from tui.messages import ReportLoaded, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
+from tui.screens.compliance_export import (
+    ExportFailed,
+    ExportWritten,
+    export_folder,
+    failure_words,
+    write_workbook,
+)
 from tui.widgets.caseworker_table import CaseworkerTable
 from tui.widgets.findings_table import FindingsTable
 from tui.widgets.key_bar import KeyBar
@@ -122,6 +131,15 @@ class ComplianceScreen(LiveScreen):
             "The service data: referrals, flow, waiting times, satisfaction and the service users' profile",
             "service",
         ),
+        _key("x", "export", "Export", "Write this period's workbook (xlsx, no caseworker names)", "export"),
+        _key(
+            "X",
+            "export(True)",
+            "Export with caseworkers",
+            "Write the provider's copy of the workbook: caseworker names and figures included",
+            "export-staff",
+            show=False,
+        ),
         _key("r", "refresh", "Refresh", "Compute again now", "refresh", show=False),
     ]
 
@@ -140,6 +158,8 @@ class ComplianceScreen(LiveScreen):
         """The rule pack reported (each has its own KPIs); the first enabled one to begin with."""
         self.report: ComplianceReport | None = None
         self.charted: str | None = None
+        self.last_export: Path | None = None
+        """Where the last export from this screen went."""
         self._polls = 0
 
     def compose(self) -> ComposeResult:
@@ -273,7 +293,7 @@ class ComplianceScreen(LiveScreen):
         if report.period != self.period() or report.pack_id != self.pack_id:
             return  # an answer for a period or pack no longer chosen
         if report == self.report:
-            return  # a poll found nothing new: keep what the status line says
+            return  # a poll found nothing new: keep what the status line says (an export's notice)
         self.report = report
         self._draw_tiles(report)
         listed = self.query_one(FindingsTable).show(report, self.ctx.rules.packs, self.ctx.calendar)
@@ -358,6 +378,35 @@ class ComplianceScreen(LiveScreen):
         """Move to the breaches and exceptions."""
         self.lower = "findings"
         self.query_one("#findings").focus()
+
+    # ------------------------------------------------------------------ exporting
+
+    def action_export(self, with_caseworkers: bool = False) -> None:
+        """Write the period shown to an xlsx workbook in the documents folder."""
+        copy = "the provider's copy" if with_caseworkers else "a workbook"
+        self.query_one(StatusLine).say(f"Writing {copy} of {_words(self.period())} to {export_folder()}…")
+        self._export(self.pack_id, self.period(), self.ctx.clock.today(), with_caseworkers)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, pack_id: str, period: Period, as_of: dt.date, with_caseworkers: bool) -> None:
+        try:
+            path = write_workbook(self.ctx, pack_id, period, as_of, with_caseworkers=with_caseworkers)
+        except (OSError, CaseclockError) as error:
+            self.post_message(ExportFailed(failure_words(export_folder(), error)))
+            return
+        self.post_message(ExportWritten(path, with_caseworkers))
+
+    def on_export_written(self, message: ExportWritten) -> None:
+        """Say where the file went."""
+        self.last_export = message.path
+        names = " (with caseworker names: keep it at the provider)" if message.with_caseworkers else ""
+        words = f"Wrote {message.path}{names}"
+        self.query_one(StatusLine).say(words)
+        self.notify(words, title="Exported")
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        """Say why nothing was written, inline."""
+        self.query_one(StatusLine).refuse(message.message)
 
     def action_refresh(self) -> None:
         """Compute again now."""
