@@ -315,13 +315,11 @@ async def test_focusing_a_tile_charts_that_kpi_month_by_month_on_a_0_to_100_scal
         ]
         # what GREEN, AMBER and RED mean for the charted KPI: its target and the report's amber band
         rag = str(app.screen.query_one("#rag-line").render())
-        assert (
-            rag
-            == f"Target 100%: GREEN 100% or more · AMBER {100 - AMBER_BAND:g}% to under 100% · RED under 90%"
-        )
+        amber = f"{100 - AMBER_BAND:g}%"
+        assert rag == f"┄ Target 100%: GREEN 100% or more · AMBER {amber} to under 100% · RED under {amber}"
         tiles(app)["kpi1"].focus()
         await pilot.pause()
-        assert str(app.screen.query_one("#rag-line").render()).startswith("Target 90%: GREEN 90% or more")
+        assert str(app.screen.query_one("#rag-line").render()).startswith("┄ Target 90%: GREEN 90% or more")
 
 
 def test_the_chart_keeps_its_scale_whatever_the_data() -> None:
@@ -329,7 +327,7 @@ def test_the_chart_keeps_its_scale_whatever_the_data() -> None:
     lines = [
         line.rstrip() for line in chart_text([("Apr", 95.0), ("May", 100.0)], 90.0, 2, 40).plain.split("\n")
     ]
-    assert lines == [" 90% ▇▇▇▇▇┄█████┄", "  0% █████ █████", "     Apr   May"]
+    assert lines == ["100% ▇▇▇▇▇┄█████┄", "  0% █████ █████", "     Apr   May"]
     half = chart_text([("Apr", 50.0)], None, 2, 40, labels=False).plain.split("\n")
     assert [line.rstrip() for line in half] == ["100%", "  0% █████"]
 

@@ -51,7 +51,7 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.kpi_tile import KpiTile, rag_words
 from tui.widgets.service_panel import ServicePanel
 from tui.widgets.status_line import StatusLine
-from tui.widgets.trend_chart import TrendChart
+from tui.widgets.trend_chart import TARGET_MARK, TrendChart
 
 
 def _last(this: Callable[[dt.date], Period]) -> Callable[[dt.date], Period]:
@@ -354,7 +354,8 @@ class ComplianceScreen(LiveScreen):
             f"{name} {'–' if p[2] is None else f'{p[2]:.0f}%'}"
             for name, p in zip(months, points, strict=True)
         )
-        self.query_one("#rag-line", Static).update(rag_words(figure))
+        mark = f"{TARGET_MARK} " if figure.target is not None else ""
+        self.query_one("#rag-line", Static).update(mark + rag_words(figure))
 
     # ------------------------------------------------------------------ the lower panel
 

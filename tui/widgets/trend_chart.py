@@ -2,8 +2,9 @@
 
 A sparkline scales itself to its data, so 95% and 100% look like empty and full; a team lead reading a
 trend needs the scale a percentage has. Each month is a bar drawn with eighth blocks on a 0-100 scale,
-the row the target falls in is dashed (`┄`) where no bar covers it, and a month with nothing to judge
-shows `–` ("no data", never 0%). The points are the report's `MonthTrend` percentages as they are.
+the row the target falls in is dashed (`┄`; the screen's RAG line names the target) where no bar covers
+it, and a month with nothing to judge shows `–` ("no data", never 0%). The points are the report's
+`MonthTrend` percentages as they are.
 """
 
 from __future__ import annotations
@@ -115,13 +116,13 @@ def chart_text(
 
 
 def _scale(row: int, height: int, target_row: int | None, target: float | None) -> str:
-    """The scale's words beside one line: 100% at the top, the target on its line, 0% at the bottom."""
-    if row == target_row and target is not None:
-        words = f"{target:g}%"
-    elif row == height - 1:
+    """The scale's words beside one line: 100% at the top, 0% at the bottom, the target on its own line."""
+    if row == height - 1:
         words = "100%"
     elif row == 0:
         words = "0%"
+    elif row == target_row and target is not None:
+        words = f"{target:g}%"
     else:
         words = ""
     return words.rjust(AXIS - 1) + " "
