@@ -113,7 +113,7 @@ class ReportLoaded(Message, bubble=False):
 
 @dataclass
 class AlertsLoaded(Message, bubble=False):
-    """The outbox's alerts were read."""
+    """The outbox's alerts were read, with how many there are of each status."""
 
     alerts: list[AlertRow]
-    pending: int
+    counts: dict[str, int]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from tests.tui.conftest import settle
+from tests.tui.test_alerts_screen import Scripted, alert_pass
+from tracker.alerts.notify import DeliveryResult
 from tui.screens.case import CaseScreen
 from tui.screens.event_form import EventFormScreen
 
@@ -93,3 +95,40 @@ class TestComplianceScreen:
     def test_service_data_large(self, snap_compare, app) -> None:
         """`s`: referrals, days from referral, flow, waiting times and the profile instead of the breaches."""
         assert snap_compare(app, run_before=self._service, terminal_size=LARGE)
+
+    async def _caseworkers(self, pilot) -> None:
+        await self._open(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+
+    def test_caseworkers_small(self, snap_compare, app) -> None:
+        """`w`: each caseworker's cases opened and clocks met and breached, per KPI too."""
+        assert snap_compare(app, run_before=self._caseworkers, terminal_size=SMALL)
+
+
+class TestAlertsScreen:
+    async def _empty(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+
+    async def _recorded(self, pilot) -> None:
+        store = pilot.app.ctx.store
+        alert_pass(store, Scripted(DeliveryResult.delivered(), then=DeliveryResult.retry("server busy")))
+        await self._empty(pilot)
+
+    def test_empty_small(self, snap_compare, app) -> None:
+        """No alerts yet: what alerts are, and that `caseclock check`/`watch` send them."""
+        assert snap_compare(app, run_before=self._empty, terminal_size=SMALL)
+
+    def test_pending_large(self, snap_compare, app) -> None:
+        """Pending alerts in their own words, counted on the tabs, the first one's action below."""
+        assert snap_compare(app, run_before=self._recorded, terminal_size=LARGE)
+
+    def test_pending_small(self, snap_compare, app) -> None:
+        """The same alerts at 80 columns: the line below says in full what the columns cut."""
+        assert snap_compare(app, run_before=self._recorded, terminal_size=SMALL)
+
+    def test_empty_large(self, snap_compare, app) -> None:
+        """The explanation with room to spare."""
+        assert snap_compare(app, run_before=self._empty, terminal_size=LARGE)

@@ -66,6 +66,8 @@ class AlertRow:
     next_attempt_at: dt.datetime | None
     sent_at: dt.datetime | None
     last_error: str | None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    """What the alert says (CONTRACT.md's webhook JSON: KPI, title, due date, action; or a digest's lists)."""
 
     def as_json(self) -> dict[str, Any]:
         """The `caseclock alerts --json` entry."""
@@ -380,6 +382,14 @@ def pending_count(engine: Engine) -> int:
         return int(connection.execute(query.where(_O.status == AlertStatus.PENDING.value)).scalar_one())
 
 
+def alert_counts(engine: Engine) -> dict[str, int]:
+    """How many alerts the outbox holds of each status (every status present, 0 when none)."""
+    with transaction(engine, write=False) as connection:
+        rows = connection.execute(select(_O.status, func.count()).group_by(_O.status))
+        found = {str(status): int(count) for status, count in rows}
+    return {status.value: found.get(status.value, 0) for status in AlertStatus}
+
+
 def list_alerts(engine: Engine, status: str | None = None, limit: int | None = 200) -> list[AlertRow]:
     """Outbox rows, newest first; `status` one of pending, sent, failed, cancelled (None: all)."""
     query = select(schema.alert_outbox).order_by(_O.id.desc())
@@ -406,6 +416,7 @@ def list_alerts(engine: Engine, status: str | None = None, limit: int | None = 2
                 r.next_attempt_at,
                 r.sent_at,
                 r.last_error,
+                dict(r.payload or {}),
             )
             for r in connection.execute(query)
         ]

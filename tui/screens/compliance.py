@@ -1,26 +1,27 @@
-"""How the service stands in a period: KPI tiles, a monthly chart, breaches and exceptions, service data.
+"""How the service stands in a period: KPI tiles, a monthly chart, breaches, caseworkers, service data.
 
 Every figure comes from `tracker.reports.report.compliance_report`, the same computation `caseclock export`
 uses, so the screen and a commissioner's spreadsheet always agree. The report is computed in a thread
-worker; the period is one of this month / quarter / half / financial year / contract year, or any period
-`tracker.domain.periods.parse_period` reads. Each breach or exception opens its case.
+worker; the period is a preset (this or last month, quarter, financial year; this half-year or contract
+year: `m`/`M`, `q`/`Q`, `y`/`Y` or the list) or any period `tracker.domain.periods.parse_period` reads.
+Each breach or exception opens its case. `x` writes the period's workbook as `caseclock export` does
+(`tui.screens.compliance_export`); the per-caseworker figures (`w`) are the provider's own view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Header, Input, Select, Sparkline
+from textual.widgets import DataTable, Header, Input, Select, Static
 
-from tracker.domain.clocks import ClockStatus
 from tracker.domain.compliance import ComplianceReport, Disclosure
 from tracker.domain.errors import CaseclockError
 from tracker.domain.periods import (
@@ -37,74 +38,117 @@ from tui.context import TuiContext
 from tui.messages import ReportLoaded, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.case import open_case
-from tui.widgets.case_table import urgency_style
+from tui.screens.compliance_export import (
+    ExportFailed,
+    ExportWritten,
+    export_folder,
+    failure_words,
+    write_workbook,
+)
+from tui.widgets.caseworker_table import CaseworkerTable
+from tui.widgets.findings_table import FindingsTable
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.kpi_tile import KpiTile
+from tui.widgets.kpi_tile import KpiTile, rag_words
 from tui.widgets.service_panel import ServicePanel
 from tui.widgets.status_line import StatusLine
-from tui.words import Urgency
+from tui.widgets.trend_chart import TARGET_MARK, TrendChart
+
+
+def _last(this: Callable[[dt.date], Period]) -> Callable[[dt.date], Period]:
+    """The period of the same kind just before the one containing a date."""
+    return lambda today: this(this(today).start - dt.timedelta(days=1))
+
 
 CUSTOM = "custom"
 PERIODS: dict[str, tuple[str, Callable[[dt.date], Period]]] = {
     "month": ("This month", this_month),
+    "last-month": ("Last month", _last(this_month)),
     "quarter": ("This quarter", this_quarter),
+    "last-quarter": ("Last quarter", _last(this_quarter)),
     "half": ("This half-year", this_half),
     "year": ("This financial year", this_financial_year),
+    "last-year": ("Last financial year", _last(this_financial_year)),
     "contract": ("Contract year", this_contract_year),
 }
-"""Period choice -> (label, the period containing today)."""
+"""Period choice -> (label, the period it is as of a date)."""
 
 WIDE = 120
-"""From this many columns the tiles sit in one row."""
+"""From this many columns the period bar has room for the pack's name."""
 ROOMY = 160
 """From this many columns the service data sits beside the breaches (below it, `s` shows it instead)."""
 TALL = 32
-"""From this many lines the chart is three lines tall."""
+"""From this many lines the chart is four lines tall (else two)."""
 REPORT_EVERY = 10
 """Recompute on every tenth poll: a report reads much more than a page of cases."""
-_LISTED = (ClockStatus.BREACHED, ClockStatus.EXCEPTED)
+LOWER = {"findings": "#findings", "service": "#service", "staff": "#caseworkers"}
+"""What the lower panel can show -> its widget."""
+
+
+def _key(key: str, action: str, words: str, tooltip: str, name: str, *, show: bool = True) -> Binding:
+    return Binding(key, action, words, show=show, tooltip=tooltip, id=f"caseclock.compliance.{name}")
 
 
 class ComplianceScreen(LiveScreen):
     """KPI compliance for a period."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape",
-            "app.pop_screen",
-            "Back",
-            tooltip="Back to the case list",
-            id="caseclock.compliance.back",
-        ),
-        Binding("p", "pick_period", "Period", tooltip="Choose the period", id="caseclock.compliance.period"),
-        Binding(
-            "l",
-            "focus_list",
-            "Breaches",
-            tooltip="The breaches and exceptions",
-            id="caseclock.compliance.list",
-        ),
-        Binding(
-            "s",
-            "show_service",
-            "Service data",
-            tooltip="Referrals, flow, waiting times, satisfaction and the service users' profile",
-            id="caseclock.compliance.service",
-        ),
-        Binding(
-            "r",
-            "refresh",
-            "Refresh",
+        _key("escape", "app.pop_screen", "Back", "Back to the case list", "back"),
+        _key("p", "pick_period", "Period", "Choose the period", "period"),
+        _key("m", "preset('month')", "This month", "This calendar month", "month", show=False),
+        _key(
+            "M",
+            "preset('last-month')",
+            "Last month",
+            "The calendar month before this",
+            "last-month",
             show=False,
-            tooltip="Compute again now",
-            id="caseclock.compliance.refresh",
         ),
+        _key("q", "preset('quarter')", "This quarter", "This financial-year quarter", "quarter", show=False),
+        _key(
+            "Q",
+            "preset('last-quarter')",
+            "Last quarter",
+            "The quarter before this",
+            "last-quarter",
+            show=False,
+        ),
+        _key("y", "preset('year')", "This year", "This financial year (from 1 April)", "year", show=False),
+        _key(
+            "Y", "preset('last-year')", "Last year", "The financial year before this", "last-year", show=False
+        ),
+        _key("l", "show_lower('findings')", "Breaches", "The breaches (days late) and exceptions", "list"),
+        _key(
+            "w",
+            "show_lower('staff')",
+            "Caseworkers",
+            "Each caseworker's cases and clocks (provider only)",
+            "staff",
+        ),
+        _key(
+            "s",
+            "show_lower('service')",
+            "Service",
+            "The service data: referrals, flow, waiting times, satisfaction and the service users' profile",
+            "service",
+        ),
+        _key("x", "export", "Export", "Write this period's workbook (xlsx, no caseworker names)", "export"),
+        _key(
+            "X",
+            "export(True)",
+            "Export with caseworkers",
+            "Write the provider's copy of the workbook: caseworker names and figures included",
+            "export-staff",
+            show=False,
+        ),
+        _key("r", "refresh", "Refresh", "Compute again now", "refresh", show=False),
     ]
 
     wide: reactive[bool] = reactive(False)
-    """Whether the terminal is wide enough for one row of tiles."""
+    """Whether the terminal is wide (120 columns or more)."""
     tall: reactive[bool] = reactive(False)
-    """Whether the terminal is tall enough for a three-line chart."""
+    """Whether the terminal is tall enough for a four-line chart."""
+    lower: reactive[str] = reactive("findings")
+    """What the lower panel shows: `findings`, `staff` or `service` (a key of LOWER)."""
 
     def __init__(self, ctx: TuiContext) -> None:
         super().__init__(ctx, screen_id="compliance-screen")
@@ -114,10 +158,12 @@ class ComplianceScreen(LiveScreen):
         """The rule pack reported (each has its own KPIs); the first enabled one to begin with."""
         self.report: ComplianceReport | None = None
         self.charted: str | None = None
+        self.last_export: Path | None = None
+        """Where the last export from this screen went."""
         self._polls = 0
 
     def compose(self) -> ComposeResult:
-        """Period picker, tiles, chart, findings and the service data (beside them when roomy)."""
+        """Period picker, tiles, chart, then the breaches, caseworkers or service data."""
         yield Header()
         with Horizontal(id="period-bar"):
             packs = list(self.ctx.rules.packs)
@@ -131,28 +177,27 @@ class ComplianceScreen(LiveScreen):
             )
         yield Grid(id="tiles")
         with Vertical(id="chart-panel"):
-            yield Sparkline([], id="chart")
+            yield TrendChart(id="chart")
+            yield Static("", id="rag-line", markup=False)
         with Horizontal(id="lower"):
-            yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+            yield FindingsTable(id="findings", cursor_type="row", zebra_stripes=True)
+            yield CaseworkerTable(id="caseworkers", cursor_type="row", zebra_stripes=True)
             yield ServicePanel(panel_id="service")
         yield StatusLine(line_id="compliance-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        """Set up the findings table and compute the default period."""
-        findings = self.query_one("#findings", DataTable)
-        findings.border_title = "Breaches and exceptions"
-        for title in ("Ref", "KPI", "Due", "Status", "Stopped", "Reason", "Caseworker"):
-            findings.add_column(title, key=title.lower())
-        self.query_one("#chart-panel").border_title = "Month by month"
+        """Title the panels and compute the default period."""
+        self.query_one("#findings").border_title = "Breaches and exceptions"
+        self.query_one("#caseworkers").border_title = "Caseworkers (this provider's view only)"
+        self.query_one("#chart-panel").border_title = "Month by month, 0–100%"
         self.query_one(ServicePanel).border_title = "Service data"
         self.query_one("#period-text").display = False
-        findings.focus()
+        self.query_one("#findings").focus()
         self.compute()
 
     def on_resize(self, event: events.Resize) -> None:
-        """One row of tiles on wide terminals, a taller chart on tall ones, the service data beside the
-        breaches on the widest (styled in app.tcss)."""
+        """A taller chart on tall terminals, the service data beside the breaches on the widest (app.tcss)."""
         self.wide = event.size.width >= WIDE
         self.tall = event.size.height >= TALL
         self.set_class(event.size.width >= ROOMY, "-roomy")
@@ -164,6 +209,11 @@ class ComplianceScreen(LiveScreen):
     def watch_tall(self, tall: bool) -> None:
         """Styled in app.tcss."""
         self.set_class(tall, "-tall")
+
+    def watch_lower(self, old: str, new: str) -> None:
+        """Show one panel below the chart (styled in app.tcss: `-service`, `-staff`)."""
+        self.remove_class(f"-{old}")
+        self.add_class(f"-{new}")
 
     # ------------------------------------------------------------------ the period
 
@@ -205,6 +255,10 @@ class ComplianceScreen(LiveScreen):
         """Open the period list."""
         self.query_one("#period-choice", Select).action_show_overlay()
 
+    def action_preset(self, choice: str) -> None:
+        """Choose a preset period (the list follows, and its change computes the report)."""
+        self.query_one("#period-choice", Select).value = choice
+
     # ------------------------------------------------------------------ computing
 
     def compute(self) -> None:
@@ -238,14 +292,18 @@ class ComplianceScreen(LiveScreen):
         report = message.report
         if report.period != self.period() or report.pack_id != self.pack_id:
             return  # an answer for a period or pack no longer chosen
+        if report == self.report:
+            return  # a poll found nothing new: keep what the status line says (an export's notice)
         self.report = report
         self._draw_tiles(report)
-        self._draw_findings(report)
+        listed = self.query_one(FindingsTable).show(report, self.ctx.rules.packs, self.ctx.calendar)
+        self.query_one(CaseworkerTable).show(report)
         self._draw_chart()
         self.query_one(ServicePanel).show(report)
-        listed = sum(1 for c in report.clocks if c.status in _LISTED)
+        provisional = ", provisional" if report.provisional else ""
         self.query_one(StatusLine).say(
-            f"{_words(report.period)}: {len(report.clocks)} clocks due, {listed} breached or excepted"
+            f"{_short(report.period)}{provisional}: {len(report.clocks)} clocks, "
+            f"{len(listed)} breached or excepted"
         )
 
     def on_store_failed(self, message: StoreFailed) -> None:
@@ -254,40 +312,21 @@ class ComplianceScreen(LiveScreen):
 
     def _draw_tiles(self, report: ComplianceReport) -> None:
         figures = ([report.satisfaction] if report.satisfaction else []) + list(report.kpis)
+        definitions = dict(report.definitions)
         tiles = {tile.key: tile for tile in self.query(KpiTile)}
         if list(tiles) == [f.key for f in figures]:
             for figure in figures:
                 tiles[figure.key].show(figure)
-            return
-        grid = self.query_one("#tiles", Grid)
-        grid.remove_children()
-        grid.mount_all(KpiTile(figure) for figure in figures)
+        else:
+            grid = self.query_one("#tiles", Grid)
+            grid.remove_children()
+            tiles = {figure.key: KpiTile(figure) for figure in figures}
+            grid.mount_all(tiles.values())
+        for figure in figures:
+            tiles[figure.key].tooltip = definitions.get(figure.kpi)
         if self.charted not in {f.key for f in figures}:
             charted = next((f for f in figures if f.percent is not None), figures[0] if figures else None)
             self.charted = charted.key if charted else None
-
-    def _draw_findings(self, report: ComplianceReport) -> None:
-        table = self.query_one("#findings", DataTable)
-        table.clear()
-        colours = self.app.theme_variables
-        for line in report.clocks:
-            if line.status not in _LISTED:
-                continue
-            breached = line.status is ClockStatus.BREACHED
-            style = urgency_style(colours, Urgency.BREACHED) if breached else ""
-            stopped = line.stopped_on or line.ended_on
-            cells = (
-                line.ref,
-                line.kpi,
-                line.due_on.isoformat(),
-                ("!! " if breached else "") + line.status.value,
-                stopped.isoformat() if stopped else "not yet",
-                report.label(line.exception_reason),
-                line.owner or "",
-            )
-            table.add_row(
-                *(Text(c, style=style) for c in cells), key=f"{line.ref}|{line.clock}|{line.number}"
-            )
 
     # ------------------------------------------------------------------ the chart
 
@@ -302,24 +341,23 @@ class ComplianceScreen(LiveScreen):
         panel = self.query_one("#chart-panel")
         if report is None or self.charted is None:
             return
-        title = next(
-            (
-                f"{f.kpi} {f.title}"
-                for f in [report.satisfaction, *report.kpis]
-                if f and f.key == self.charted
-            ),
-            "",
-        )
-        panel.border_title = f"Month by month: {title}"
+        figure = next((f for f in [report.satisfaction, *report.kpis] if f and f.key == self.charted), None)
+        if figure is None:
+            return
+        panel.border_title = f"Month by month, 0–100%: {figure.kpi} {figure.title}"
         points = [month.kpis.get(self.charted, (0, 0, None)) for month in report.trend]
-        self.query_one("#chart", Sparkline).data = [p[2] if p[2] is not None else 0.0 for p in points]
-        words = [
-            f"{month.period.start.strftime('%b')} {'–' if p[2] is None else f'{p[2]:.0f}%'}"
-            for month, p in zip(report.trend, points, strict=True)
-        ]
-        panel.border_subtitle = "  ".join(words)
+        months = [month.period.start.strftime("%b") for month in report.trend]
+        self.query_one(TrendChart).show(
+            [(name, p[2]) for name, p in zip(months, points, strict=True)], figure.target
+        )
+        panel.border_subtitle = "  ".join(
+            f"{name} {'–' if p[2] is None else f'{p[2]:.0f}%'}"
+            for name, p in zip(months, points, strict=True)
+        )
+        mark = f"{TARGET_MARK} " if figure.target is not None else ""
+        self.query_one("#rag-line", Static).update(mark + rag_words(figure))
 
-    # ------------------------------------------------------------------ opening a case
+    # ------------------------------------------------------------------ the lower panel
 
     @on(DataTable.RowSelected, "#findings")
     def _open_case(self, event: DataTable.RowSelected) -> None:
@@ -328,18 +366,48 @@ class ComplianceScreen(LiveScreen):
         if ref:
             open_case(self.app, self.ctx, ref)
 
+    @on(DataTable.RowSelected, "#caseworkers")
+    def _caseworker_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # the figures are the whole story here: nothing to open
+
+    def action_show_lower(self, panel: str) -> None:
+        """Show the breaches, the caseworkers or the service data below the chart (again: the breaches)."""
+        self.lower = "findings" if self.lower == panel else panel
+        self.query_one(LOWER[self.lower]).focus()
+
     def action_focus_list(self) -> None:
         """Move to the breaches and exceptions."""
-        self.remove_class("-service")
+        self.lower = "findings"
         self.query_one("#findings").focus()
 
-    def action_show_service(self) -> None:
-        """Show the service data in the whole lower panel (again: back to the breaches beside it)."""
-        if self.has_class("-service"):
-            self.action_focus_list()
+    # ------------------------------------------------------------------ exporting
+
+    def action_export(self, with_caseworkers: bool = False) -> None:
+        """Write the period shown to an xlsx workbook in the documents folder."""
+        copy = "the provider's copy" if with_caseworkers else "a workbook"
+        self.query_one(StatusLine).say(f"Writing {copy} of {_words(self.period())} to {export_folder()}…")
+        self._export(self.pack_id, self.period(), self.ctx.clock.today(), with_caseworkers)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, pack_id: str, period: Period, as_of: dt.date, with_caseworkers: bool) -> None:
+        try:
+            path = write_workbook(self.ctx, pack_id, period, as_of, with_caseworkers=with_caseworkers)
+        except (OSError, CaseclockError) as error:
+            self.post_message(ExportFailed(failure_words(export_folder(), error)))
             return
-        self.add_class("-service")
-        self.query_one(ServicePanel).focus()
+        self.post_message(ExportWritten(path, with_caseworkers))
+
+    def on_export_written(self, message: ExportWritten) -> None:
+        """Say where the file went."""
+        self.last_export = message.path
+        names = " (with caseworker names: keep it at the provider)" if message.with_caseworkers else ""
+        words = f"Wrote {message.path}{names}"
+        self.query_one(StatusLine).say(words)
+        self.notify(words, title="Exported")
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        """Say why nothing was written, inline."""
+        self.query_one(StatusLine).refuse(message.message)
 
     def action_refresh(self) -> None:
         """Compute again now."""
@@ -348,3 +416,10 @@ class ComplianceScreen(LiveScreen):
 
 def _words(period: Period) -> str:
     return f"{period.name} ({period.start.isoformat()} to {period.end.isoformat()})"
+
+
+def _short(period: Period) -> str:
+    """ "FY2026-Q3 1 Oct–31 Dec 2026" (the status line fits 80 columns)."""
+    start, end = period.start, period.end
+    first = f"{start.day} {start:%b}" + ("" if start.year == end.year else f" {start.year}")
+    return f"{period.name} {first}–{end.day} {end:%b %Y}"
