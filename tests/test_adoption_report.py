@@ -246,6 +246,87 @@ def test_the_store_reads_the_same_report_as_the_fold(engine) -> None:
     assert (activities.sessions, activities.cases, activities.minutes) == (2, 1, 150)
 
 
+# ------------------------------------------------------------------------------- exit reasons and exits
+
+
+def without_reason(case_: Case) -> Case:
+    """The case's exit as one recorded before a reason was asked for (an earlier pack version, an import)."""
+    exit_ = case_.events[-1]
+    assert exit_.type == "exited"
+    case_.events[-1] = exit_.model_copy(update={"data": {}})
+    case_.state = project(BOTH, case_.ref, case_.events)
+    return case_
+
+
+def exit_cases() -> list[Case]:
+    return [
+        # opened in FY2025-Q4, exited in FY2026-Q1 (April)
+        Case("A-10", "2026-03-02", "adopter")
+        .rec("assessed", "2026-03-10")
+        .rec("exited", "2026-04-15", reason="goals_met"),
+        # opened and exited in April, with no reason recorded
+        without_reason(
+            Case("A-11", "2026-04-01", "birth_parent").rec("exited", "2026-04-20", reason="other")
+        ),
+        # opened and exited in FY2025-Q4
+        Case("A-12", "2026-01-12", "adopted_adult").rec("exited", "2026-03-20", reason="moved_away"),
+        # opened in FY2025-Q4, supported in April, exited in June
+        Case("A-13", "2026-03-16", "adopter")
+        .rec("assessed", "2026-04-01")
+        .rec("support_started", "2026-04-08")
+        .rec("exited", "2026-06-05", reason="withdrew"),
+        # opened in May, still supported
+        Case("A-14", "2026-05-05", "adopter").rec("assessed", "2026-05-12"),
+        # opened and exited in February, with no reason recorded
+        without_reason(Case("A-15", "2026-02-02", "adopter").rec("exited", "2026-02-20", reason="other")),
+    ]
+
+
+EXIT_PERIODS = {
+    "FY2025-Q4": {"moved_away": 1, "not_recorded": 1},  # A-12, A-15 (A-10 and A-13 were opened then)
+    "FY2026-Q1": {"goals_met": 1, "withdrew": 1, "not_recorded": 1},  # A-10, A-13 (opened in Q4), A-11
+    "2026-04": {"goals_met": 1, "not_recorded": 1},
+    "2026-05": {},  # A-14 was opened, nobody left
+    "2026-06": {"withdrew": 1},
+    "2026-01-01..2026-06-30": {"goals_met": 1, "withdrew": 1, "moved_away": 1, "not_recorded": 2},
+}
+
+
+def exit_figures(report: ComplianceReport) -> tuple[dict[str, int | str], int, int]:
+    """(the exit reasons as shown, without zeros; their total; the flow's Exited)."""
+    reasons = next(b for b in report.referrals.outcomes if b.key == "reason")
+    exited = next(f.cases for f in report.flow if f.event == "exited")
+    return {k: n for k, n in reasons.as_dict().items() if n != 0}, reasons.total, exited
+
+
+def test_exit_reasons_count_the_cases_exited_in_the_period_and_add_up_to_exited(engine) -> None:
+    from tracker.reports.report import compliance_report
+    from tracker.store import Store
+
+    cases = exit_cases()
+    pack = BOTH.packs.in_force(PACK, TODAY)
+    facts = [case_facts(pack, c.state, c.events) for c in cases]
+    store = Store(engine, BOTH)
+    store.import_histories([(c.ref, c.events) for c in cases], NOW)
+    for name, expected in EXIT_PERIODS.items():
+        period = parse_period(name)
+        exact = report_from_facts(pack, period, TODAY, facts, disclosure=NO_DISCLOSURE)
+        reasons, total, exited = exit_figures(exact)
+        assert reasons == expected, name
+        assert total == sum(expected.values()) == exited, name  # exit reasons add up to Exited
+        assert compliance_report(store, PACK, period, TODAY, disclosure=NO_DISCLOSURE) == exact, name
+        # leaving the provider: the same people, the reasons of fewer than 5 hidden, the total exact
+        shown = compliance_report(store, PACK, period, TODAY)
+        assert shown == report_from_facts(pack, period, TODAY, facts), name
+        reasons, total, exited = exit_figures(shown)
+        assert total == exited == sum(expected.values()), name
+        assert all(isinstance(n, str) for n in reasons.values()), name
+        body = report_json(shown)
+        assert body["referrals"]["outcomes"]["reason"] == next(
+            b.as_dict() for b in shown.referrals.outcomes if b.key == "reason"
+        )
+
+
 # ------------------------------------------------------------------------------- a database with both packs
 
 

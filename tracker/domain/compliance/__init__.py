@@ -20,9 +20,12 @@ The counting rules (also printed in every export, see `COUNTING_RULES`):
   is no data or no target.
 * Referrals and the profile are the cases opened in the period. Breakdowns are the exportable choice and
   yes/no case fields: those of the pack's `referral` group as referral breakdowns, the others as profile
-  breakdowns. Outcomes are the exportable choice fields of the plain (role-less) milestone events (the last
-  value per case). Feedback is every event accepted after a case ends, other than the survey, that has
-  fields of its own (compliments, complaints, impact stories), by date in period.
+  breakdowns.
+* Outcomes are the exportable choice fields of the plain (role-less) milestone events (an exit reason): the
+  cases with an event recording one, or requiring it, dated in the period, each once, by the value of the
+  last one (not recorded when none has a value), so the exit reasons add up to the flow's exits.
+* Feedback is every event accepted after a case ends, other than the survey, that has fields of its own
+  (compliments, complaints, impact stories), by date in period.
 * A satisfaction KPI with `by_field` is also reported for each value of that case field (each group of
   service users), each against the target.
 * Flow, activities and waiting times: see `tracker.domain.compliance.flow` (from the pack's `[reporting]`

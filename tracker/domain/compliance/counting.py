@@ -44,6 +44,7 @@ from tracker.domain.compliance.model import (
     FeedbackSummary,
     LineTuple,
     MonthTrend,
+    OutcomeFact,
     Rag,
     ReferralFact,
     Referrals,
@@ -150,6 +151,7 @@ def compute(
     flow: Iterable[FlowFact] = (),
     activities: Iterable[ActivityFact] = (),
     waits: Iterable[WaitFact] = (),
+    outcomes: Iterable[OutcomeFact] = (),
     calendar: WorkingCalendar | None = None,
 ) -> ComplianceReport:
     """The compliance report of one pack for `period`, as of `as_of`, from facts.
@@ -169,13 +171,14 @@ def compute(
         flow: Events of the pack's `[reporting] flow` types; those dated in the period are counted.
         activities: Sessions (`[reporting.activity]`); those dated in the period are counted.
         waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
+        outcomes: Events carrying an outcome field; the cases with one dated in the period are counted.
         calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
     start, end = period.start, period.end
     # A clock that started after the as-of date did not exist on it.
     due = [fact for fact in clocks if start <= fact.due_on <= end and fact.starts_on <= as_of]
     lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
-    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
+    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits, outcomes)
     return compute_tallies(
         pack, period, as_of, tallies, LineTuple(tuple(lines)), disclosure=disclosure, calendar=calendar
     )
@@ -265,7 +268,7 @@ def compute_tallies(
         comments=comments,
         kpis=kpis,
         clocks=lines,
-        referrals=_referrals(pack, referrals, disclosure),
+        referrals=_referrals(pack, referrals, tallies.outcomes, disclosure),
         profile=tuple(
             _breakdown(
                 name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), disclosure
@@ -392,7 +395,12 @@ def _survey_groups(
     )
 
 
-def _referrals(pack: RulePack, tally: ReferralTally, disclosure: Disclosure) -> Referrals:
+def _referrals(
+    pack: RulePack,
+    tally: ReferralTally,
+    outcome_counts: Mapping[str, Mapping[JsonValue, int]],
+    disclosure: Disclosure,
+) -> Referrals:
     types = [(name, spec.title) for name, spec in pack.case_types.items()]
     by_type = _breakdown("type", "Case type", tally.case_types, types, disclosure)
     breakdowns = tuple(
@@ -403,8 +411,11 @@ def _referrals(pack: RulePack, tally: ReferralTally, disclosure: Disclosure) -> 
     outcomes = []
     for name, carriers in outcome_fields(pack).items():
         order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
-        values = tally.outcomes.get(name, {})
-        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, disclosure))
+        values = outcome_counts.get(name, {})
+        # the cases with a carrying event dated in the period (those exited, for an exit reason)
+        when = " or ".join(dict.fromkeys(pack.label(event) for event, _spec in carriers))
+        title = f"{carriers[0][1].label(name)} ({when} in the period)"
+        outcomes.append(_breakdown(name, title, values, order, disclosure))
     times = []
     for event in step_events(pack):
         days = Multiset(tally.steps.get(event, {}))

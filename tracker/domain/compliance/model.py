@@ -127,10 +127,23 @@ class ReferralFact(NamedTuple):
     closed_on: dt.date | None
     fields: Mapping[str, JsonValue]
     """Case field values (only the exportable ones are read)."""
-    outcomes: Mapping[str, JsonValue]
-    """Outcome field -> its last non-voided value (see `outcome_fields`)."""
     steps: Mapping[str, dt.date]
     """Event type -> the first non-voided date it happened (see `step_events`)."""
+
+
+class OutcomeFact(NamedTuple):
+    """One non-voided event of a case that records an outcome field, or requires it: an exit, say.
+
+    The outcome breakdowns count the cases with such an event dated in the period, each once, with the
+    value of the last of them (by date, then sequence) that has one; `value` is None when the event has
+    none (counted as not recorded). See `outcome_carriers`.
+    """
+
+    ref: str
+    field: str
+    on: dt.date
+    seq: int
+    value: JsonValue
 
 
 class FeedbackFact(NamedTuple):

@@ -85,6 +85,24 @@ def outcome_fields(pack: RulePack) -> dict[str, list[tuple[str, FieldSpec]]]:
 
 
 @per_pack
+def outcome_carriers(pack: RulePack) -> dict[str, tuple[list[str], list[str]]]:
+    """Outcome field -> (the event types that carry it, those of them that require it), each sorted.
+
+    The cases an outcome breakdown counts are those with an event dated in the period that records the
+    outcome, or that requires it and so should have (an exit recorded without its reason: not recorded).
+    An event where the field is optional and left out (a mediation case's closing, which records no
+    outcome: the field is for disagreement resolution) does not bring its case in.
+    """
+    return {
+        name: (
+            sorted({event for event, _spec in carriers}),
+            sorted({event for event, spec in carriers if spec.required}),
+        )
+        for name, carriers in outcome_fields(pack).items()
+    }
+
+
+@per_pack
 def step_events(pack: RulePack) -> list[str]:
     """The events whose first date is measured from the referral: every clock's stop events, in order."""
     return list(dict.fromkeys(event for clock in pack.clocks.values() for event in clock.stop))

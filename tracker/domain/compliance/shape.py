@@ -88,9 +88,18 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
     (
         "Referrals and profile",
         "The cases opened in the period. Time from referral: calendar days from the case being opened "
-        "to the first time each step was recorded. Outcomes: the last outcome recorded on each case. "
-        "Interface with other professionals: the referrals with each professional or agency involved; "
-        "a referral may involve several, so these need not add up to the referrals received.",
+        "to the first time each step was recorded. Interface with other professionals: the referrals "
+        "with each professional or agency involved; a referral may involve several, so these need not add "
+        "up to the referrals received.",
+    ),
+    (
+        "Outcomes",
+        "An exit reason, a meeting's outcome, a certificate's kind: the cases with a step that records "
+        "the outcome dated in the period, whenever the case was opened; each case once, with the value "
+        "of its last such step (by date, then the order recorded). A step that requires the outcome but "
+        "was recorded without it counts as not recorded; a step where it is optional and left out (a "
+        "mediation case's closing) does not count. So the exit reasons add up to the cases exited in the "
+        "period (Flow).",
     ),
     (
         "Flow",
