@@ -18,6 +18,7 @@ from tracker.domain.compliance import (
     NO_DISCLOSURE,
     SUPPRESS,
     ComplianceReport,
+    Rag,
     Spread,
     nearest_rank,
     report_json,
@@ -187,7 +188,7 @@ def test_an_as_of_date_inside_the_period_measures_the_waits_to_that_day() -> Non
 
 def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_groups() -> None:
     exact = may_report(may_cases())
-    groups = {g.key: (g.responses, g.agree, g.percent, g.met_target) for g in exact.satisfaction_groups}
+    groups = {g.group: (g.responses, g.agree, g.percent, g.met_target) for g in exact.satisfaction_groups}
     assert groups == {
         "adopted_adult": (1, 1, 100.0, True),
         "adopter": (2, 1, 50.0, False),
@@ -199,7 +200,7 @@ def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_group
     # leaving the provider: groups of 1 and 2 surveys are withheld, not rated (not "50.0% Red")
     report = may_report(may_cases(), suppress=True)
     groups = {
-        g.key: (g.responses, g.agree, g.percent, g.rag, g.suppressed) for g in report.satisfaction_groups
+        g.group: (g.responses, g.agree, g.percent, g.rag, g.suppressed) for g in report.satisfaction_groups
     }
     assert groups == {
         "adopted_adult": ("<5", "[c]", None, None, True),
@@ -325,6 +326,104 @@ def test_exit_reasons_count_the_cases_exited_in_the_period_and_add_up_to_exited(
         assert body["referrals"]["outcomes"]["reason"] == next(
             b.as_dict() for b in shown.referrals.outcomes if b.key == "reason"
         )
+
+
+# ------------------------------------------------------------------------------- the three outcome measures
+
+
+def test_the_headline_is_the_three_group_measures_in_every_format(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tracker.exporters import write
+    from tracker.exporters.csvzip import csv_files
+    from tracker.exporters.html import render_html
+
+    report = may_report(may_cases())
+    assert report.satisfaction is None  # no combined result to rate
+    kpis = [(g.kpi, g.responses, g.agree, g.percent, g.target, g.rag) for g in report.satisfaction_kpis]
+    assert kpis == [
+        ("Outcome: Adopted adult", 1, 1, 100.0, 75.0, Rag.GREEN),
+        ("Outcome: Adoptive parent", 2, 1, 50.0, 75.0, Rag.RED),
+        ("Outcome: Birth parent", 1, 0, 0.0, 75.0, Rag.RED),
+    ]
+    assert report.satisfaction_responses == 4  # every group's answers together: a count, not a KPI
+    assert (
+        "each a KPI (Outcome: Adopted adult, Outcome: Adoptive parent, Outcome: Birth parent)"
+        in (dict(report.definitions)["Outcome"])
+    )
+    body = report_json(report)
+    assert [key for key in body["kpis"]] == [
+        "outcome.adopted_adult",
+        "outcome.adopter",
+        "outcome.birth_parent",
+        "assessment",
+        "support",
+    ]
+    assert body["kpis"]["outcome.adopter"] == {
+        "kpi": "Outcome: Adoptive parent",
+        "title": "The service gives the support and advice needed to improve their lives",
+        "responses": 2,
+        "agree": 1,
+        "percent": 50.0,
+        "suppressed": False,
+        "group": "adopter",
+        "target": 75.0,
+        "met_target": False,
+        "rag": "red",
+    }
+    assert body["satisfaction"] == {"comments": 0, "responses": 4}
+    assert body["trend"][0]["kpis"]["outcome.adopter"] == {"n": 1, "of": 2, "percent": 50.0}
+    # the workbook: the Summary's, the Satisfaction sheet's and the trend's rows are the three measures
+    path = tmp_path / "may.xlsx"
+    write(report, "xlsx", path)
+    book = load_workbook(path)
+
+    def rows(sheet: str) -> list[tuple]:
+        return [r for r in book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+
+    summary = [r for r in rows("Summary") if r[0] and str(r[0]).startswith("Outcome")]
+    assert [(r[0], r[2], r[3], r[4], r[10], r[11]) for r in summary] == [
+        ("Outcome: Adopted adult", 0.75, 1.0, "Green", 1, 1),
+        ("Outcome: Adoptive parent", 0.75, 0.5, "Red", 2, 1),
+        ("Outcome: Birth parent", 0.75, 0.0, "Red", 1, 0),
+    ]
+    assert not any(r[0] == "Outcome" for r in rows("Summary"))  # no combined row
+    satisfaction = rows("Satisfaction")
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in satisfaction if str(r[1]).startswith("Outcome")] == [
+        ("Outcome: Adopted adult", 1, 1, 1.0, "Green"),
+        ("Outcome: Adoptive parent", 2, 1, 0.5, "Red"),
+        ("Outcome: Birth parent", 1, 0, 0.0, "Red"),
+    ]
+    assert ("Responses from all service users (a count, not a KPI)", None, 4, None, None, None, None) in (
+        satisfaction
+    )
+    trend = rows("Monthly trend")
+    header = next(r for r in trend if r[0] == "Month")
+    assert [h for h in header if h and str(h).startswith("Outcome")] == [
+        "Outcome: Adopted adult %",
+        "Outcome: Adoptive parent %",
+        "Outcome: Birth parent %",
+    ]
+    assert book["Monthly trend"]._charts  # the chart draws a line for each column of results
+    # the csv zip and the html page show the same rows
+    summary_csv = csv_files(report)["01-summary.csv"].decode("utf-8-sig")
+    assert "Outcome: Adoptive parent," in summary_csv
+    assert "\r\nOutcome," not in summary_csv  # no combined row
+    html = render_html(report)
+    for label in ("Outcome: Adopted adult", "Outcome: Adoptive parent", "Outcome: Birth parent"):
+        assert html.count(label) >= 4  # summary, bars, satisfaction, trend (header and chart legend)
+
+
+def test_a_months_group_of_few_surveys_is_withheld_in_the_trend() -> None:
+    report = may_report(may_cases(), suppress=True)
+    may = report.trend[0].kpis
+    # every group answered 1 or 2 times in May: responses "<5", nothing rated
+    assert [may[g.key] for g in report.satisfaction_groups] == [
+        ("[c]", "<5", None),
+        ("[c]", "<5", None),
+        ("[c]", "<5", None),
+    ]
+    assert all(g.rag is None and g.suppressed for g in report.satisfaction_kpis)
 
 
 # ------------------------------------------------------------------------------- a database with both packs

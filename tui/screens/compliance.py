@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Input, Select, Sparkline
 
 from tracker.domain.clocks import ClockStatus
-from tracker.domain.compliance import ComplianceReport, Disclosure
+from tracker.domain.compliance import ClockKpi, ComplianceReport, Disclosure, SurveyResult
 from tracker.domain.errors import CaseclockError
 from tracker.domain.periods import (
     Period,
@@ -253,7 +253,8 @@ class ComplianceScreen(LiveScreen):
         self.query_one(StatusLine).refuse(message.message)
 
     def _draw_tiles(self, report: ComplianceReport) -> None:
-        figures = ([report.satisfaction] if report.satisfaction else []) + list(report.kpis)
+        # the satisfaction KPI, or each group's (a tile of its own), then the clocks
+        figures: list[SurveyResult | ClockKpi] = [*report.satisfaction_kpis, *report.kpis]
         tiles = {tile.key: tile for tile in self.query(KpiTile)}
         if list(tiles) == [f.key for f in figures]:
             for figure in figures:
@@ -302,14 +303,8 @@ class ComplianceScreen(LiveScreen):
         panel = self.query_one("#chart-panel")
         if report is None or self.charted is None:
             return
-        title = next(
-            (
-                f"{f.kpi} {f.title}"
-                for f in [report.satisfaction, *report.kpis]
-                if f and f.key == self.charted
-            ),
-            "",
-        )
+        figures: list[SurveyResult | ClockKpi] = [*report.satisfaction_kpis, *report.kpis]
+        title = next((f"{f.kpi} {f.title}" for f in figures if f.key == self.charted), "")
         panel.border_title = f"Month by month: {title}"
         points = [month.kpis.get(self.charted, (0, 0, None)) for month in report.trend]
         self.query_one("#chart", Sparkline).data = [p[2] if p[2] is not None else 0.0 for p in points]

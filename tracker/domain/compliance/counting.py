@@ -239,15 +239,20 @@ def compute_tallies(
     referrals = tallies.referrals
     trend = []
     for index, part in enumerate(month_periods):
-        figures: dict[str, tuple[Count, int, float | None]] = {}
+        figures: dict[str, tuple[Count, Count, float | None]] = {}
+        month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
         if satisfaction is not None:
             assert pack.satisfaction is not None
-            month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
             agreed, answered = _answered(month_surveys, pack.satisfaction.question, pack.satisfaction.agree)
             if disclosure.small(answered):  # a month of few surveys: withheld, as any result of few people
                 figures[satisfaction.key] = (HIDDEN, answered, None)
             else:
                 figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
+        # each group's month is counted as the period's groups are: responses protected, results withheld
+        month_groups = {g.key: g for g in _survey_groups(pack, month_surveys, disclosure)} if groups else {}
+        for g in groups:
+            held = month_groups.get(g.key)
+            figures[g.key] = (0, 0, None) if held is None else (held.agree, held.responses, held.percent)
         for kpi in kpis:
             met = by_month[kpi.key, index, ClockStatus.MET]
             judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
@@ -286,6 +291,9 @@ def compute_tallies(
             _waits(wait, disclosure)
             for wait in waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar())
         ),
+        satisfaction_responses=_answered(in_period, pack.satisfaction.question, ())[1]
+        if pack.satisfaction
+        else 0,
     )
 
 
@@ -358,7 +366,9 @@ def _surveys(
     answers = _answered(surveys, spec.question, spec.agree)
     exact = dataclasses.replace(disclosure, method="suppress") if disclosure.active else disclosure
     # totals of responses stay exact, rounding or not: only the results of few surveys are withheld
-    satisfaction = _survey_result(spec.key, spec.kpi, spec.title, answers, spec.target, exact)
+    satisfaction = None  # measured per group (`_survey_groups`): no combined result is rated
+    if spec.by_field is None:
+        satisfaction = _survey_result(spec.key, spec.kpi, spec.title, answers, spec.target, exact)
     others = []
     for question in spec.other_questions:
         answers = _answered(surveys, question, spec.agree)
@@ -374,8 +384,9 @@ def _survey_groups(
 ) -> tuple[SurveyResult, ...]:
     """The satisfaction KPI for each group of service users (`by_field`), every listed value shown.
 
-    The groups' responses are a breakdown of the people who answered (`protect`); a group whose responses
-    are hidden, or too few, has its result withheld.
+    Each group is a measure of its own (key "<KPI key>.<value>", KPI "<KPI>: <group label>"), against the
+    target. The groups' responses are a breakdown of the people who answered (`protect`); a group whose
+    responses are hidden, or too few, has its result withheld.
     """
     spec = pack.satisfaction
     if spec is None or spec.by_field is None:
@@ -390,9 +401,15 @@ def _survey_groups(
     ]
     shown = protect([answered for _agreed, answered in answers], disclosure)
     return tuple(
-        _survey_result(value, spec.kpi, label, counts, spec.target, disclosure, responses)
+        dataclasses.replace(
+            _survey_result(
+                f"{spec.key}.{value}", f"{spec.kpi}: {label}", spec.title, counts, spec.target, disclosure,
+                responses,
+            ),
+            group=value,
+        )
         for (value, label), counts, responses in zip(groups, answers, shown, strict=True)
-    )
+    )  # fmt: skip
 
 
 def _referrals(

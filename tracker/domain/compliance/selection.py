@@ -137,12 +137,20 @@ def definitions(pack: RulePack) -> tuple[tuple[str, str], ...]:
     if pack.satisfaction is not None:
         sat = pack.satisfaction
         question = pack.event_fields(sat.event)[sat.question].label(sat.question)
+        each = ""
+        if sat.by_field is not None:  # one measure per group: "Outcome: Adoptive parent", ...
+            field = pack.case_fields[sat.by_field]
+            groups = ", ".join(f"{sat.kpi}: {pack.label(value)}" for value in pack.choices_of(field))
+            each = (
+                f", for each {field.label(sat.by_field).lower()} group on its own (the group of the "
+                f"survey's case), each a KPI ({groups}); no combined result is rated"
+            )
         found.append(
             (
                 sat.kpi,
                 f'{sat.title}: surveys dated in the period answering "{question}" with '
-                f"{words(sat.agree)}, as a share of the surveys that answered it; "
-                f"{target_words(sat.target)}.",
+                f"{words(sat.agree)}, as a share of the surveys that answered it{each}; "
+                f"{target_words(sat.target)}{' for each' if each else ''}.",
             )
         )
     for clock in pack.clocks.values():

@@ -83,7 +83,10 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
         "Satisfaction",
         "Surveys dated in the period. For each question: the answers agreeing (strongly agree or agree) "
         "as a share of the surveys that answered that question; a question left out was not answered. "
-        "Comments are counted, never exported.",
+        "Where the contract sets the measure for each group of service users (adoptive parents, birth "
+        "parents, adopted adults), each group is a KPI of its own, judged against the target on the "
+        "surveys of that group's cases; no combined result is rated, and the responses of all groups "
+        "together are a count only. Comments are counted, never exported.",
     ),
     (
         "Referrals and profile",
@@ -211,24 +214,15 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
     (`tracker.exporters.write_json`) puts it there, chunk by chunk (`clock_chunks`).
     """
     kpis: dict[str, Any] = {}
-    if report.satisfaction is not None:
-        sat = report.satisfaction
+    for sat in report.satisfaction_kpis:  # KPI 1, or one measure per group of service users
         kpis[sat.key] = {
             "kpi": sat.kpi,
             **_question(sat),
+            **({"group": sat.group} if sat.group is not None else {}),
             "target": sat.target,
             "met_target": sat.met_target,
             "rag": sat.rag.value if sat.rag else None,
         }
-        if report.satisfaction_groups:
-            kpis[sat.key]["groups"] = {
-                g.key: {
-                    **_question(g),
-                    "met_target": g.met_target,
-                    "rag": g.rag.value if g.rag else None,
-                }
-                for g in report.satisfaction_groups
-            }
     for kpi in report.kpis:
         kpis[kpi.key] = {
             "kpi": kpi.kpi,
@@ -266,6 +260,7 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
     }
     satisfaction: dict[str, Any] = {q.key: _question(q) for q in report.questions}
     satisfaction["comments"] = report.comments
+    satisfaction["responses"] = report.satisfaction_responses  # every group together: a count, not rated
     return {
         "period": {
             "from": report.period.start.isoformat(),
