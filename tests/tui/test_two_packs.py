@@ -84,3 +84,5 @@ async def test_the_compliance_screen_reports_the_chosen_pack(app) -> None:
             "Outcome: Birth parent",
         ]
         assert all(t.figure.target == 75.0 for t in tiles[:3])
+        assert [t.border_title for t in tiles[:3]] == ["Adopted adult", "Adoptive parent", "Birth parent"]
+        assert {t.border_subtitle for t in tiles[:3]} == {"target 75%"}

@@ -407,6 +407,7 @@ def _survey_groups(
                 responses,
             ),
             group=value,
+            group_title=label,
         )
         for (value, label), counts, responses in zip(groups, answers, shown, strict=True)
     )  # fmt: skip

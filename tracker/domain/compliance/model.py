@@ -203,6 +203,8 @@ class SurveyResult:
     """The result is withheld: too few responses (`percent`, `met_target` and `rag` are None)."""
     group: str | None = None
     """The value of the pack's `by_field` this result is for (one group of service users), if any."""
+    group_title: str = ""
+    """That group's label as the pack writes it ("Adoptive parent")."""
 
 
 class ClockLine(NamedTuple):
