@@ -18,6 +18,7 @@ from tracker.domain.compliance import (
     NO_DISCLOSURE,
     SUPPRESS,
     ComplianceReport,
+    Rag,
     Spread,
     nearest_rank,
     report_json,
@@ -187,7 +188,7 @@ def test_an_as_of_date_inside_the_period_measures_the_waits_to_that_day() -> Non
 
 def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_groups() -> None:
     exact = may_report(may_cases())
-    groups = {g.key: (g.responses, g.agree, g.percent, g.met_target) for g in exact.satisfaction_groups}
+    groups = {g.group: (g.responses, g.agree, g.percent, g.met_target) for g in exact.satisfaction_groups}
     assert groups == {
         "adopted_adult": (1, 1, 100.0, True),
         "adopter": (2, 1, 50.0, False),
@@ -199,7 +200,7 @@ def test_each_group_is_judged_against_75_percent_and_the_profile_shows_the_group
     # leaving the provider: groups of 1 and 2 surveys are withheld, not rated (not "50.0% Red")
     report = may_report(may_cases(), suppress=True)
     groups = {
-        g.key: (g.responses, g.agree, g.percent, g.rag, g.suppressed) for g in report.satisfaction_groups
+        g.group: (g.responses, g.agree, g.percent, g.rag, g.suppressed) for g in report.satisfaction_groups
     }
     assert groups == {
         "adopted_adult": ("<5", "[c]", None, None, True),
@@ -244,6 +245,185 @@ def test_the_store_reads_the_same_report_as_the_fold(engine) -> None:
     activities = compliance_report(store, PACK, MAY, TODAY).activities
     assert activities is not None
     assert (activities.sessions, activities.cases, activities.minutes) == (2, 1, 150)
+
+
+# ------------------------------------------------------------------------------- exit reasons and exits
+
+
+def without_reason(case_: Case) -> Case:
+    """The case's exit as one recorded before a reason was asked for (an earlier pack version, an import)."""
+    exit_ = case_.events[-1]
+    assert exit_.type == "exited"
+    case_.events[-1] = exit_.model_copy(update={"data": {}})
+    case_.state = project(BOTH, case_.ref, case_.events)
+    return case_
+
+
+def exit_cases() -> list[Case]:
+    return [
+        # opened in FY2025-Q4, exited in FY2026-Q1 (April)
+        Case("A-10", "2026-03-02", "adopter")
+        .rec("assessed", "2026-03-10")
+        .rec("exited", "2026-04-15", reason="goals_met"),
+        # opened and exited in April, with no reason recorded
+        without_reason(
+            Case("A-11", "2026-04-01", "birth_parent").rec("exited", "2026-04-20", reason="other")
+        ),
+        # opened and exited in FY2025-Q4
+        Case("A-12", "2026-01-12", "adopted_adult").rec("exited", "2026-03-20", reason="moved_away"),
+        # opened in FY2025-Q4, supported in April, exited in June
+        Case("A-13", "2026-03-16", "adopter")
+        .rec("assessed", "2026-04-01")
+        .rec("support_started", "2026-04-08")
+        .rec("exited", "2026-06-05", reason="withdrew"),
+        # opened in May, still supported
+        Case("A-14", "2026-05-05", "adopter").rec("assessed", "2026-05-12"),
+        # opened and exited in February, with no reason recorded
+        without_reason(Case("A-15", "2026-02-02", "adopter").rec("exited", "2026-02-20", reason="other")),
+    ]
+
+
+EXIT_PERIODS = {
+    "FY2025-Q4": {"moved_away": 1, "not_recorded": 1},  # A-12, A-15 (A-10 and A-13 were opened then)
+    "FY2026-Q1": {"goals_met": 1, "withdrew": 1, "not_recorded": 1},  # A-10, A-13 (opened in Q4), A-11
+    "2026-04": {"goals_met": 1, "not_recorded": 1},
+    "2026-05": {},  # A-14 was opened, nobody left
+    "2026-06": {"withdrew": 1},
+    "2026-01-01..2026-06-30": {"goals_met": 1, "withdrew": 1, "moved_away": 1, "not_recorded": 2},
+}
+
+
+def exit_figures(report: ComplianceReport) -> tuple[dict[str, int | str], int, int]:
+    """(the exit reasons as shown, without zeros; their total; the flow's Exited)."""
+    reasons = next(b for b in report.referrals.outcomes if b.key == "reason")
+    exited = next(f.cases for f in report.flow if f.event == "exited")
+    return {k: n for k, n in reasons.as_dict().items() if n != 0}, reasons.total, exited
+
+
+def test_exit_reasons_count_the_cases_exited_in_the_period_and_add_up_to_exited(engine) -> None:
+    from tracker.reports.report import compliance_report
+    from tracker.store import Store
+
+    cases = exit_cases()
+    pack = BOTH.packs.in_force(PACK, TODAY)
+    facts = [case_facts(pack, c.state, c.events) for c in cases]
+    store = Store(engine, BOTH)
+    store.import_histories([(c.ref, c.events) for c in cases], NOW)
+    for name, expected in EXIT_PERIODS.items():
+        period = parse_period(name)
+        exact = report_from_facts(pack, period, TODAY, facts, disclosure=NO_DISCLOSURE)
+        reasons, total, exited = exit_figures(exact)
+        assert reasons == expected, name
+        assert total == sum(expected.values()) == exited, name  # exit reasons add up to Exited
+        assert compliance_report(store, PACK, period, TODAY, disclosure=NO_DISCLOSURE) == exact, name
+        # leaving the provider: the same people, the reasons of fewer than 5 hidden, the total exact
+        shown = compliance_report(store, PACK, period, TODAY)
+        assert shown == report_from_facts(pack, period, TODAY, facts), name
+        reasons, total, exited = exit_figures(shown)
+        assert total == exited == sum(expected.values()), name
+        assert all(isinstance(n, str) for n in reasons.values()), name
+        body = report_json(shown)
+        assert body["referrals"]["outcomes"]["reason"] == next(
+            b.as_dict() for b in shown.referrals.outcomes if b.key == "reason"
+        )
+
+
+# ------------------------------------------------------------------------------- the three outcome measures
+
+
+def test_the_headline_is_the_three_group_measures_in_every_format(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tracker.exporters import write
+    from tracker.exporters.csvzip import csv_files
+    from tracker.exporters.html import render_html
+
+    report = may_report(may_cases())
+    assert report.satisfaction is None  # no combined result to rate
+    kpis = [(g.kpi, g.responses, g.agree, g.percent, g.target, g.rag) for g in report.satisfaction_kpis]
+    assert kpis == [
+        ("Outcome: Adopted adult", 1, 1, 100.0, 75.0, Rag.GREEN),
+        ("Outcome: Adoptive parent", 2, 1, 50.0, 75.0, Rag.RED),
+        ("Outcome: Birth parent", 1, 0, 0.0, 75.0, Rag.RED),
+    ]
+    assert report.satisfaction_responses == 4  # every group's answers together: a count, not a KPI
+    assert (
+        "each a KPI (Outcome: Adopted adult, Outcome: Adoptive parent, Outcome: Birth parent)"
+        in (dict(report.definitions)["Outcome"])
+    )
+    body = report_json(report)
+    assert [key for key in body["kpis"]] == [
+        "outcome.adopted_adult",
+        "outcome.adopter",
+        "outcome.birth_parent",
+        "assessment",
+        "support",
+    ]
+    assert body["kpis"]["outcome.adopter"] == {
+        "kpi": "Outcome: Adoptive parent",
+        "title": "The service gives the support and advice needed to improve their lives",
+        "responses": 2,
+        "agree": 1,
+        "percent": 50.0,
+        "suppressed": False,
+        "group": "adopter",
+        "target": 75.0,
+        "met_target": False,
+        "rag": "red",
+    }
+    assert body["satisfaction"] == {"comments": 0, "responses": 4}
+    assert body["trend"][0]["kpis"]["outcome.adopter"] == {"n": 1, "of": 2, "percent": 50.0}
+    # the workbook: the Summary's, the Satisfaction sheet's and the trend's rows are the three measures
+    path = tmp_path / "may.xlsx"
+    write(report, "xlsx", path)
+    book = load_workbook(path)
+
+    def rows(sheet: str) -> list[tuple]:
+        return [r for r in book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+
+    summary = [r for r in rows("Summary") if r[0] and str(r[0]).startswith("Outcome")]
+    assert [(r[0], r[2], r[3], r[4], r[10], r[11]) for r in summary] == [
+        ("Outcome: Adopted adult", 0.75, 1.0, "Green", 1, 1),
+        ("Outcome: Adoptive parent", 0.75, 0.5, "Red", 2, 1),
+        ("Outcome: Birth parent", 0.75, 0.0, "Red", 1, 0),
+    ]
+    assert not any(r[0] == "Outcome" for r in rows("Summary"))  # no combined row
+    satisfaction = rows("Satisfaction")
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in satisfaction if str(r[1]).startswith("Outcome")] == [
+        ("Outcome: Adopted adult", 1, 1, 1.0, "Green"),
+        ("Outcome: Adoptive parent", 2, 1, 0.5, "Red"),
+        ("Outcome: Birth parent", 1, 0, 0.0, "Red"),
+    ]
+    assert ("Responses from all service users (a count, not a KPI)", None, 4, None, None, None, None) in (
+        satisfaction
+    )
+    trend = rows("Monthly trend")
+    header = next(r for r in trend if r[0] == "Month")
+    assert [h for h in header if h and str(h).startswith("Outcome")] == [
+        "Outcome: Adopted adult %",
+        "Outcome: Adoptive parent %",
+        "Outcome: Birth parent %",
+    ]
+    assert book["Monthly trend"]._charts  # the chart draws a line for each column of results
+    # the csv zip and the html page show the same rows
+    summary_csv = csv_files(report)["01-summary.csv"].decode("utf-8-sig")
+    assert "Outcome: Adoptive parent," in summary_csv
+    assert "\r\nOutcome," not in summary_csv  # no combined row
+    html = render_html(report)
+    for label in ("Outcome: Adopted adult", "Outcome: Adoptive parent", "Outcome: Birth parent"):
+        assert html.count(label) >= 4  # summary, bars, satisfaction, trend (header and chart legend)
+
+
+def test_a_months_group_of_few_surveys_is_withheld_in_the_trend() -> None:
+    report = may_report(may_cases(), suppress=True)
+    may = report.trend[0].kpis
+    # every group answered 1 or 2 times in May: responses "<5", nothing rated
+    assert [may[g.key] for g in report.satisfaction_groups] == [
+        ("[c]", "<5", None),
+        ("[c]", "<5", None),
+        ("[c]", "<5", None),
+    ]
+    assert all(g.rag is None and g.suppressed for g in report.satisfaction_kpis)
 
 
 # ------------------------------------------------------------------------------- a database with both packs

@@ -557,14 +557,10 @@ def test_a_satisfaction_kpi_by_group_is_judged_for_each_group() -> None:
     facts = [case_facts(pack, state, events) for state, events in cases]
     clocks, surveys = [k for f in facts for k in f.clocks], [s for f in facts for s in f.surveys]
     report = compute(pack, H1, TODAY, clocks, surveys, [f.referral for f in facts], disclosure=NO_DISCLOSURE)
-    assert report.satisfaction is not None
-    assert (report.satisfaction.responses, report.satisfaction.agree, report.satisfaction.percent) == (
-        6,
-        4,
-        66.7,
-    )
+    assert report.satisfaction is None  # no combined result: the contract's measure is each group's
+    assert report.satisfaction_responses == 6  # every group's answers together: a count, not rated
     groups = {
-        g.key: (g.responses, g.agree, g.percent, g.met_target, g.rag) for g in report.satisfaction_groups
+        g.group: (g.responses, g.agree, g.percent, g.met_target, g.rag) for g in report.satisfaction_groups
     }
     assert groups == {
         "adopted_adult": (0, 0, None, None, None),
@@ -572,7 +568,10 @@ def test_a_satisfaction_kpi_by_group_is_judged_for_each_group() -> None:
         "birth_parent": (2, 1, 50.0, False, Rag.RED),
     }
     body = report_json(report)
-    assert body["kpis"]["outcome"]["groups"]["adopter"]["met_target"] is True
+    assert body["kpis"]["outcome.adopter"]["met_target"] is True
+    assert body["kpis"]["outcome.adopter"]["kpi"] == "Outcome: Adoptive parent"
+    assert "outcome" not in body["kpis"]
+    assert body["satisfaction"]["responses"] == 6
     assert [k.kpi for k in report.kpis] == ["Waiting time: assessment", "Waiting time: support"]
     waiting = report.kpis[0]  # due 20 working days after 1 April, never assessed: breached; no target set
     assert (waiting.breached, waiting.percent, waiting.target, waiting.met_target, waiting.rag) == (

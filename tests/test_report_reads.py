@@ -73,6 +73,7 @@ def fold_tallies(store: Store, pack: RulePack, period: Period, as_of: dt.date) -
         flow=[x for f in facts for x in f.flow],
         activities=[x for f in facts for x in f.activities],
         waits=[x for f in facts for x in f.waits],
+        outcomes=[x for f in facts for x in f.outcomes],
     )
 
 
@@ -115,6 +116,7 @@ def comparable(t: Tallies, pack: RulePack, period: Period, as_of: dt.date, calen
             for _ in range(s.instances)
         ),
         "referrals": _referrals(t.referrals),
+        "outcomes": {name: sorted((repr(k), n) for k, n in c.items() if n) for name, c in t.outcomes.items()},
         "feedback": sorted((f.ref, f.event, f.on, sorted(f.choices.items())) for f in t.feedback),
         "flow": dict(t.flow),
         "activities": sorted(t.activities, key=repr),
@@ -131,7 +133,6 @@ def _referrals(r: ReferralTally) -> dict:
         "opened": plain(r.opened.items()),
         "types": plain(r.case_types.items()),
         "fields": {name: plain(c.items()) for name, c in r.fields.items()},
-        "outcomes": {name: plain(c.items()) for name, c in r.outcomes.items()},
         "steps": {name: plain(c.items()) for name, c in r.steps.items()},
     }
 
@@ -207,13 +208,42 @@ def test_the_last_outcome_recorded_wins_and_a_correction_brings_back_the_one_bef
 
     def outcome() -> dict:
         pack = store.rules.packs.in_force("send-mediation", H1.end)
-        found = read_tallies(store.engine, store.rules.packs, pack, H1, TODAY).referrals.outcomes["outcome"]
+        found = read_tallies(store.engine, store.rules.packs, pack, H1, TODAY).outcomes["outcome"]
         assert_store_matches_fold(store, "send-mediation", H1, TODAY)
         return dict(found)
 
     assert outcome() == {"not_resolved": 1}
     store.void("M-H", case_.events[-1].seq, "closed by mistake", "jo", NOW, TODAY)
     assert outcome() == {"agreed": 1}
+
+
+def test_an_outcome_counts_the_cases_that_recorded_it_in_the_period(store: Store) -> None:
+    mediated = (  # opened in March; its meeting's outcome is April's, its closing (no outcome) May's
+        Case("M-J", "2026-03-02")
+        .rec("mediation_requested", "2026-03-02")
+        .rec("la_notified", "2026-03-03")
+        .rec("meeting_scheduled", "2026-03-04", meeting_date="2026-04-01")
+        .rec("meeting_held", "2026-04-01", outcome="partly_agreed")
+        .rec("certificate_issued", "2026-05-01", kind="after_mediation")
+        .rec("closed", "2026-05-04")
+    )
+    resolved = Case("M-K", "2026-04-20", "disagreement_resolution").rec(
+        "closed", "2026-05-06", outcome="resolved"
+    )
+    store.import_histories([(c.ref, c.events) for c in (mediated, resolved)], NOW)
+    pack = store.rules.packs.in_force("send-mediation", H1.end)
+    expected = {
+        "2026-03": ({}, {}),  # M-J was opened: nothing recorded yet
+        "2026-04": ({"'partly_agreed'": 1}, {}),
+        "2026-05": ({"'resolved'": 1}, {"'after_mediation'": 1}),  # M-J's closing records no outcome
+        "FY2026-Q1": ({"'partly_agreed'": 1, "'resolved'": 1}, {"'after_mediation'": 1}),
+    }
+    for name, (outcome, kind) in expected.items():
+        period = parse_period(name)
+        found = read_tallies(store.engine, store.rules.packs, pack, period, TODAY).outcomes
+        assert {repr(k): n for k, n in found["outcome"].items() if n} == outcome, name
+        assert {repr(k): n for k, n in found["kind"].items() if n} == kind, name
+        assert_store_matches_fold(store, "send-mediation", period, TODAY)
 
 
 def test_odd_characters_reach_the_json_as_json_dumps_writes_them(store: Store) -> None:
@@ -336,7 +366,7 @@ def test_a_flow_step_counts_a_case_once_in_a_period_however_many_it_has() -> Non
     pack = shared_rules().packs.latest("send-mediation")
     step = pack.reporting.flow[0]
     dates = [D("2026-03-30"), D("2026-04-02"), D("2026-04-02"), D("2026-05-10"), D("2026-10-01")]
-    referral = ReferralFact("M-1", "mediation", D("2026-03-01"), "open", None, {}, {}, {})
+    referral = ReferralFact("M-1", "mediation", D("2026-03-01"), "open", None, {}, {})
     facts = CaseFacts((), (), referral, (), tuple(FlowFact("M-1", step, on) for on in dates))
     for period, expected in (
         ("FY2026-H1", 1),

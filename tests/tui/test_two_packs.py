@@ -69,4 +69,20 @@ async def test_the_compliance_screen_reports_the_chosen_pack(app) -> None:
         app.screen.query_one("#pack-choice", Select).value = "adoption-support"
         await settle(pilot)
         assert app.screen.report.pack_id == "adoption-support"
-        assert [t.key for t in app.screen.query(KpiTile)] == ["outcome", "assessment", "support"]
+        # the contract's three outcome measures, a tile each, then the waiting times
+        tiles = list(app.screen.query(KpiTile))
+        assert [t.key for t in tiles] == [
+            "outcome.adopted_adult",
+            "outcome.adopter",
+            "outcome.birth_parent",
+            "assessment",
+            "support",
+        ]
+        assert [t.figure.kpi for t in tiles[:3]] == [
+            "Outcome: Adopted adult",
+            "Outcome: Adoptive parent",
+            "Outcome: Birth parent",
+        ]
+        assert all(t.figure.target == 75.0 for t in tiles[:3])
+        assert [t.border_title for t in tiles[:3]] == ["Adopted adult", "Adoptive parent", "Birth parent"]
+        assert {t.border_subtitle for t in tiles[:3]} == {"target 75%"}

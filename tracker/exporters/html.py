@@ -58,8 +58,7 @@ def _table(sheet: Sheet) -> str:
 
 def _bars(report: ComplianceReport) -> str:
     """Each KPI's result as a horizontal bar, with its target marked."""
-    results = [report.satisfaction] if report.satisfaction else []
-    items = [(r.kpi, r.percent, r.target, r.suppressed) for r in results]
+    items = [(r.kpi, r.percent, r.target, r.suppressed) for r in report.satisfaction_kpis]
     items += [(k.kpi, k.percent, k.target, False) for k in report.kpis]
     left, width, bar = 10 + 7 * max((len(label) for label, *_rest in items), default=5), 360, 18
     height = len(items) * (bar + 8) + 30
@@ -97,9 +96,7 @@ def _trend_chart(report: ComplianceReport) -> str:
     months = list(report.trend)
     if not months:
         return ""
-    keys = ([(report.satisfaction.key, report.satisfaction.kpi)] if report.satisfaction else []) + [
-        (k.key, k.kpi) for k in report.kpis
-    ]
+    keys = [(s.key, s.kpi) for s in report.satisfaction_kpis] + [(k.key, k.kpi) for k in report.kpis]
     left, top, width, height = 40, 10, 520, 200
     step = width / max(len(months) - 1, 1)
     parts = [

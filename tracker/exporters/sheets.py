@@ -115,15 +115,9 @@ def _summary(report: ComplianceReport) -> Sheet:
         Column("Agree", Kind.INT),
     )
     rows: list[list[Cell]] = []
-    sat = report.satisfaction
-    if sat is not None:
+    for sat in report.satisfaction_kpis:  # KPI 1, or the KPI of each group of service users, each on target
         rows.append([sat.kpi, sat.title, _target(sat.target), result(sat), rag_word(sat.rag), *[None] * 5])
         rows[-1] += [sat.responses, sat.agree]
-        for g in report.satisfaction_groups:  # the KPI for each group of service users, each on target
-            rows.append(
-                [f"{g.kpi}: {g.title}", sat.title, _target(g.target), result(g), rag_word(g.rag), *[None] * 5]
-            )
-            rows[-1] += [g.responses, g.agree]
     for k in report.kpis:
         rows.append(
             [k.kpi, k.title, _target(k.target), k.percent, rag_word(k.rag), k.met, k.breached, k.excepted]
@@ -267,10 +261,12 @@ def _satisfaction(report: ComplianceReport) -> Sheet:
         Column("RAG", Kind.RAG),
     )
     rows: list[list[Cell]] = []
-    results = [report.satisfaction] if report.satisfaction else []
-    for q in [*results, *report.questions]:
+    for q in [*report.satisfaction_kpis, *report.questions]:
         target = _target(q.target) if q.kpi else q.target  # a question without a KPI has no target to set
         rows.append([q.title, q.kpi or None, q.responses, q.agree, result(q), target, rag_word(q.rag)])
+    if report.satisfaction is None and report.satisfaction_groups:  # a count of every group's responses
+        rows.append(["Responses from all service users (a count, not a KPI)", None])
+        rows[-1] += [report.satisfaction_responses, *[None] * 4]
     rows.append(["Comments received (kept by the provider, never exported)", None, report.comments])
     rows[-1] += [None] * 4
     return Sheet("Satisfaction", "satisfaction", columns, rows)
@@ -294,9 +290,7 @@ def _feedback(report: ComplianceReport) -> Sheet:
 
 
 def _trend(report: ComplianceReport) -> Sheet:
-    keys: list[tuple[str, str]] = []
-    if report.satisfaction is not None:
-        keys.append((report.satisfaction.key, report.satisfaction.kpi))
+    keys = [(s.key, s.kpi) for s in report.satisfaction_kpis]  # a column for each group's satisfaction
     keys += [(k.key, k.kpi) for k in report.kpis]
     columns: tuple[Column, ...] = (Column("Month"), Column("From", Kind.DATE), Column("To", Kind.DATE))
     columns += (Column("Referrals", Kind.INT),)

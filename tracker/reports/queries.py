@@ -4,10 +4,11 @@
 lines (`StoreClockLines`), and hands them to the pure `tracker.domain.compliance.compute_tallies`, which owns
 every counting rule. The queries only *gather*, from `cases`, `clocks` and `events` as they are: they group
 the clocks by every date the status rule reads (their status as of the report's date is judged in Python), the
-waits by their dates, and count cases by field value, last outcome and days to each step, leaving voided
-events out; so a year of a large service (~200,000 clocks, ~300,000 events) reaches Python as a few
-thousand rows. `tests/test_report_reads.py` holds every tally to the one `tracker.domain.compliance.tally`
-makes from the fold's facts, on SQLite and PostgreSQL.
+waits by their dates, count the cases opened by field value and days to each step, and the cases with an
+outcome dated in the period by its last value, leaving voided events out; so a year of a large service
+(~200,000 clocks, ~300,000 events) reaches Python as a few thousand rows. `tests/test_report_reads.py`
+holds every tally to the one `tracker.domain.compliance.tally` makes from the fold's facts, on SQLite and
+PostgreSQL.
 
 Reads never write. `snapshot` pins one read transaction for every read of a report inside it, so the
 figures and the clock lines a format iterates later come from one view of the database; a report on
@@ -60,11 +61,10 @@ from tracker.domain.compliance import (
     WaitFact,
     breakdown_fields,
     feedback_events,
-    outcome_fields,
     step_events,
     text_fields,
 )
-from tracker.domain.compliance.selection import owner_shown
+from tracker.domain.compliance.selection import outcome_carriers, owner_shown
 from tracker.domain.errors import OperationFailed, StoreUnavailable
 from tracker.domain.events import upcast
 from tracker.domain.fields import JsonValue
@@ -172,6 +172,7 @@ def read_tallies(
             flow=_flow(connection, pack, period, voided),
             activities=_activities(connection, dates, pack, period, voided),
             waits=_waits(connection, dates, pack, period, as_of),
+            outcomes=_outcomes(connection, pack, period, voided),
         )
 
 
@@ -344,7 +345,7 @@ def _integer(text: str | None) -> int | None:
 def _referrals(
     connection: Connection, dates: _Dates, pack: RulePack, period: Period, voided: Select[Any] | None
 ) -> ReferralTally:
-    """The cases opened in the period: by day, type and breakdown field; their outcomes and steps."""
+    """The cases opened in the period: by day, type and breakdown field; the days to their steps."""
     names = [name for name, _spec in breakdown_fields(pack)]
     query = select(_C.opened_on, _C.case_type, _field_values(connection.dialect.name, names)).where(
         _opened_in(pack, period)
@@ -360,8 +361,7 @@ def _referrals(
         for text, n in Counter(row[2] for row in rows).items():
             for name, value in zip(names, json.loads(text), strict=False):
                 fields[name][value] += n
-    outcomes, steps = _outcomes_and_steps(connection, pack, period, voided)
-    return ReferralTally(days, dict(types), fields, outcomes, steps)
+    return ReferralTally(days, dict(types), fields, _steps(connection, pack, period, voided))
 
 
 def _opened_in(pack: RulePack, period: Period) -> ColumnElement[bool]:
@@ -381,37 +381,27 @@ def _field_values(dialect: str, names: Sequence[str]) -> ColumnElement[Any]:
     return func.json_extract(_C.fields, *(paths * 2 if len(paths) == 1 else paths), type_=String)
 
 
-def _outcomes_and_steps(
+def _steps(
     connection: Connection, pack: RulePack, period: Period, voided: Select[Any] | None
-) -> tuple[dict[str, Counter[JsonValue]], dict[str, Counter[int]]]:
-    """Each outcome field's last value per case, and the days from referral to each step's first date.
+) -> dict[str, Counter[int]]:
+    """The days from referral to each step's first date, over the cases opened in the period.
 
-    One pass over the events of the cases opened: per case, the first date of each step and, for each
-    outcome field, the value of the last event (by date, then sequence) that carries it; then counted.
+    One pass over the events of the cases opened: per case, the first date of each step; then counted.
     """
     steps = step_events(pack)
-    carriers = {
-        name: sorted({event for event, _spec in specs}) for name, specs in outcome_fields(pack).items()
-    }
-    types = sorted(set(steps).union(*carriers.values()))
-    outcomes: dict[str, Counter[JsonValue]] = {name: Counter() for name in carriers}
     found_steps: dict[str, Counter[int]] = {event: Counter() for event in steps}
-    if not types:
-        return outcomes, found_steps
+    if not steps:
+        return found_steps
     dialect = connection.dialect.name
     columns = [_C.opened_on.label("opened_on")]
     columns += [
         func.min(case((_E.type == event, _E.occurred_on))).label(f"s{i}") for i, event in enumerate(steps)
     ]
-    columns += [
-        func.max(case((_E.type.in_(events), _last_key(dialect, _E.data[name].as_string())))).label(f"o{i}")
-        for i, (name, events) in enumerate(carriers.items())
-    ]
     per_case = (
         _events(*columns)
         # The type inside a function keeps SQLite's planner off the (type, date) index, which would read
         # every such event ever: the cases opened in the period lead, their events follow by case.
-        .where(_opened_in(pack, period), func.coalesce(_E.type, "").in_(types), *_live(voided))
+        .where(_opened_in(pack, period), func.coalesce(_E.type, "").in_(steps), *_live(voided))
         .group_by(_C.id, _C.opened_on)
         .cte("per_case")
     )
@@ -420,25 +410,50 @@ def _outcomes_and_steps(
         first = per_case.c[f"s{i}"]
         days = _days_between(dialect, first, per_case.c.opened_on)
         parts.append(
-            select(literal(f"s{i}"), days.label("days"), cast(null(), String), func.count())
-            .where(first.is_not(None))
-            .group_by(days)
+            select(literal(i), days.label("days"), func.count()).where(first.is_not(None)).group_by(days)
         )
+    for part, days_value, count in _rows(connection, union_all(*parts)):
+        found_steps[steps[int(part)]][int(days_value)] += count
+    return found_steps
+
+
+def _outcomes(
+    connection: Connection, pack: RulePack, period: Period, voided: Select[Any] | None
+) -> dict[str, Counter[JsonValue]]:
+    """For each outcome field, the cases with an event recording it (or requiring it) dated in the period.
+
+    Whenever the case was opened: per case, the value of the last such event (by date, then sequence) that
+    has one, and whether an event requiring it was dated in the period (none with a value: counted under
+    None, not recorded); then counted. The rule of `tracker.domain.compliance.outcome_tally`, over the
+    events `outcome_carriers` names.
+    """
+    carriers = outcome_carriers(pack)
+    outcomes: dict[str, Counter[JsonValue]] = {name: Counter() for name in carriers}
+    if not carriers:
+        return outcomes
+    dialect = connection.dialect.name
+    columns = []
+    for i, (name, (events, requiring)) in enumerate(carriers.items()):
+        value = _last_key(dialect, _E.data[name].as_string())
+        columns.append(func.max(case((_E.type.in_(events), value))).label(f"o{i}"))
+        columns.append(func.max(case((_E.type.in_(requiring), 1))).label(f"r{i}"))
+    types = sorted({event for events, _requiring in carriers.values() for event in events})
+    per_case = (
+        _events(*columns).where(*_dated(pack, types, period), *_live(voided)).group_by(_E.case_id)
+    ).cte("outcomes_per_case")
+    parts = []
     for i in range(len(carriers)):
-        last = per_case.c[f"o{i}"]
+        last, requires = per_case.c[f"o{i}"], per_case.c[f"r{i}"]
         value = func.substr(last, _KEY_WIDTH + 1)
         parts.append(
-            select(literal(f"o{i}"), cast(null(), Integer), value.label("value"), func.count())
-            .where(last.is_not(None))
+            select(literal(i), value.label("value"), func.count())
+            .where(or_(last.is_not(None), requires.is_not(None)))
             .group_by(value)
         )
     names = list(carriers)
-    for part, days_value, text_value, count in _rows(connection, union_all(*parts)):
-        if part.startswith("s"):
-            found_steps[steps[int(part[1:])]][int(days_value)] += count
-        else:
-            outcomes[names[int(part[1:])]][text_value] += count
-    return outcomes, found_steps
+    for part, value, count in _rows(connection, union_all(*parts)):
+        outcomes[names[int(part)]][value] += count
+    return outcomes
 
 
 _KEY_WIDTH = 20

@@ -22,7 +22,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Input, Select, Static
 
-from tracker.domain.compliance import ComplianceReport, Disclosure
+from tracker.domain.compliance import ClockKpi, ComplianceReport, Disclosure, SurveyResult
 from tracker.domain.errors import CaseclockError
 from tracker.domain.periods import (
     Period,
@@ -311,7 +311,8 @@ class ComplianceScreen(LiveScreen):
         self.query_one(StatusLine).refuse(message.message)
 
     def _draw_tiles(self, report: ComplianceReport) -> None:
-        figures = ([report.satisfaction] if report.satisfaction else []) + list(report.kpis)
+        # the satisfaction KPI, or each group's (a tile of its own), then the clocks
+        figures: list[SurveyResult | ClockKpi] = [*report.satisfaction_kpis, *report.kpis]
         definitions = dict(report.definitions)
         tiles = {tile.key: tile for tile in self.query(KpiTile)}
         if list(tiles) == [f.key for f in figures]:
@@ -341,7 +342,8 @@ class ComplianceScreen(LiveScreen):
         panel = self.query_one("#chart-panel")
         if report is None or self.charted is None:
             return
-        figure = next((f for f in [report.satisfaction, *report.kpis] if f and f.key == self.charted), None)
+        figures: list[SurveyResult | ClockKpi] = [*report.satisfaction_kpis, *report.kpis]
+        figure = next((f for f in figures if f.key == self.charted), None)
         if figure is None:
             return
         panel.border_title = f"Month by month, 0–100%: {figure.kpi} {figure.title}"

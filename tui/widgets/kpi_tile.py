@@ -78,6 +78,9 @@ class KpiTile(Static, can_focus=True):
         self.figure = figure
         self.border_title = f"{figure.kpi} {figure.title}"
         self._subtitle()
+        if isinstance(figure, SurveyResult) and figure.group_title:
+            # one group's measure ("Outcome: Adoptive parent"): named by its group, a tile being narrow
+            self.border_title = figure.group_title
         marker = RAG_WORDS.get(figure.rag, "") if figure.rag is not None else ""
         head = f"{marker} {percent_words(figure.percent, None)}".strip()
         if isinstance(figure, SurveyResult) and figure.suppressed:

@@ -20,11 +20,14 @@ The counting rules (also printed in every export, see `COUNTING_RULES`):
   is no data or no target.
 * Referrals and the profile are the cases opened in the period. Breakdowns are the exportable choice and
   yes/no case fields: those of the pack's `referral` group as referral breakdowns, the others as profile
-  breakdowns. Outcomes are the exportable choice fields of the plain (role-less) milestone events (the last
-  value per case). Feedback is every event accepted after a case ends, other than the survey, that has
-  fields of its own (compliments, complaints, impact stories), by date in period.
-* A satisfaction KPI with `by_field` is also reported for each value of that case field (each group of
-  service users), each against the target.
+  breakdowns.
+* Outcomes are the exportable choice fields of the plain (role-less) milestone events (an exit reason): the
+  cases with an event recording one, or requiring it, dated in the period, each once, by the value of the
+  last one (not recorded when none has a value), so the exit reasons add up to the flow's exits.
+* Feedback is every event accepted after a case ends, other than the survey, that has fields of its own
+  (compliments, complaints, impact stories), by date in period.
+* A satisfaction KPI with `by_field` is reported for each value of that case field (each group of service
+  users), each a KPI against the target; no combined result is rated (`ComplianceReport.satisfaction_kpis`).
 * Flow, activities and waiting times: see `tracker.domain.compliance.flow` (from the pack's `[reporting]`
 table
   and its clocks).
@@ -66,6 +69,7 @@ from tracker.domain.compliance.model import (
     FeedbackSummary,
     LineTuple,
     MonthTrend,
+    OutcomeFact,
     Rag,
     ReferralFact,
     Referrals,
@@ -85,7 +89,7 @@ from tracker.domain.compliance.selection import (
 )
 from tracker.domain.compliance.shape import COUNTING_RULES, clock_chunks, clock_json, report_json
 from tracker.domain.compliance.stats import Multiset
-from tracker.domain.compliance.tally import ReferralTally, Tallies, referral_tally, tally
+from tracker.domain.compliance.tally import ReferralTally, Tallies, outcome_tally, referral_tally, tally
 
 __all__ = [
     "AMBER_BAND",
@@ -116,6 +120,7 @@ __all__ = [
     "LineTuple",
     "MonthTrend",
     "Multiset",
+    "OutcomeFact",
     "Rag",
     "ReferralFact",
     "ReferralTally",
@@ -138,6 +143,7 @@ __all__ = [
     "labels",
     "nearest_rank",
     "outcome_fields",
+    "outcome_tally",
     "percent",
     "protect",
     "rate",

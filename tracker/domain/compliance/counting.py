@@ -44,6 +44,7 @@ from tracker.domain.compliance.model import (
     FeedbackSummary,
     LineTuple,
     MonthTrend,
+    OutcomeFact,
     Rag,
     ReferralFact,
     Referrals,
@@ -150,6 +151,7 @@ def compute(
     flow: Iterable[FlowFact] = (),
     activities: Iterable[ActivityFact] = (),
     waits: Iterable[WaitFact] = (),
+    outcomes: Iterable[OutcomeFact] = (),
     calendar: WorkingCalendar | None = None,
 ) -> ComplianceReport:
     """The compliance report of one pack for `period`, as of `as_of`, from facts.
@@ -169,13 +171,14 @@ def compute(
         flow: Events of the pack's `[reporting] flow` types; those dated in the period are counted.
         activities: Sessions (`[reporting.activity]`); those dated in the period are counted.
         waits: Clock instances; those stopped in the period, or waiting at its end, are measured.
+        outcomes: Events carrying an outcome field; the cases with one dated in the period are counted.
         calendar: The working-day calendar for waiting times in working days (default: the statutory one).
     """
     start, end = period.start, period.end
     # A clock that started after the as-of date did not exist on it.
     due = [fact for fact in clocks if start <= fact.due_on <= end and fact.starts_on <= as_of]
     lines = sorted((_line(fact, as_of) for fact in due), key=attrgetter("due_on", "ref", "clock", "number"))
-    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits)
+    tallies = tally(pack, period, due, surveys, referrals, feedback, flow, activities, waits, outcomes)
     return compute_tallies(
         pack, period, as_of, tallies, LineTuple(tuple(lines)), disclosure=disclosure, calendar=calendar
     )
@@ -236,15 +239,20 @@ def compute_tallies(
     referrals = tallies.referrals
     trend = []
     for index, part in enumerate(month_periods):
-        figures: dict[str, tuple[Count, int, float | None]] = {}
+        figures: dict[str, tuple[Count, Count, float | None]] = {}
+        month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
         if satisfaction is not None:
             assert pack.satisfaction is not None
-            month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
             agreed, answered = _answered(month_surveys, pack.satisfaction.question, pack.satisfaction.agree)
             if disclosure.small(answered):  # a month of few surveys: withheld, as any result of few people
                 figures[satisfaction.key] = (HIDDEN, answered, None)
             else:
                 figures[satisfaction.key] = (agreed, answered, percent(agreed, answered))
+        # each group's month is counted as the period's groups are: responses protected, results withheld
+        month_groups = {g.key: g for g in _survey_groups(pack, month_surveys, disclosure)} if groups else {}
+        for g in groups:
+            held = month_groups.get(g.key)
+            figures[g.key] = (0, 0, None) if held is None else (held.agree, held.responses, held.percent)
         for kpi in kpis:
             met = by_month[kpi.key, index, ClockStatus.MET]
             judged = met + by_month[kpi.key, index, ClockStatus.BREACHED]
@@ -265,7 +273,7 @@ def compute_tallies(
         comments=comments,
         kpis=kpis,
         clocks=lines,
-        referrals=_referrals(pack, referrals, disclosure),
+        referrals=_referrals(pack, referrals, tallies.outcomes, disclosure),
         profile=tuple(
             _breakdown(
                 name, spec.label(name), referrals.fields.get(name, {}), _choices(pack, spec), disclosure
@@ -283,6 +291,9 @@ def compute_tallies(
             _waits(wait, disclosure)
             for wait in waiting_times(pack, period, as_of, tallies.waits, calendar or WorkingCalendar())
         ),
+        satisfaction_responses=_answered(in_period, pack.satisfaction.question, ())[1]
+        if pack.satisfaction
+        else 0,
     )
 
 
@@ -355,7 +366,9 @@ def _surveys(
     answers = _answered(surveys, spec.question, spec.agree)
     exact = dataclasses.replace(disclosure, method="suppress") if disclosure.active else disclosure
     # totals of responses stay exact, rounding or not: only the results of few surveys are withheld
-    satisfaction = _survey_result(spec.key, spec.kpi, spec.title, answers, spec.target, exact)
+    satisfaction = None  # measured per group (`_survey_groups`): no combined result is rated
+    if spec.by_field is None:
+        satisfaction = _survey_result(spec.key, spec.kpi, spec.title, answers, spec.target, exact)
     others = []
     for question in spec.other_questions:
         answers = _answered(surveys, question, spec.agree)
@@ -371,8 +384,9 @@ def _survey_groups(
 ) -> tuple[SurveyResult, ...]:
     """The satisfaction KPI for each group of service users (`by_field`), every listed value shown.
 
-    The groups' responses are a breakdown of the people who answered (`protect`); a group whose responses
-    are hidden, or too few, has its result withheld.
+    Each group is a measure of its own (key "<KPI key>.<value>", KPI "<KPI>: <group label>"), against the
+    target. The groups' responses are a breakdown of the people who answered (`protect`); a group whose
+    responses are hidden, or too few, has its result withheld.
     """
     spec = pack.satisfaction
     if spec is None or spec.by_field is None:
@@ -387,12 +401,24 @@ def _survey_groups(
     ]
     shown = protect([answered for _agreed, answered in answers], disclosure)
     return tuple(
-        _survey_result(value, spec.kpi, label, counts, spec.target, disclosure, responses)
+        dataclasses.replace(
+            _survey_result(
+                f"{spec.key}.{value}", f"{spec.kpi}: {label}", spec.title, counts, spec.target, disclosure,
+                responses,
+            ),
+            group=value,
+            group_title=label,
+        )
         for (value, label), counts, responses in zip(groups, answers, shown, strict=True)
-    )
+    )  # fmt: skip
 
 
-def _referrals(pack: RulePack, tally: ReferralTally, disclosure: Disclosure) -> Referrals:
+def _referrals(
+    pack: RulePack,
+    tally: ReferralTally,
+    outcome_counts: Mapping[str, Mapping[JsonValue, int]],
+    disclosure: Disclosure,
+) -> Referrals:
     types = [(name, spec.title) for name, spec in pack.case_types.items()]
     by_type = _breakdown("type", "Case type", tally.case_types, types, disclosure)
     breakdowns = tuple(
@@ -403,8 +429,11 @@ def _referrals(pack: RulePack, tally: ReferralTally, disclosure: Disclosure) -> 
     outcomes = []
     for name, carriers in outcome_fields(pack).items():
         order = list(dict.fromkeys(choice for _event, spec in carriers for choice in _choices(pack, spec)))
-        values = tally.outcomes.get(name, {})
-        outcomes.append(_breakdown(name, carriers[0][1].label(name), values, order, disclosure))
+        values = outcome_counts.get(name, {})
+        # the cases with a carrying event dated in the period (those exited, for an exit reason)
+        when = " or ".join(dict.fromkeys(pack.label(event) for event, _spec in carriers))
+        title = f"{carriers[0][1].label(name)} ({when} in the period)"
+        outcomes.append(_breakdown(name, title, values, order, disclosure))
     times = []
     for event in step_events(pack):
         days = Multiset(tally.steps.get(event, {}))

@@ -21,14 +21,14 @@ from tracker.domain.compliance.model import (
     ClockFact,
     ComplianceReport,
     FeedbackFact,
+    OutcomeFact,
     ReferralFact,
     SurveyFact,
 )
 from tracker.domain.compliance.selection import (
     feedback_events,
-    outcome_fields,
+    outcome_carriers,
     owner_shown,
-    per_pack,
     step_events,
 )
 from tracker.domain.compliance.staff import commissioner_copy, provider_copy
@@ -50,6 +50,7 @@ class CaseFacts:
     flow: tuple[FlowFact, ...] = ()
     activities: tuple[ActivityFact, ...] = ()
     waits: tuple[WaitFact, ...] = ()
+    outcomes: tuple[OutcomeFact, ...] = ()
 
 
 def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> CaseFacts:
@@ -85,11 +86,15 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
     surveys = tuple(
         SurveyFact(state.ref, e.on, dict(e.data), group) for e in of_type.get(survey_event or "", ())
     )
-    outcomes: dict[str, JsonValue] = {}
-    for name, types in _outcome_carriers(pack).items():
-        carried = [e for t in types for e in of_type.get(t, ()) if name in e.data]
-        if carried:
-            outcomes[name] = max(carried, key=lambda e: (e.on, e.seq)).data[name]  # the last one wins
+    # every event that records an outcome field, or requires it (its value None: not recorded); the last
+    # one with a value dated in a period wins (`outcome_tally`)
+    outcomes = tuple(
+        OutcomeFact(state.ref, name, e.on, e.seq, e.data.get(name))
+        for name, (types, requiring) in outcome_carriers(pack).items()
+        for t in types
+        for e in of_type.get(t, ())
+        if e.data.get(name) is not None or t in requiring
+    )
     steps: dict[str, dt.date] = {}
     for name in step_events(pack):
         if name in of_type:
@@ -101,7 +106,6 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
         state=state.state,
         closed_on=state.closed_on,
         fields=dict(state.fields),
-        outcomes=outcomes,
         steps=steps,
     )
     feedback_types = set(feedback_events(pack))
@@ -125,7 +129,7 @@ def case_facts(pack: RulePack, state: CaseState, events: Sequence[Event]) -> Cas
             if e.type == spec.event
         )
     waits = tuple(WaitFact(c.clock, c.starts_on, c.stopped_on, c.ended_on) for c in clocks)
-    return CaseFacts(clocks, surveys, referral, feedback, flow, activities, waits)
+    return CaseFacts(clocks, surveys, referral, feedback, flow, activities, waits, outcomes)
 
 
 def report_from_facts(
@@ -155,6 +159,7 @@ def report_from_facts(
         flow=[x for f in every for x in f.flow],
         activities=[x for f in every for x in f.activities],
         waits=[x for f in every for x in f.waits],
+        outcomes=[x for f in every for x in f.outcomes],
         calendar=calendar,
     )
     if not with_caseworkers:
@@ -173,14 +178,6 @@ def _text(value: JsonValue) -> str | None:
 
 def _int(value: JsonValue) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-@per_pack
-def _outcome_carriers(pack: RulePack) -> dict[str, list[str]]:
-    """Outcome field -> the event types that carry it."""
-    return {
-        name: sorted({event for event, _spec in carriers}) for name, carriers in outcome_fields(pack).items()
-    }
 
 
 def _choices(pack: RulePack, event: Fact) -> dict[str, JsonValue]:

@@ -127,10 +127,23 @@ class ReferralFact(NamedTuple):
     closed_on: dt.date | None
     fields: Mapping[str, JsonValue]
     """Case field values (only the exportable ones are read)."""
-    outcomes: Mapping[str, JsonValue]
-    """Outcome field -> its last non-voided value (see `outcome_fields`)."""
     steps: Mapping[str, dt.date]
     """Event type -> the first non-voided date it happened (see `step_events`)."""
+
+
+class OutcomeFact(NamedTuple):
+    """One non-voided event of a case that records an outcome field, or requires it: an exit, say.
+
+    The outcome breakdowns count the cases with such an event dated in the period, each once, with the
+    value of the last of them (by date, then sequence) that has one; `value` is None when the event has
+    none (counted as not recorded). See `outcome_carriers`.
+    """
+
+    ref: str
+    field: str
+    on: dt.date
+    seq: int
+    value: JsonValue
 
 
 class FeedbackFact(NamedTuple):
@@ -188,6 +201,10 @@ class SurveyResult:
     rag: Rag | None = None
     suppressed: bool = False
     """The result is withheld: too few responses (`percent`, `met_target` and `rag` are None)."""
+    group: str | None = None
+    """The value of the pack's `by_field` this result is for (one group of service users), if any."""
+    group_title: str = ""
+    """That group's label as the pack writes it ("Adoptive parent")."""
 
 
 class ClockLine(NamedTuple):
@@ -362,9 +379,10 @@ class MonthTrend:
     """One month of the period: each KPI's percent (and its met/agree and denominator) and referrals."""
 
     period: Period
-    kpis: Mapping[str, tuple[Count, int, float | None]]
+    kpis: Mapping[str, tuple[Count, Count, float | None]]
     """KPI key -> (met or agree, met + breached or responses, percent); a month's satisfaction over too few
-    responses shows its agree as "[c]" and no percent."""
+    responses shows its agree as "[c]" and no percent, and a group's responses in a month are a breakdown of
+    people, shown as the report's groups are ("<5", "[c]")."""
     referrals: int
 
 
@@ -383,8 +401,10 @@ class ComplianceReport:
     disclosure: Disclosure
     """The disclosure control applied (`tracker.domain.compliance.disclosure`)."""
     satisfaction: SurveyResult | None
+    """The satisfaction KPI over every response (the SEND pack's KPI 1); None when the pack measures it per
+    group (`by_field`): then `satisfaction_groups` are the KPI, and no combined result is rated."""
     satisfaction_groups: tuple[SurveyResult, ...]
-    """The satisfaction KPI for each value of the pack's `by_field` (key: the value), each on the target."""
+    """The satisfaction KPI for each value of the pack's `by_field` (`group`: the value), each on target."""
     questions: tuple[SurveyResult, ...]
     comments: int
     """Surveys in the period with a free-text answer (counted; the text never leaves the provider)."""
@@ -414,8 +434,16 @@ class ComplianceReport:
     """Per caseworker, in name order (no caseworker last): the provider's copy only."""
     service: str = ""
     """The commissioned service the report is about (default: the pack's title)."""
+    satisfaction_responses: int = 0
+    """The surveys in the period answering the satisfaction question, every group together: a count of
+    responses, exact and never rated (the total of the groups' responses)."""
     sender: tuple[tuple[str, str], ...] = ()
     """Who the report is from and whom it is for, as (label, value): the provider's `[provider]` details."""
+
+    @property
+    def satisfaction_kpis(self) -> tuple[SurveyResult, ...]:
+        """The satisfaction KPI as the contract measures it: KPI 1, or one measure per group (`by_field`)."""
+        return (self.satisfaction,) if self.satisfaction is not None else self.satisfaction_groups
 
     @property
     def provisional(self) -> bool:

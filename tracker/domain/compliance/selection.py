@@ -85,6 +85,24 @@ def outcome_fields(pack: RulePack) -> dict[str, list[tuple[str, FieldSpec]]]:
 
 
 @per_pack
+def outcome_carriers(pack: RulePack) -> dict[str, tuple[list[str], list[str]]]:
+    """Outcome field -> (the event types that carry it, those of them that require it), each sorted.
+
+    The cases an outcome breakdown counts are those with an event dated in the period that records the
+    outcome, or that requires it and so should have (an exit recorded without its reason: not recorded).
+    An event where the field is optional and left out (a mediation case's closing, which records no
+    outcome: the field is for disagreement resolution) does not bring its case in.
+    """
+    return {
+        name: (
+            sorted({event for event, _spec in carriers}),
+            sorted({event for event, spec in carriers if spec.required}),
+        )
+        for name, carriers in outcome_fields(pack).items()
+    }
+
+
+@per_pack
 def step_events(pack: RulePack) -> list[str]:
     """The events whose first date is measured from the referral: every clock's stop events, in order."""
     return list(dict.fromkeys(event for clock in pack.clocks.values() for event in clock.stop))
@@ -119,12 +137,20 @@ def definitions(pack: RulePack) -> tuple[tuple[str, str], ...]:
     if pack.satisfaction is not None:
         sat = pack.satisfaction
         question = pack.event_fields(sat.event)[sat.question].label(sat.question)
+        each = ""
+        if sat.by_field is not None:  # one measure per group: "Outcome: Adoptive parent", ...
+            field = pack.case_fields[sat.by_field]
+            groups = ", ".join(f"{sat.kpi}: {pack.label(value)}" for value in pack.choices_of(field))
+            each = (
+                f", for each {field.label(sat.by_field).lower()} group on its own (the group of the "
+                f"survey's case), each a KPI ({groups}); no combined result is rated"
+            )
         found.append(
             (
                 sat.kpi,
                 f'{sat.title}: surveys dated in the period answering "{question}" with '
-                f"{words(sat.agree)}, as a share of the surveys that answered it; "
-                f"{target_words(sat.target)}.",
+                f"{words(sat.agree)}, as a share of the surveys that answered it{each}; "
+                f"{target_words(sat.target)}{' for each' if each else ''}.",
             )
         )
     for clock in pack.clocks.values():

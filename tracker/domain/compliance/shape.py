@@ -83,14 +83,26 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
         "Satisfaction",
         "Surveys dated in the period. For each question: the answers agreeing (strongly agree or agree) "
         "as a share of the surveys that answered that question; a question left out was not answered. "
-        "Comments are counted, never exported.",
+        "Where the contract sets the measure for each group of service users (adoptive parents, birth "
+        "parents, adopted adults), each group is a KPI of its own, judged against the target on the "
+        "surveys of that group's cases; no combined result is rated, and the responses of all groups "
+        "together are a count only. Comments are counted, never exported.",
     ),
     (
         "Referrals and profile",
         "The cases opened in the period. Time from referral: calendar days from the case being opened "
-        "to the first time each step was recorded. Outcomes: the last outcome recorded on each case. "
-        "Interface with other professionals: the referrals with each professional or agency involved; "
-        "a referral may involve several, so these need not add up to the referrals received.",
+        "to the first time each step was recorded. Interface with other professionals: the referrals "
+        "with each professional or agency involved; a referral may involve several, so these need not add "
+        "up to the referrals received.",
+    ),
+    (
+        "Outcomes",
+        "An exit reason, a meeting's outcome, a certificate's kind: the cases with a step that records "
+        "the outcome dated in the period, whenever the case was opened; each case once, with the value "
+        "of its last such step (by date, then the order recorded). A step that requires the outcome but "
+        "was recorded without it counts as not recorded; a step where it is optional and left out (a "
+        "mediation case's closing) does not count. So the exit reasons add up to the cases exited in the "
+        "period (Flow).",
     ),
     (
         "Flow",
@@ -202,24 +214,15 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
     (`tracker.exporters.write_json`) puts it there, chunk by chunk (`clock_chunks`).
     """
     kpis: dict[str, Any] = {}
-    if report.satisfaction is not None:
-        sat = report.satisfaction
+    for sat in report.satisfaction_kpis:  # KPI 1, or one measure per group of service users
         kpis[sat.key] = {
             "kpi": sat.kpi,
             **_question(sat),
+            **({"group": sat.group} if sat.group is not None else {}),
             "target": sat.target,
             "met_target": sat.met_target,
             "rag": sat.rag.value if sat.rag else None,
         }
-        if report.satisfaction_groups:
-            kpis[sat.key]["groups"] = {
-                g.key: {
-                    **_question(g),
-                    "met_target": g.met_target,
-                    "rag": g.rag.value if g.rag else None,
-                }
-                for g in report.satisfaction_groups
-            }
     for kpi in report.kpis:
         kpis[kpi.key] = {
             "kpi": kpi.kpi,
@@ -257,6 +260,7 @@ def report_json(report: ComplianceReport, *, clocks: bool = True) -> dict[str, A
     }
     satisfaction: dict[str, Any] = {q.key: _question(q) for q in report.questions}
     satisfaction["comments"] = report.comments
+    satisfaction["responses"] = report.satisfaction_responses  # every group together: a count, not rated
     return {
         "period": {
             "from": report.period.start.isoformat(),
