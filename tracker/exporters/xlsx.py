@@ -121,7 +121,7 @@ def _write(workbook: Any, worksheet: Any, sheet: Sheet, styles: _Styles, *, firs
         elif isinstance(value, int | float):
             worksheet.write_number(r, 1, value, styles.left)
         elif value is not None:  # wrapped in its column, with the row as tall as its lines (never cut)
-            lines = _lines(value, widths[1])
+            lines = _lines(value, widths[1] * 1.15)  # proportional text: most letters are narrower than "0"
             worksheet.write_string(r, 1, value, styles.wrap if lines > 1 else None)
             if lines > 1:
                 worksheet.set_row(r, 15 * lines)
