@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install LibreOffice Calc from Debian's packages if it is missing: the slow export test
-# (tests/test_export.py) converts the compliance workbook to PDF with `soffice --headless` to prove it opens in
+# (tests/test_print.py) converts the compliance workbook to PDF with `soffice --headless` to prove it opens in
 # a real spreadsheet program. Measured: 58 s here (apt-get update included; 62 packages, ~210 MB installed).
 set -euo pipefail
 

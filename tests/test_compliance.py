@@ -359,13 +359,23 @@ def test_monthly_trend(report: ComplianceReport) -> None:
     assert sum(m.kpis["kpi4"][1] for m in report.trend) == 3
 
 
+def test_the_trend_stops_at_the_as_of_month(cases: list[Case]) -> None:
+    """A year reported in its fourth month lists April to July: no months that have not happened yet."""
+    mid_year = report_of(cases, "FY2026", "2026-07-15", suppress=False)
+    assert [m.period.name for m in mid_year.trend] == ["2026-04", "2026-05", "2026-06", "2026-07"]
+    year_end = report_of(cases, "FY2026", "2027-04-01", suppress=False)
+    assert len(year_end.trend) == 12
+    assert report_of(cases, "FY2026", "2026-03-31", suppress=False).trend == ()
+
+
 # ------------------------------------------------------------------------------------------- arithmetic
 
 
 @pytest.mark.parametrize(
     ("part", "whole", "expected"),
     [(0, 0, None), (0, 3, 0.0), (3, 3, 100.0), (2, 3, 66.7), (1, 3, 33.3), (30, 31, 96.8), (1, 16, 6.3),
-     (1, 8, 12.5), (37, 40, 92.5), (35, 40, 87.5), (36, 39, 92.3), (9999, 10000, 100.0)],
+     (1, 8, 12.5), (37, 40, 92.5), (35, 40, 87.5), (36, 39, 92.3), (9999, 10000, 99.9), (19999, 20000, 99.9),
+     (1999, 2000, 99.9), (8996, 10000, 90.0)],
 )  # fmt: skip
 def test_percent_is_rounded_half_up_to_one_decimal(part: int, whole: int, expected: float | None) -> None:
     assert percent(part, whole) == expected
@@ -383,13 +393,18 @@ def test_half_up_not_half_even() -> None:
         (89, 100, 90.0, False, Rag.AMBER),
         (80, 100, 90.0, False, Rag.AMBER),  # exactly 10 points below
         (79, 100, 90.0, False, Rag.RED),
-        (9999, 10000, 100.0, False, Rag.AMBER),  # shows 100.0 but one deadline was missed
+        (9999, 10000, 100.0, False, Rag.AMBER),  # would round to 100.0: shows 99.9, one deadline was missed
         (10, 10, 100.0, True, Rag.GREEN),
         (0, 0, 100.0, None, None),  # no data
         (5, 10, None, None, None),  # no target
+        # judged on the figure shown (one decimal), not the exact fraction
+        (2249, 2500, 90.0, True, Rag.GREEN),  # 89.96% shows 90.0%: meets 90
+        (4497, 5000, 90.0, False, Rag.AMBER),  # 89.94% shows 89.9%: misses 90
+        (7996, 10000, 90.0, False, Rag.AMBER),  # 79.96% shows 80.0%: exactly 10 points below
+        (7994, 10000, 90.0, False, Rag.RED),  # 79.94% shows 79.9%
     ],
 )
-def test_target_and_rag_use_the_exact_fraction(
+def test_target_and_rag_judge_the_percent_as_shown(
     part: int, whole: int, target: float | None, met: bool | None, rag: Rag | None
 ) -> None:
     assert rate(part, whole, target)[1:] == (met, rag)

@@ -152,7 +152,10 @@ def assert_store_matches_fold(store: Store, pack_id: str, period: Period, as_of:
         assert lazy == expected  # every line, in order
         for kpi in expected.kpis:
             assert list(lazy.clocks.of_clock(kpi.key)) == list(expected.clocks.of_clock(kpi.key))
+            # read narrowed in SQL, judged by the rule: the fold's breached lines, no more, no fewer
+            assert list(lazy.clocks.breached(kpi.key)) == list(expected.clocks.breached(kpi.key))
         assert list(lazy.clocks.listed()) == list(expected.clocks.listed())
+        assert list(lazy.clocks.breached()) == list(expected.clocks.breached())
         assert json_text(lazy) == json.dumps(report_json(expected), ensure_ascii=False) + "\n"
     # the provider's copy: the clock lines name their caseworker, and the figures per caseworker agree
     provider = fold_report(store, pack, period, as_of, with_caseworkers=True)

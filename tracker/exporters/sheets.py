@@ -10,11 +10,19 @@ cells. Called by `tracker.exporters.*`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from tracker.domain.clocks import ClockStatus
-from tracker.domain.compliance import COUNTING_RULES, HIDDEN, Breakdown, ComplianceReport, Rag, SurveyResult
+from tracker.domain.compliance import (
+    COUNTING_RULES,
+    HIDDEN,
+    Breakdown,
+    ClockLine,
+    ComplianceReport,
+    Rag,
+    SurveyResult,
+)
 from tracker.domain.compliance.shape import SMALL_NUMBERS, small_numbers_note
 from tracker.exporters.flow_sheets import activities_sheet, flow_sheet
 from tracker.exporters.layout import Cell, Column, Kind, Rows, Sheet
@@ -39,14 +47,21 @@ def result(figure: SurveyResult) -> Cell:
     return HIDDEN if figure.suppressed else figure.percent
 
 
+def report_title(report: ComplianceReport) -> str:
+    """The report's name, as its first line and every printed page's header says it."""
+    return f"{report.service or report.pack_title}: performance report"
+
+
 def sheets(report: ComplianceReport) -> list[Sheet]:
-    """Every sheet of the export, in workbook order: Summary first, Notes last."""
+    """Every sheet of the export, in workbook order.
+
+    The short sheets first (Summary, ..., Notes), so a printed report reads as one; then the long case
+    lists (Breaches and exceptions, a sheet per KPI), each with its breached clocks first.
+    """
     kpi_sheets = [_kpi_sheet(report, key) for key in (k.key for k in report.kpis)]
     activities = activities_sheet(report)
     layout = [
         _summary(report),
-        *kpi_sheets,
-        _breaches(report),
         _referrals(report),
         flow_sheet(report),
         *([activities] if activities is not None else []),
@@ -56,8 +71,18 @@ def sheets(report: ComplianceReport) -> list[Sheet]:
         _trend(report),
         *([staff] if (staff := caseworkers_sheet(report)) is not None else []),
         _notes(report),
+        _breaches(report),
+        *kpi_sheets,
     ]
     return _unique_names(layout)
+
+
+def _breached_first(
+    breached: Iterator[ClockLine], lines: Callable[[], Iterator[ClockLine]]
+) -> Iterator[ClockLine]:
+    """The breached lines (in their order), then the others of `lines`: two reads, so a year is never held."""
+    yield from breached
+    yield from (line for line in lines() if line.status is not ClockStatus.BREACHED)
 
 
 def _unique_names(layout: list[Sheet]) -> list[Sheet]:
@@ -83,7 +108,7 @@ def _target(target: float | None) -> Cell:
 def _summary(report: ComplianceReport) -> Sheet:
     period = report.period
     about: list[tuple[str, Cell]] = [
-        ("Report", f"{report.service or report.pack_title}: performance report"),
+        ("Report", report_title(report)),
         *report.sender,
         ("Period", period.name),
         ("From", period.start),
@@ -134,7 +159,7 @@ _CLOCK_COLUMNS = (
     Column("Stopped", Kind.DATE),
     Column("Ended", Kind.DATE),
     Column("Ended by"),
-    Column("Status"),
+    Column("Status", Kind.STATUS),
     Column("Exception reason"),
     Column("Exception until", Kind.DATE),
 )
@@ -150,7 +175,7 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
     label = report.label
 
     def rows() -> Iterator[list[Cell]]:
-        for line in report.clocks.of_clock(key):
+        for line in _breached_first(report.clocks.breached(key), lambda: report.clocks.of_clock(key)):
             row: list[Cell] = [
                 line.ref,
                 line.number,
@@ -172,7 +197,8 @@ def _kpi_sheet(report: ComplianceReport, key: str) -> Sheet:
     name = _sheet_name(kpi.kpi if kpi.kpi != kpi.key else kpi.title)
     columns = (*_CLOCK_COLUMNS, *([CASEWORKER_COLUMN] if named else []))
     columns += (_VERSION_COLUMN,) if versions else ()
-    return Sheet(name, _slug(name), columns, Rows(rows, kpi.total))
+    title = f"{kpi.kpi}: {kpi.title}" if kpi.kpi != kpi.title else kpi.title
+    return Sheet(name, _slug(name), columns, Rows(rows, kpi.total), title=f"{title}: every clock due")
 
 
 def _breaches(report: ComplianceReport) -> Sheet:
@@ -182,7 +208,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
         Column("Measure"),
         Column("Due", Kind.DATE),
         Column("Stopped", Kind.DATE),
-        Column("Status"),
+        Column("Status", Kind.STATUS),
         Column("Days late", Kind.INT),
         Column("Exception reason"),
         Column("Exception until", Kind.DATE),
@@ -191,7 +217,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
     titles = {k.key: k.title for k in report.kpis}
 
     def rows() -> Iterator[list[Cell]]:
-        for line in report.clocks.listed():
+        for line in _breached_first(report.clocks.breached(), report.clocks.listed):
             late = None
             if line.status is ClockStatus.BREACHED:
                 late = ((line.stopped_on or line.ended_on or report.as_of) - line.due_on).days
@@ -211,7 +237,10 @@ def _breaches(report: ComplianceReport) -> Sheet:
             yield row
 
     count = sum(k.breached + k.excepted for k in report.kpis)
-    return Sheet("Breaches and exceptions", "breaches-and-exceptions", columns, Rows(rows, count))
+    title = "Breaches and exceptions: breached clocks first, then excepted"
+    return Sheet(
+        "Breaches and exceptions", "breaches-and-exceptions", columns, Rows(rows, count), title=title
+    )
 
 
 def _breakdown_rows(measure: str, breakdown: Breakdown) -> list[list[Cell]]:

@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from tracker.domain.clocks import clock_status
+from tracker.domain.clocks import ClockStatus, clock_status
 from tracker.domain.compliance import (
     LISTED,
     ActivityFact,
@@ -523,6 +523,19 @@ class StoreClockLines(ClockLines):
         """The breached and excepted lines (the findings), in order."""
         # Only clocks that were not stopped or ended on time can be listed: judged line by line below.
         return (line for line in self._lines() if line.status in LISTED)
+
+    def breached(self, clock: str | None = None) -> Iterator[ClockLine]:
+        """The breached lines (of one clock, or of every clock), in order."""
+        # Read only the clocks that can be breached (due before the as-of date, not stopped by their due
+        # date, not excepted by the as-of date: a tenth of a year's clocks, not all of them), and judge
+        # each by the status rule, as every line is.
+        where = [
+            _K.due_on < self.as_of,
+            or_(_K.stopped_on.is_(None), _K.stopped_on > _K.due_on),
+            or_(_K.excepted_on.is_(None), _K.excepted_on > self.as_of),
+            *([_K.clock == clock] if clock is not None else []),
+        ]
+        return (line for line in self._lines(*where) if line.status is ClockStatus.BREACHED)
 
     def _lines(self, *where: ColumnElement[bool]) -> Iterator[ClockLine]:
         owner = _C.owner if owner_shown(self.pack, with_caseworkers=self.with_caseworkers) else null()

@@ -11,13 +11,14 @@ and html.
 The counting rules (also printed in every export, see `COUNTING_RULES`):
 
 * A clock belongs to the period containing its **due date**; its status is taken as of the as-of date.
-* KPI % = met / (met + breached), rounded half-up to one decimal; excepted, running and cancelled clocks are
-  counted but not in the percentage; no met or breached clock = no data (`percent` None), never 0 or 100.
+* KPI % = met / (met + breached), rounded half-up to one decimal (100.0 only when every one was met: just
+  short of it shows 99.9); excepted, running and cancelled clocks are counted but not in the percentage; no
+  met or breached clock = no data (`percent` None), never 0 or 100.
 * Satisfaction questions: the surveys dated in the period that answered the question; agree = the pack's
   agree answers.
-* `met_target` and the RAG rating compare the *exact* fraction with the target (99.99% is not 100%):
-  green = target met, amber = below it by at most `AMBER_BAND` points, red = further below; None when there
-  is no data or no target.
+* `met_target` and the RAG rating compare the percent *as shown* (one decimal) with the target (89.96% shows
+  90.0% and meets 90%): green = target met, amber = below it by at most `AMBER_BAND` points, red = further
+  below; None when there is no data or no target.
 * Referrals and the profile are the cases opened in the period. Breakdowns are the exportable choice and
   yes/no case fields: those of the pack's `referral` group as referral breakdowns, the others as profile
   breakdowns.

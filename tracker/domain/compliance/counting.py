@@ -72,10 +72,15 @@ from tracker.domain.rules import FieldSpec, FieldType, RulePack
 
 
 def percent(part: int, whole: int) -> float | None:
-    """Part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data)."""
+    """Part / whole as a percentage rounded half-up to one decimal; None when whole is 0 (no data).
+
+    100.0 only when part is whole: a result just short of it (9,999 of 10,000) shows 99.9, so a report never
+    shows 100.0% beside a missed deadline.
+    """
     if whole == 0:
         return None
-    return one_decimal(Fraction(part * 100, whole))
+    shown = one_decimal(Fraction(part * 100, whole))
+    return 99.9 if shown == 100 and part < whole else shown
 
 
 def one_decimal(value: Fraction) -> float:
@@ -85,14 +90,18 @@ def one_decimal(value: Fraction) -> float:
 
 
 def rate(part: int, whole: int, target: float | None) -> tuple[float | None, bool | None, Rag | None]:
-    """(percent, met_target, RAG), judged on the exact fraction; None where there is no data or target."""
+    """(percent, met_target, RAG), judged on the percent as shown; None where there is no data or target.
+
+    The reader sees one decimal, so the rating is of that figure: 89.96% shows 90.0% and meets a 90%
+    target; 99.96% shows 99.9% (`percent`) and does not meet 100%.
+    """
     result = percent(part, whole)
     if result is None or target is None:
         return result, None, None
-    exact, goal = Fraction(part * 100, whole), Fraction(str(target))
-    if exact >= goal:
+    shown, goal = Fraction(str(result)), Fraction(str(target))
+    if shown >= goal:
         return result, True, Rag.GREEN
-    return result, False, Rag.AMBER if exact >= goal - Fraction(str(AMBER_BAND)) else Rag.RED
+    return result, False, Rag.AMBER if shown >= goal - Fraction(str(AMBER_BAND)) else Rag.RED
 
 
 def _value_key(value: JsonValue) -> str:
@@ -239,6 +248,8 @@ def compute_tallies(
     referrals = tallies.referrals
     trend = []
     for index, part in enumerate(month_periods):
+        if part.start > as_of:  # a month after the as-of date has no results yet: not in the trend
+            break
         figures: dict[str, tuple[Count, Count, float | None]] = {}
         month_surveys = [s for s in in_period if part.start <= s.on <= part.end]
         if satisfaction is not None:

@@ -255,6 +255,11 @@ class ClockLines(ABC):
         """The breached and excepted lines (the findings), in order."""
         return (line for line in self if line.status in LISTED)
 
+    def breached(self, clock: str | None = None) -> Iterator[ClockLine]:
+        """The breached lines (of one clock, or of every clock), in order: what a clock list shows first."""
+        lines = self if clock is None else self.of_clock(clock)
+        return (line for line in lines if line.status is ClockStatus.BREACHED)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClockLines):
             return NotImplemented

@@ -69,15 +69,17 @@ COUNTING_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "KPI %",
-        "Met / (met + breached), rounded half-up to one decimal. Excepted, running and cancelled clocks "
-        "are listed and counted but are not in the percentage. No met or breached clock: no data (never "
-        "0% or 100%).",
+        "Met / (met + breached), rounded half-up to one decimal; 100.0% only when every clock was met (a "
+        "result just short of 100, such as 9,999 of 10,000, shows 99.9%). Excepted, running and cancelled "
+        "clocks are listed and counted but are not in the percentage. No met or breached clock: no data "
+        "(never 0% or 100%).",
     ),
     (
         "Target and RAG",
-        "Target met when the exact result is at or above the target (99.99% does not meet 100%). Green: "
-        f"target met. Amber: below the target by at most {AMBER_BAND:g} percentage points. Red: further "
-        "below. No rating when there is no data or no target.",
+        "Judged on the result as shown, to one decimal: target met when the result shown is at or above "
+        "the target (89.96% shows 90.0% and meets a 90% target; 99.96% shows 99.9% and does not meet "
+        f"100%). Green: target met. Amber: below the target by at most {AMBER_BAND:g} percentage points. "
+        "Red: further below. No rating when there is no data or no target.",
     ),
     (
         "Satisfaction",
