@@ -152,7 +152,7 @@ async def test_help_lists_the_screens_keys(app) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         described = {description for _key, description, _detail in app.screen.keys}
-        assert {"Filter", "New case", "Compliance", "Help"} <= described
+        assert {"Search", "Go to case", "New case", "Compliance", "Help"} <= described
         await pilot.press("escape")
         assert isinstance(app.screen, CasesScreen)
 
@@ -160,9 +160,12 @@ async def test_help_lists_the_screens_keys(app) -> None:
 async def test_the_command_palette_lists_every_action(app) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        titles = {c.title for c in app.get_system_commands(app.screen)}
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert len(commands) == len(set(commands)), commands  # each once: `c` and the app's Compliance
+        assert "Keys" not in commands  # Textual's keys panel: Help is ours
+        titles = set(commands)
         assert {
-            "Filter",
+            "Search",
             "New case",
             "Compliance",
             "Alerts",

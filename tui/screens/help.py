@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,question_mark,q", "close", "Close", tooltip="Close the help", id="caseclock.help.close"
+            "escape,question_mark,q,f1", "close", "Close", tooltip="Close the help", id="caseclock.help.close"
         ),
     ]
 
