@@ -3,6 +3,9 @@ and the command palette go to a reference, and the keys people expect (j/k, g/G,
 
 from __future__ import annotations
 
+from textual import events
+from textual.widgets import Input
+
 from tests.tui.conftest import AS_OF, ME, NOW, cell, refs, settle
 from tracker.cli.demo import generate
 from tracker.domain.config import Settings, TuiSettings, UserSettings
@@ -93,11 +96,26 @@ async def test_a_search_covers_every_view_and_says_where_the_other_matches_are(a
         await pilot.press("enter", "4")
         await settle(pilot)
         assert refs(app) == ["M-0005"]
+        assert 'Closed matching "0005": 1 case ' in status(app)
         assert "1 more" not in status(app)
         await pilot.press("1", "slash", "backspace", "backspace", "backspace", "backspace", *"jo")
         await settle(pilot)
         assert refs(app) == ["M-0001", "M-0003"]  # Jo Smith's open cases
         assert "1 more in Closed (4)" in status(app)
+
+
+async def test_a_search_typed_in_one_burst_goes_into_the_box(app) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key, character in [("slash", "/"), ("s", "s"), ("a", "a"), ("m", "m")]:
+            app.post_message(events.Key(key, character))  # as a terminal hands over fast typing: at once
+        await settle(pilot)
+        assert isinstance(app.screen, CasesScreen)  # "a" did not open the alerts
+        box = app.screen.query_one("#filter", Input)
+        assert box.value == "sam"
+        assert refs(app) == ["M-0002", "D-0004", "M-0006"]
+        await pilot.press("slash")  # in the box, / is a character
+        assert box.value == "sam/"
 
 
 async def test_a_search_matches_the_local_authority(app, other_store) -> None:

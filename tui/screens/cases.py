@@ -85,6 +85,9 @@ class CasesScreen(LiveScreen):
             "Search",
             tooltip="Find cases in every view by reference, caseworker or local authority",
             id="caseclock.cases.filter",
+            # A priority binding runs as the key arrives, before the keys typed after it are handed to the
+            # list: "/sam" typed in one burst goes into the box instead of running "a" (alerts).
+            priority=True,
         ),
         Binding(
             "colon",
@@ -325,7 +328,8 @@ class CasesScreen(LiveScreen):
         elif self.view == "mine" and self.ctx.me is None:
             status.refuse(NO_NAME)
         else:
-            status.say(f"{label}{search}: {found} cases{more}   {LEGEND}")
+            one = (self._total if self._total is not None else shown) == 1
+            status.say(f"{label}{search}: {found} {'case' if one else 'cases'}{more}   {LEGEND}")
         self.set_class(not self._rows, "-empty")
         self.query_one("#empty", Static).update(self._empty_words() if not self._rows else "")
 
@@ -412,8 +416,12 @@ class CasesScreen(LiveScreen):
 
     def action_filter(self) -> None:
         """Show the filter and type into it."""
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.insert_text_at_cursor("/")  # typed in the search itself
+            return
         self.add_class("-filtering")
-        self.query_one("#filter", Input).focus()
+        self.set_focus(box)  # at once, for the keys already on their way
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
