@@ -110,3 +110,26 @@ def test_sqlite_reads_a_page_in_the_order_of_the_case_list_index(listed: Store) 
             ]
             assert any("ix_cases_list" in step for step in plan), plan
             assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_percent_and_underscore_in_a_search_match_only_themselves(store: Store) -> None:
+    for ref, owner in [("M-50%", "Ann Lee"), ("M-5000", "Bo_Ye"), ("M-5X00", "Bob Yeo")]:
+        store.open_case(ref, "mediation", D("2026-01-05"), {"caseworker": owner}, "tester", NOW, TODAY)
+    assert refs(store, search="50%") == ["M-50%"]
+    assert refs(store, search="%") == ["M-50%"]
+    assert refs(store, search="o_y") == ["M-5000"]
+    assert refs(store, search="_") == ["M-5000"]
+    assert refs(store, search="5_00") == []
+    assert store.count_cases(TODAY, "all", search="%") == 1
+
+
+def test_search_fields_match_a_case_field_and_the_personal_name_only_when_asked(store: Store) -> None:
+    fields = {"caseworker": "Jo Smith", "la": "Suffolk", "name": "Alex 100% Doe"}
+    store.open_case("M-0201", "mediation", D("2026-01-05"), fields, "tester", NOW, TODAY)
+    store.open_case("M-0202", "mediation", D("2026-01-05"), {"la": "Norfolk"}, "tester", NOW, TODAY)
+    assert refs(store, search="alex") == []  # the name is matched only where the caller asks for it
+    assert refs(store, search="suffolk") == []
+    assert refs(store, search="SUFFOLK", search_fields=("la",)) == ["M-0201"]
+    assert refs(store, search="alex", search_fields=("la", "name")) == ["M-0201"]
+    assert refs(store, search="100%", search_fields=("name",)) == ["M-0201"]
+    assert store.count_cases(TODAY, "all", search="folk", search_fields=("la",)) == 2

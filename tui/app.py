@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from tracker.domain.config import Settings
 from tracker.store import Store
+from tui.commands import CaseFinder
 from tui.context import Clock, TuiContext
 from tui.screens.base import LiveScreen
 from tui.screens.cases import CasesScreen
@@ -38,8 +39,19 @@ class CaseclockApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "caseclock"
+    COMMANDS = App.COMMANDS | {CaseFinder}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", tooltip="The keys of this screen", id="caseclock.app.help"),
+        Binding(
+            "question_mark,f1", "help", "Help", tooltip="The keys of this screen", id="caseclock.app.help"
+        ),
+        Binding(
+            "q",
+            "go_back",
+            "Back",
+            show=False,
+            tooltip="Back to the previous screen (as escape)",
+            id="caseclock.app.back",
+        ),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave caseclock", id="caseclock.app.quit"),
     ]
 
@@ -82,6 +94,17 @@ class CaseclockApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, CasesScreen):
             self.pop_screen()
 
+    def action_go_back(self) -> None:
+        """`q`: back to the screen underneath (never past the case list)."""
+        if self.check_action("go_back", ()):
+            self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`q` goes back from the case, compliance and alerts screens only (in a form it is a letter)."""
+        if action == "go_back":
+            return len(self.screen_stack) > 1 and isinstance(self.screen, LiveScreen)
+        return True
+
     def action_compliance(self) -> None:
         """The KPI compliance of a period (its screen is imported when first asked for: quicker start-up)."""
         from tui.screens.compliance import ComplianceScreen
@@ -112,7 +135,17 @@ class CaseclockApp(App[None]):
     # ------------------------------------------------------------------ command palette
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's own commands, the app's screens, and every action of the current screen."""
+        """Textual's own commands, the app's screens, and every action of the current screen, each once.
+
+        A screen's key for a command the app lists too (`c`: Compliance) is the same command, and Textual's
+        "Keys" panel is our Help: the first of each title is kept."""
+        seen = {"Keys"}
+        for command in self._all_commands(screen):
+            if command.title not in seen:
+                seen.add(command.title)
+                yield command
+
+    def _all_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Cases", "The case list, most urgent first", self.action_cases)
         yield SystemCommand("Compliance", "KPI compliance for a period", self.action_compliance)

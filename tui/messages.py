@@ -9,7 +9,7 @@ refreshes); the `…Shown` messages say a screen finished drawing fresh data, wh
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -27,6 +27,8 @@ class CaseQuery:
     store_view: str
     """The `Store.cases` view it maps to (`open`, `overdue`, `ended`, `all`)."""
     search: str | None
+    search_fields: tuple[str, ...]
+    """The case fields the search matches besides the reference and the caseworker."""
     owner: str | None
     due_by: dt.date | None
     """Only cases with a clock due on or before it."""
@@ -58,6 +60,8 @@ class CasesCounted(Message, bubble=False):
 
     query: CaseQuery
     total: int
+    elsewhere: dict[str, int] = field(default_factory=dict)
+    """While searching: the matches in the views this one leaves out (`open`, `ended`), by view id."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.events import REASON, VOIDS, Event
-from tracker.domain.rules import FieldSpec, FieldType, RulePack
+from tracker.domain.rules import ClockSpec, FieldSpec, FieldType, RulePack
 from tracker.domain.workflow import CASE_TYPE_KEY
 
 SOON_WORKING_DAYS = 2
@@ -45,16 +45,40 @@ def urgency(due_on: dt.date | None, today: dt.date, calendar: WorkingCalendar) -
     return Urgency.FINE, left
 
 
-def days_left(left: int | None, breached: bool = False) -> str:
-    """Working days left in words: "3", "today", "2 late"."""
+def days_left(left: int | None, breached: bool = False, *, working: bool = True) -> str:
+    """Days left in the clock's own unit: "3 working days", "5 days", "today", "2 working days late"."""
     if left is None:
         return ""
     if breached or left < 0:
         late = max(-left, 0)
-        return f"{late} late" if late else "late"
+        return f"{_days(late, working)} late" if late else "late"
     if left == 0:
         return "today"
-    return str(left)
+    return _days(left, working)
+
+
+def _days(count: int, working: bool) -> str:
+    unit = "working day" if working else "day"
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def counts_working_days(clock: ClockSpec | None) -> bool:
+    """Whether a clock is due a number of working days from its start (KPI 2-4), not calendar days (KPI 5)."""
+    return clock is None or clock.due.calendar_days_after is None
+
+
+def time_left(
+    due_on: dt.date | None, today: dt.date, calendar: WorkingCalendar, clock: ClockSpec | None
+) -> tuple[Urgency, str]:
+    """The urgency of a clock due on `due_on` and the time left in words, counted as the clock counts.
+
+    The markers always count working days ("due within 2 working days"); the words count the clock's own
+    days, so a 30-calendar-day clock says "5 days" where a working-day clock says "5 working days"."""
+    level, left = urgency(due_on, today, calendar)
+    working = counts_working_days(clock)
+    if due_on is not None and not working:
+        left = (due_on - today).days
+    return level, days_left(left, level is Urgency.BREACHED, working=working)
 
 
 def value_words(pack: RulePack, spec: FieldSpec | None, value: object) -> str:

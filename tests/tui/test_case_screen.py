@@ -64,7 +64,14 @@ async def test_a_case_shows_its_profile_clocks_timeline_and_exactly_the_allowed_
         clocks = screen.query_one("#clocks", RowTable)
         assert clocks.row_count == 3
         kpi3 = [str(c) for c in clocks.get_row("kpi3-1")]
-        assert kpi3[:4] == ["KPI 3 Meeting confirmation circulated", "2026-03-23", "running", "9"]
+        assert kpi3[:4] == [
+            "KPI 3 Meeting confirmation circulated",
+            "2026-03-23",
+            "running",
+            "9 working days",
+        ]
+        kpi5 = [str(c) for c in clocks.get_row("kpi5-1")]
+        assert kpi5[3] == "22 days"  # 30 calendar days from 2 March: counted as the clock counts
         timeline = screen.query_one("#timeline", RowTable)
         assert [str(timeline.get_row(str(seq))[2]) for seq in range(1, 5)] == [
             "Case opened",

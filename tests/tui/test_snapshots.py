@@ -30,6 +30,19 @@ class TestCasesScreen:
         """The home screen in a large terminal: the columns widen."""
         assert snap_compare(app, run_before=self._ready, terminal_size=LARGE)
 
+    async def _searched_elsewhere(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"0005")
+        await settle(pilot)
+
+    def test_search_found_only_in_another_view_small(self, snap_compare, app) -> None:
+        """A search with no match in Open says where its match is and which key shows it."""
+        assert snap_compare(app, run_before=self._searched_elsewhere, terminal_size=SMALL)
+
+    def test_search_found_only_in_another_view_large(self, snap_compare, app) -> None:
+        """The same in a large terminal."""
+        assert snap_compare(app, run_before=self._searched_elsewhere, terminal_size=LARGE)
+
 
 class TestCaseScreen:
     async def _open(self, pilot) -> None:

@@ -208,6 +208,15 @@ class DisclosureSettings(_Section):
     """Counts below it are small; a percentage or median needs at least this many people."""
 
 
+class TuiSettings(_Section):
+    """`[tui]`: the caseworkers' terminal UI on this machine."""
+
+    search_names: StrictBool = False
+    """Let the TUI's search match the service user's name (a personal field). Turn it on only on a
+    caseworker's own machine: the name is then matched as typed, and still never shown in alerts, logs or
+    exports."""
+
+
 class AlertsSettings(_Section):
     """`[alerts]`: when and which alerts are sent."""
 
@@ -275,6 +284,8 @@ class Settings(_Section):
     """`[calendar]`: extra non-working days."""
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     """`[alerts]`: when and which alerts are sent."""
+    tui: TuiSettings = Field(default_factory=TuiSettings)
+    """`[tui]`: the terminal UI on this machine."""
     disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
     """`[disclosure]`: small-number control of the reports."""
     caseworkers: dict[Annotated[str, Field(min_length=1)], _Email] = Field(default_factory=dict)

@@ -53,6 +53,8 @@ from tracker.store.statements import (
     WriteStatements,
 )
 
+_LIKE_ESCAPE = "\\"
+"""The escape character of the case list's LIKE patterns: a search for `50%` or `M_1` means just that."""
 _REBUILD_BATCH = 2000
 _RECENT_CASES = 512
 """How many recently written cases a Store keeps folded in memory, so the next write skips the refold."""
@@ -435,6 +437,7 @@ class Store:
         owner: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        search_fields: Sequence[str] = (),
     ) -> list[CaseSummary]:
         """Cases most urgent first: overdue, then by the next due date, then those with no open clock.
 
@@ -442,10 +445,12 @@ class Store:
             as_of: Today, for "overdue".
             view: `open`, `ended` (closed, withdrawn, ...), `overdue` or `all`.
             due_by: Only cases whose next open clock is due on or before this date.
-            search: A case-insensitive part of the reference or the owner.
+            search: A case-insensitive part of the reference or the owner (`%` and `_` match themselves).
             owner: Only cases of this caseworker.
             limit: At most this many (a page), starting at `offset`.
             offset: How many to skip before the page.
+            search_fields: Case fields the search also matches, by name; a personal field (the service
+                user's name) only where the caller is the caseworker's own screen.
         """
         c = schema.cases.c
         query = select(
@@ -459,7 +464,7 @@ class Store:
             c.next_clock,
             c.next_due_on,
         )
-        query = query.where(*self._filters(as_of, view, due_by, search, owner))
+        query = query.where(*self._filters(as_of, view, due_by, search, owner, search_fields))
         # The order of the `ix_cases_list` index, expression for expression, so the database walks the
         # index and stops at the end of the page instead of sorting every matching case.
         query = query.order_by(c.next_due_on.is_(None), c.next_due_on, c.ref).offset(offset)
@@ -475,15 +480,22 @@ class Store:
         due_by: dt.date | None = None,
         search: str | None = None,
         owner: str | None = None,
+        search_fields: Sequence[str] = (),
     ) -> int:
         """How many cases `cases()` would list without a limit."""
         query = select(func.count()).select_from(schema.cases)
-        query = query.where(*self._filters(as_of, view, due_by, search, owner))
+        query = query.where(*self._filters(as_of, view, due_by, search, owner, search_fields))
         with self._reading() as connection:
             return int(connection.execute(query).scalar_one())
 
     def _filters(
-        self, as_of: dt.date, view: str, due_by: dt.date | None, search: str | None, owner: str | None
+        self,
+        as_of: dt.date,
+        view: str,
+        due_by: dt.date | None,
+        search: str | None,
+        owner: str | None,
+        search_fields: Sequence[str] = (),
     ) -> list[Any]:
         c = schema.cases.c
         filters: list[Any] = []
@@ -500,8 +512,20 @@ class Store:
         if owner is not None:
             filters.append(c.owner == owner)
         if search:
-            filters.append(or_(self._contains(c.ref, search), self._contains(c.owner, search)))
+            columns = [c.ref, c.owner, *(self._case_field(name) for name in search_fields)]
+            filters.append(or_(*(self._contains(column, search) for column in columns)))
         return filters
+
+    def _case_field(self, name: str) -> Any:
+        """A case field as text, read from the `fields` or (for a personal field) the `personal` column."""
+        packs = self.rules.packs
+        personal = any(
+            spec is not None and spec.personal
+            for pack_id in packs
+            for spec in [packs.latest(pack_id).case_fields.get(name)]
+        )
+        column = schema.cases.c.personal if personal else schema.cases.c.fields
+        return column[name].as_string()
 
     def _contains(self, column: Any, search: str) -> Any:
         """`column` contains `search`, ignoring case, as a test the database can make on an index entry.
@@ -509,13 +533,13 @@ class Store:
         SQLite's LIKE already ignores the case of ASCII letters (as its `lower()` folds only those), and
         PostgreSQL has ILIKE: neither needs `lower(column)`, which costs a function call per row.
         """
-        pattern = f"%{search.lower()}%"
+        pattern = f"%{_escape_like(search.lower())}%"
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            return column.like(pattern)
+            return column.like(pattern, escape=_LIKE_ESCAPE)
         if dialect == "postgresql":
-            return column.ilike(pattern)
-        return func.lower(column).like(pattern)
+            return column.ilike(pattern, escape=_LIKE_ESCAPE)
+        return func.lower(column).like(pattern, escape=_LIKE_ESCAPE)
 
     # ------------------------------------------------------------------ reads for imports
     # A compliance report's reads are in tracker.reports.queries (grouped and counted in SQL).
@@ -631,3 +655,12 @@ class _CaseWrite:
                 f"case {self.state.ref} changed while recording; nothing was written: try again"
             )
         write_clocks(sql, cursor, self.case_id, self.state, before=self.before)
+
+
+def _escape_like(text: str) -> str:
+    """`text` with LIKE's wildcards (and the escape character itself) escaped, so each matches only itself."""
+    return (
+        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )

@@ -20,7 +20,10 @@ from tui.words import LEGEND
 NOTES = (
     f"Markers: {LEGEND}. Voided events are struck through, with their reason.\n"
     f"Dates: {DATE_HELP}.\n"
-    "ctrl+p: every action by name.  Tab: next pane.  The mouse works too, but nothing needs it."
+    "In a list: j/k or the arrows move, g/G or home/end go to the first/last row, enter opens.  "
+    "q or escape: back.  F1 or ?: this help.\n"
+    "ctrl+p: every action by name, or type a case reference.  Tab: next pane.  "
+    "The mouse works too, but nothing needs it."
 )
 
 
@@ -34,7 +37,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,question_mark,q", "close", "Close", tooltip="Close the help", id="caseclock.help.close"
+            "escape,question_mark,q,f1", "close", "Close", tooltip="Close the help", id="caseclock.help.close"
         ),
     ]
 

@@ -16,10 +16,11 @@ from tracker.reports.views import clock_json
 from tracker.store import CaseRecord
 from tui.widgets.case_table import urgency_style
 from tui.widgets.row_table import Column, Row, RowTable
-from tui.words import MARKERS, Urgency, days_left, event_details, urgency
+from tui.words import MARKERS, Urgency, event_details, time_left
 
-CLOCK_WIDTH = {True: 18, False: 30}
-"""Width of the clock names in narrow and wide terminals."""
+CLOCK_WIDTH = {True: 18, False: 28}
+"""Width of the clock names in narrow and wide terminals (a longer one ends with "…": at 120 columns the
+due, status, left and stopped columns come first)."""
 _CLOCK_TITLES = ("Due", "Status", "Left", "Stopped", "Exception")
 
 
@@ -45,7 +46,9 @@ class ClockTable(RowTable):
         rows = []
         for clock in record.state.clocks:
             view = clock_json(clock, today, calendar)
-            level, left = urgency(clock.due_on, today, calendar) if clock.open else (Urgency.NONE, None)
+            level, left = (
+                time_left(clock.due_on, today, calendar, clock.spec) if clock.open else (Urgency.NONE, "")
+            )
             marker = MARKERS[level]
             stopped = view["stopped_on"] or (
                 f"{pack.label(view['ended_by'])} {view['ended_on']}" if view["ended_on"] else ""
@@ -55,7 +58,7 @@ class ClockTable(RowTable):
                 f"{clock.spec.kpi} {clock.spec.title}" + (f" #{clock.number}" if clock.number > 1 else ""),
                 view["due_on"],
                 f"{marker} {view['status']}" if marker else view["status"],
-                days_left(left, level is Urgency.BREACHED),
+                left,
                 stopped,
                 pack.label(exception["reason"]) if exception else "",
             )

@@ -9,7 +9,7 @@ asked for only when the number of rows changes, as an `auto` height then may too
 
 It looks like a `DataTable` with `cursor_type="row"` and zebra stripes (the same component classes, under
 this widget's name) and behaves like one for the keyboard and the mouse: the cursor keys, page up and
-down, home and end move the cursor, Enter or a click selects.
+down, home and end move the cursor (and, as in less and vim, j and k, g and G), Enter or a click selects.
 """
 
 from __future__ import annotations
@@ -80,12 +80,12 @@ class RowTable(ScrollView, can_focus=True):
     ALLOW_SELECT = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("up,k", "cursor_up", "Cursor up", show=False),
+        Binding("down,j", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "first", "First row", show=False),
-        Binding("end,ctrl+end", "last", "Last row", show=False),
+        Binding("home,ctrl+home,g", "first", "First row", show=False),
+        Binding("end,ctrl+end,G", "last", "Last row", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
