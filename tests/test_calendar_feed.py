@@ -1,4 +1,4 @@
-"""The calendar feed: `caseclock ics`, read back with the `icalendar` package.
+"""The calendar feed: `caseclock ics` and `watch` writing it, read back with the `icalendar` package.
 
 Cases are recorded through the real store on SQLite and PostgreSQL; "today" is injected (`--as-of`, the
 watcher's clock), and the files are parsed back to check their entries, UIDs, dates and sequence numbers.
@@ -7,8 +7,10 @@ watcher's clock), and the files are parsed back to check their entries, UIDs, da
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,10 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tracker import calendar_feed
-from tracker.domain.errors import InvalidValue
+from tracker.alerts import outbox, scheduler
+from tracker.cli.commands.alerts import build_channels
+from tracker.domain.config import parse_config
+from tracker.domain.errors import ConfigError, InvalidValue
 from tracker.domain.feed import check_caseworker, meeting_rules
 from tracker.domain.rules import discover_packs
 from tracker.store import Store, schema
@@ -311,3 +316,113 @@ def test_the_send_pack_plans_its_meeting_by_the_meeting_date_until_held_or_calle
     }
     adoption = discover_packs(enabled=["adoption-support"]).latest("adoption-support")
     assert meeting_rules(adoption) == []
+
+
+# ------------------------------------------------------------------------------------------ watch
+
+
+def feed_config(tmp_path: Path, body: str) -> Path:
+    config = tmp_path / "config" / "caseclock.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(body)
+    return config
+
+
+def test_a_watch_pass_writes_the_configured_feed(store: Store, tmp_path: Path, caplog) -> None:
+    seed(store)
+    (tmp_path / "config" / "feeds").mkdir(parents=True)
+    config = feed_config(tmp_path, '[calendar_feed]\npath = "feeds/jo.ics"\ncaseworker = "Jo Smith"\n')
+    settings = parse_config(tomllib.loads(config.read_text()), config)
+    path = tmp_path / "config" / "feeds" / "jo.ics"
+    assert settings.calendar_feed is not None
+    assert settings.calendar_feed.path == path  # next to the config
+    rules = store.rules
+    log = logging.getLogger("test.feed")
+    caplog.set_level(logging.INFO, "test.feed")
+    watcher = scheduler.Watcher(
+        store.engine,
+        rules.packs,
+        rules.calendar,
+        settings,
+        build_channels(settings, {}, required=False),  # no email, no webhooks: the feed only
+        now=lambda: dt.datetime(2026, 3, 10, 8, 30, tzinfo=dt.UTC),
+        log=log,
+        feed=calendar_feed.FeedWriter(store, path, settings.calendar_feed.caseworker),
+    )
+
+    report = watcher.daily()
+
+    assert report is not None
+    assert report.as_of == TODAY
+    assert outbox.list_alerts(store.engine) == []
+    found = events(path.read_bytes())
+    assert set(found) == {uid for uid in EXPECTED if uid.startswith(("M-0001", "M-0003"))}
+    assert {e["stamp"] for e in found.values()} == {dt.datetime(2026, 3, 10, tzinfo=dt.UTC)}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert f"calendar feed: 1 meeting and 4 deadlines written to {path}" in caplog.messages
+
+    # The next day's pass sees the meeting rescheduled: the same entry, moved.
+    store.record(
+        "M-0001", "meeting_scheduled", D("2026-03-10"), {"meeting_date": "2026-03-27"}, "t", NOW, TODAY
+    )
+    watcher.now = lambda: dt.datetime(2026, 3, 11, 8, 30, tzinfo=dt.UTC)
+    assert watcher.daily() is not None
+    moved = events(path.read_bytes())
+    assert set(moved) == set(found)
+    assert moved["M-0001.meeting_date@caseclock"]["start"] == D("2026-03-27")
+    assert os.listdir(path.parent) == ["jo.ics"]
+
+
+def test_a_feed_that_cannot_be_written_is_one_warning_and_the_pass_goes_on(store, tmp_path, caplog) -> None:
+    seed(store)
+    folder = tmp_path / "share"
+    folder.mkdir()
+    settings = parse_config({}, tmp_path / "c.toml")
+    rules = store.rules
+    caplog.set_level(logging.INFO, "test.feed")
+    watcher = scheduler.Watcher(
+        store.engine,
+        rules.packs,
+        rules.calendar,
+        settings,
+        build_channels(settings, {}, required=False),
+        now=lambda: dt.datetime(2026, 3, 10, 8, 30, tzinfo=dt.UTC),
+        log=logging.getLogger("test.feed"),
+        feed=calendar_feed.FeedWriter(store, folder / "feed.ics"),
+    )
+    folder.rmdir()  # the share went away after `watch` started
+
+    assert watcher.daily() is not None
+    warnings = [r.message for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("calendar feed as of 2026-03-10 not written: ")
+
+
+def test_watch_refuses_to_start_with_a_feed_folder_or_caseworker_it_cannot_use(cli, store, tmp_path) -> None:
+    seed(store)
+    config = feed_config(tmp_path, '[calendar_feed]\npath = "missing/feed.ics"\n')
+    result = cli("--config", str(config), "watch")
+    folder = tmp_path / "config" / "missing"
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        f"caseclock: {config}: calendar_feed.path={folder / 'feed.ics'}: the folder {folder} does not exist; "
+        "create it first\n",
+    )
+    config = feed_config(tmp_path, '[calendar_feed]\npath = "feed.ics"\ncaseworker = "Jo Smyth"\n')
+    result = cli("--config", str(config), "watch")
+    assert result.code == 2
+    assert result.err == (
+        f"caseclock: {config}: calendar_feed.caseworker=Jo Smyth: no case has this caseworker (did you mean "
+        "'Jo Smith'?); use a name as it is on the cases: Jo Smith, Sam Patel\n"
+    )
+    assert not (tmp_path / "config" / "feed.ics").exists()
+
+
+def test_the_calendar_feed_section_refuses_unknown_keys(tmp_path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"calendar_feed": {"path": "feed.ics", "casewroker": "Jo"}}, tmp_path / "c.toml")
+    assert "calendar_feed.casewroker" in refused.value.message
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"calendar_feed": {"caseworker": "Jo"}}, tmp_path / "c.toml")
+    assert "calendar_feed.path" in refused.value.message
