@@ -92,6 +92,8 @@ def test_the_example_file_validates() -> None:
     assert settings.email.host == "smtp.provider.example"
     assert settings.email.security == "starttls"
     assert [hook.name for hook in settings.webhooks] == ["team-channel"]
+    assert settings.calendar_feed is not None
+    assert settings.calendar_feed.path == EXAMPLE.parent / "caseclock.ics"
 
 
 def test_the_example_file_runs_open_cases_and_export(
@@ -136,6 +138,7 @@ def test_the_example_documents_every_key() -> None:
         "alerts": config.AlertsSettings,
         "email": config.EmailSettings,
         "webhooks": config.WebhookSettings,
+        "calendar_feed": config.CalendarFeedSettings,
     }
     for section, model in sections.items():
         assert section in text

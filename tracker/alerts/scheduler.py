@@ -11,6 +11,10 @@ hands them to a `Watcher` and calls `run`. The jobs (all in Europe/London):
 * **retry** every minute: delivers the pending alerts whose retry time has come (exponential backoff,
   `Retry-After` honoured).
 
+With `[calendar_feed]` configured the command line also hands over a feed writer
+(`tracker.calendar_feed.FeedWriter`): the catch-up and daily passes then write the calendar file after the
+alerts, whether or not the alerts went out, and a feed that cannot be written is one warning line.
+
 Passes never overlap in one process; between processes the outbox's claims keep each alert to one sender.
 SIGTERM and SIGINT end the scheduler cleanly: the row being sent is finished and recorded first. Each pass
 logs one line.
@@ -70,6 +74,7 @@ class Watcher:
         as_of: A fixed decision date (`--as-of`), else the date follows `now`.
         hooks: Test-only delivery hooks.
         log: Where the one line per pass goes.
+        feed: Writes the calendar feed as of a pass's date and returns its log line (None: no feed).
     """
 
     def __init__(
@@ -84,6 +89,7 @@ class Watcher:
         as_of: dt.date | None = None,
         hooks: dispatch.Hooks | None = None,
         log: logging.Logger | None = None,
+        feed: Callable[[dt.date], str] | None = None,
     ) -> None:
         self.engine = engine
         self.packs = packs
@@ -94,6 +100,7 @@ class Watcher:
         self.as_of = as_of
         self.hooks = hooks
         self.log = log or logging.getLogger("caseclock.watch")
+        self.feed = feed
         self.stop = threading.Event()
         self.busy = threading.Lock()
 
@@ -146,36 +153,59 @@ class Watcher:
         if self.stop.is_set():
             return None
         with self.busy:
-            try:
-                report = dispatch.run_pass(
-                    self.engine,
-                    self.packs,
-                    self.calendar,
-                    self.settings,
-                    self.channels,
-                    as_of,
-                    self.now,
-                    digest=self.settings.alerts.digest,
-                    hooks=self.hooks,
-                    stop=self.stop,
-                )
-            except CaseclockError as error:
-                self.log.warning("pass as of %s failed: %s", as_of.isoformat(), error.message)
-                return None
-            except Exception as error:  # a bug: one line, and the scheduler keeps running
-                self.log.error(
-                    "pass as of %s failed: internal error %s: %s",
-                    as_of.isoformat(),
-                    type(error).__name__,
-                    error,
-                    exc_info=_debug(),
-                )
-                return None
+            report = self._alerts(as_of)
+            self._write_feed(self.today())
+        return report
+
+    def _alerts(self, as_of: dt.date) -> dispatch.PassReport | None:
+        try:
+            report = dispatch.run_pass(
+                self.engine,
+                self.packs,
+                self.calendar,
+                self.settings,
+                self.channels,
+                as_of,
+                self.now,
+                digest=self.settings.alerts.digest,
+                hooks=self.hooks,
+                stop=self.stop,
+            )
+        except CaseclockError as error:
+            self.log.warning("pass as of %s failed: %s", as_of.isoformat(), error.message)
+            return None
+        except Exception as error:  # a bug: one line, and the scheduler keeps running
+            self.log.error(
+                "pass as of %s failed: internal error %s: %s",
+                as_of.isoformat(),
+                type(error).__name__,
+                error,
+                exc_info=_debug(),
+            )
+            return None
         self.log.info(report.line())
         self._errors(report.delivered)
         for note in report.notes:
             self.log.warning(note)
         return report
+
+    def _write_feed(self, as_of: dt.date) -> None:
+        if self.feed is None:
+            return
+        try:
+            self.log.info(self.feed(as_of))
+        except CaseclockError as error:
+            self.log.warning("calendar feed as of %s not written: %s", as_of.isoformat(), error.message)
+        except OSError as error:
+            self.log.warning("calendar feed as of %s not written: %s", as_of.isoformat(), error)
+        except Exception as error:  # a bug: one line, and the scheduler keeps running
+            self.log.error(
+                "calendar feed as of %s not written: internal error %s: %s",
+                as_of.isoformat(),
+                type(error).__name__,
+                error,
+                exc_info=_debug(),
+            )
 
     def _errors(self, done: Delivered) -> None:
         for error in done.errors.values():

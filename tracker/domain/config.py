@@ -4,8 +4,8 @@ Who calls what: the CLI (the composition root) calls `load_config` once per comm
 given, and hands pieces of the resulting `Settings` to the code that needs them: `calendar.extra_closures` to
 the working-day calendar, `packs` to the rule pack registry, `cases` and `user` to the commands that open
 cases and record events (and to the store, as the actor of each event), and `alerts`, `caseworkers`,
-`email` and `webhooks` to the scheduler and the notifiers. Nothing else reads the file, or the environment
-for settings.
+`email` and `webhooks` to the scheduler and the notifiers, and `calendar_feed` to the feed `watch` writes.
+Nothing else reads the file, or the environment for settings.
 
 Discovery order: the `--config` path, else `CASECLOCK_CONFIG`, else `config.toml` in the user config directory
 (platformdirs) if it exists, else the defaults. Secrets never live in the file: `smtp_password` and
@@ -235,6 +235,23 @@ class AlertsSettings(_Section):
         return dt.time.fromisoformat(self.send_at)
 
 
+def _feed_path(value: Path, info: ValidationInfo) -> Path:
+    # As `_pack_dir`: a relative path is relative to the config file's folder. Whether the folder exists is
+    # checked when `watch` starts, so a feed on a share that is not mounted stops no other command.
+    base = (info.context or {}).get("base_dir")
+    path = value.expanduser()
+    return Path(base, path).absolute() if base is not None else path
+
+
+class CalendarFeedSettings(_Section):
+    """`[calendar_feed]`: the iCalendar file `watch` writes on each pass, for calendars to subscribe to."""
+
+    path: Annotated[Path, AfterValidator(_feed_path)]
+    """The file written (atomically, readable by its owner only); relative to the config file's folder."""
+    caseworker: Annotated[str, Field(min_length=1)] | None = None
+    """Only the cases of this caseworker, as named on cases (None: every case)."""
+
+
 class EmailSettings(_Section):
     """`[email]`: the SMTP server alerts are sent through. The password comes from CASECLOCK_SMTP_PASSWORD."""
 
@@ -294,6 +311,8 @@ class Settings(_Section):
     """`[email]`: the SMTP server (None: no email alerts)."""
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     """`[[webhooks]]`: endpoints that receive every alert."""
+    calendar_feed: CalendarFeedSettings | None = None
+    """`[calendar_feed]`: the iCalendar file `watch` keeps up to date (None: none is written)."""
 
     @field_validator("webhooks", mode="after")
     @classmethod

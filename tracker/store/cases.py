@@ -428,6 +428,40 @@ class Store:
             if history:
                 yield ref, history
 
+    def open_cases(self, owner: str | None = None) -> Iterator[CaseState]:
+        """Every case not yet ended (of one caseworker), folded from its events as `case` folds them.
+
+        One query for all their events, in case order; the calendar feed reads its meetings and open clocks
+        from these states.
+        """
+        e, c = schema.events.c, schema.cases.c
+        query = (
+            select(c.ref, *schema.events.c)
+            .join_from(schema.events, schema.cases, c.id == e.case_id)
+            .where(c.closed_on.is_(None))
+            .order_by(e.case_id, e.seq)
+        )
+        if owner is not None:
+            query = query.where(c.owner == owner)
+        with self._reading() as connection:
+            ref = ""
+            history: list[Event] = []
+            for row in connection.execute(query):
+                if row.ref != ref:
+                    if history:
+                        yield project(self.rules, ref, history)
+                    ref, history = row.ref, []
+                history.append(event_from_row(row))
+            if history:
+                yield project(self.rules, ref, history)
+
+    def owners(self) -> list[str]:
+        """The caseworkers named on cases (the pack's owner field), each once, sorted."""
+        owner = schema.cases.c.owner
+        query = select(owner).where(owner.is_not(None)).distinct().order_by(owner)
+        with self._reading() as connection:
+            return list(connection.execute(query).scalars())
+
     def cases(
         self,
         as_of: dt.date,

@@ -27,6 +27,7 @@ from tracker.domain.errors import InvalidValue
 if TYPE_CHECKING:
     from tracker.alerts.dispatch import Channels, Hooks
     from tracker.alerts.rules import Alert
+    from tracker.calendar_feed import FeedWriter
 
 _STATUSES = ("pending", "failed", "sent", "cancelled")
 PAUSE_BEFORE_ENV = "CASECLOCK_TEST_PAUSE_BEFORE_DELIVERY"
@@ -71,15 +72,20 @@ def register(commands: Any) -> None:
         help="run the alert scheduler until stopped (SIGTERM/SIGINT end it cleanly)",
         description=(
             "Send the day's alerts at alerts.send_at on working days (Europe/London), catch up at start, "
-            "retry pending deliveries, and send a daily digest email per recipient. Logs one line per pass."
+            "retry pending deliveries, and send a daily digest email per recipient; with [calendar_feed] "
+            "configured, also write the calendar file on each pass. Logs one line per pass."
         ),
         epilog="Example: caseclock watch   (see deploy/caseclock-watch.service)",
     )
     watch.set_defaults(run=run_watch)
 
 
-def build_channels(settings: Settings, environ: Mapping[str, str]) -> Channels:
-    """The notifiers the configuration asks for, and a one-line note for each setting that is wrong."""
+def build_channels(settings: Settings, environ: Mapping[str, str], *, required: bool = True) -> Channels:
+    """The notifiers the configuration asks for, and a one-line note for each setting that is wrong.
+
+    With `required` (the default) a configuration without any channel is refused; `watch` with a calendar
+    feed runs without one.
+    """
     from notifiers.email import EmailNotifier, missing_password
     from notifiers.webhook import WebhookNotifier
     from tracker.alerts.dispatch import Channels
@@ -108,7 +114,7 @@ def build_channels(settings: Settings, environ: Mapping[str, str]) -> Channels:
             )
         webhook = WebhookNotifier(hook, secret)
         channels.notifiers[webhook.channel] = webhook
-    if not channels.notifiers and not channels.blocked:
+    if required and not channels.notifiers and not channels.blocked:
         raise InvalidValue(
             "alerts",
             "no channel",
@@ -270,7 +276,8 @@ def run_watch(context: Context, args: argparse.Namespace) -> int:
     from tracker.alerts import scheduler
 
     store = context.store
-    channels = build_channels(context.settings, context.environ)
+    feed = _feed_writer(context)
+    channels = build_channels(context.settings, context.environ, required=feed is None)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s caseclock watch: %(message)s", "%Y-%m-%d %H:%M:%S"))
     log = logging.getLogger("caseclock.watch")
@@ -290,8 +297,29 @@ def run_watch(context: Context, args: argparse.Namespace) -> int:
         as_of=fixed,
         hooks=delivery_test_hooks(context.environ),
         log=log,
+        feed=feed,
     )
+    if feed is not None:
+        log.info("calendar feed: %s, on each pass", feed.path)
+    if not channels.notifiers and not channels.blocked:
+        log.info("no [email] or [[webhooks]]: no alerts are sent, only the calendar feed is written")
     try:
         return scheduler.run(watcher)
     finally:
         log.removeHandler(handler)
+
+
+def _feed_writer(context: Context) -> FeedWriter | None:
+    """The writer of `[calendar_feed]`, its folder and caseworker checked first (None: not configured)."""
+    settings = context.settings.calendar_feed
+    if settings is None:
+        return None
+    from tracker import calendar_feed
+
+    where = f"{context.config_file}: calendar_feed" if context.config_file else "calendar_feed"
+    path = calendar_feed.check_path(f"{where}.path", settings.path)
+    if settings.caseworker is not None:
+        calendar_feed.check_known_caseworker(
+            context.store, context.settings, f"{where}.caseworker", settings.caseworker
+        )
+    return calendar_feed.FeedWriter(context.store, path, settings.caseworker)
