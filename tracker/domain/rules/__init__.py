@@ -19,6 +19,8 @@ from tracker.domain.rules.loading import (
     shipped_pack_dir,
 )
 from tracker.domain.rules.model import (
+    SCREEN_KEYS,
+    STEP_KEYS,
     ActivitySpec,
     CaseTypeSpec,
     ClockSpec,
@@ -38,6 +40,8 @@ from tracker.domain.rules.registry import PackRegistry
 from tracker.domain.toml_errors import did_you_mean
 
 __all__ = [
+    "SCREEN_KEYS",
+    "STEP_KEYS",
     "ActivitySpec",
     "CaseTypeSpec",
     "ClockSpec",

@@ -20,6 +20,11 @@ PATTERN_HINTS = {
     _PACK_ID_PATTERN: "use lower-case letters, digits and -, starting with a letter (such as send-mediation)",
 }
 _ID = Annotated[str, Field(pattern=_ID_PATTERN, max_length=48)]
+
+SCREEN_KEYS = "prstv"
+"""Keys the case screen keeps for itself (profile, refresh, steps, timeline, void): no step may take them."""
+STEP_KEYS = "".join(c for c in "abcdefghijklmnopqrstuvwxyz0123456789" if c not in SCREEN_KEYS)
+"""The keys a step may have: a lower-case letter or a digit, except the screen's own."""
 _PACK_ID = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
 
 
@@ -125,6 +130,9 @@ class EventSpec(_Strict):
     title: str
     action: str = ""
     """What the caseworker does, as a button or menu label ("Record LA/ICB notified")."""
+    key: str | None = None
+    """The key that records this step wherever it is offered (`l` for LA notified); default: the first
+    free letter of the event's words, then of its name. One key per event, unique in the pack."""
     role: Role | None = None
     """Engine semantics: `open` creates the case, `edit` changes case fields, `except_clock` records a clock
     exception, `void` voids an earlier event (a correction). Other events are plain facts."""
@@ -326,10 +334,55 @@ class RulePack(_Strict):
                 started.setdefault(event, []).append((clock_id, clock))
         return started
 
+    @cached_property
+    def step_keys(self) -> dict[str, str]:
+        """The key of each event a caseworker records (all but the opening and correction events)."""
+        return _step_keys(self)
+
     @property
     def states(self) -> list[str]:
         """The states a case can be in: the milestone events."""
         return [name for name, spec in self.events.items() if spec.milestone]
+
+
+def _step_keys(pack: RulePack) -> dict[str, str]:
+    """Each recordable event's key: its own, else derived once from its name; ValueError if none is left."""
+    steps = [name for name, spec in pack.events.items() if spec.role not in ("open", "void")]
+    keys = {name: key for name in steps if (key := pack.events[name].key)}
+    taken = set(keys.values())
+    for name in steps:
+        if name in keys:
+            continue
+        words = [word[0] for word in name.split("_") if word]
+        key = next(
+            (c for c in [*words, *name.replace("_", ""), *STEP_KEYS] if c in STEP_KEYS and c not in taken),
+            None,
+        )
+        if key is None:
+            raise ValueError(f"events.{name}.key: every key is taken; give the events fewer or shared keys")
+        keys[name] = key
+        taken.add(key)
+    return keys
+
+
+def _check_keys(pack: RulePack) -> None:
+    """The events' `key`s: one character a step may have, on a step, each used once."""
+    seen: dict[str, str] = {}
+    for name, spec in pack.events.items():
+        if spec.key is None:
+            continue
+        where = f"events.{name}.key"
+        if spec.role in ("open", "void"):
+            raise ValueError(f"{where}: the {spec.role} event is not offered as a step, so it takes no key")
+        if len(spec.key) != 1 or spec.key not in STEP_KEYS:
+            raise ValueError(
+                f"{where}: {spec.key!r} is not a step key; use one lower-case letter or digit other than "
+                f"{', '.join(SCREEN_KEYS)} (the case screen's own keys)"
+            )
+        if spec.key in seen:
+            raise ValueError(f"{where}: {spec.key!r} is already the key of {seen[spec.key]}")
+        seen[spec.key] = name
+    _step_keys(pack)
 
 
 def _check_pack(pack: RulePack) -> None:
@@ -371,6 +424,7 @@ def _check_pack(pack: RulePack) -> None:
                 clock = spec.warn_after_due.clock
                 known([clock], set(pack.clocks), f"{where}.{name}.warn_after_due.clock", "clock")
 
+    _check_keys(pack)
     check_fields(pack.case_fields, "case_fields")
     check_fields(pack.common_fields, "common_fields")
     for name, spec in pack.events.items():
