@@ -57,3 +57,10 @@ def test_nonsense_is_refused_naming_the_field_why_and_the_forms(typed: str, why:
     assert refused.value.reason.endswith(DATE_HELP)
     assert "4/5" in DATE_HELP
     assert "next tue" in DATE_HELP
+
+
+def test_an_empty_date_is_missing_not_nonsense() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        parse_date("  ", TODAY, "on")
+    assert refused.value.missing
+    assert refused.value.reason == "needed"

@@ -40,6 +40,8 @@ def parse_date(text: str, today: dt.date, field: str = "date") -> dt.date:
     The refusal says why where it can (there is no month 13, February has no 30th) and lists the forms.
     """
     value = " ".join(text.strip().lower().split())
+    if not value:
+        raise InvalidValue(field, InvalidValue.MISSING, DATE_HELP, reason="needed")
     if value in _WORDS:
         return today + dt.timedelta(days=_WORDS[value])
     try:
