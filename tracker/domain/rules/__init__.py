@@ -11,6 +11,7 @@ force on a clock's start date governs that clock; the version in force on the da
 its events and fields. Dates before a pack's first version use the first version.
 """
 
+from tracker.domain.rules.keys import SCREEN_KEYS, STEP_KEYS
 from tracker.domain.rules.loading import (
     apply_overrides,
     discover_packs,
@@ -19,8 +20,6 @@ from tracker.domain.rules.loading import (
     shipped_pack_dir,
 )
 from tracker.domain.rules.model import (
-    SCREEN_KEYS,
-    STEP_KEYS,
     ActivitySpec,
     CaseTypeSpec,
     ClockSpec,

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tracker.domain.calendar import MAX_OFFSET_DAYS
+from tracker.domain.rules.keys import check_keys, step_keys
 from tracker.domain.toml_errors import did_you_mean
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -21,10 +22,6 @@ PATTERN_HINTS = {
 }
 _ID = Annotated[str, Field(pattern=_ID_PATTERN, max_length=48)]
 
-SCREEN_KEYS = "prstv"
-"""Keys the case screen keeps for itself (profile, refresh, steps, timeline, void): no step may take them."""
-STEP_KEYS = "".join(c for c in "abcdefghijklmnopqrstuvwxyz0123456789" if c not in SCREEN_KEYS)
-"""The keys a step may have: a lower-case letter or a digit, except the screen's own."""
 _PACK_ID = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
 
 
@@ -337,52 +334,12 @@ class RulePack(_Strict):
     @cached_property
     def step_keys(self) -> dict[str, str]:
         """The key of each event a caseworker records (all but the opening and correction events)."""
-        return _step_keys(self)
+        return step_keys(self)
 
     @property
     def states(self) -> list[str]:
         """The states a case can be in: the milestone events."""
         return [name for name, spec in self.events.items() if spec.milestone]
-
-
-def _step_keys(pack: RulePack) -> dict[str, str]:
-    """Each recordable event's key: its own, else derived once from its name; ValueError if none is left."""
-    steps = [name for name, spec in pack.events.items() if spec.role not in ("open", "void")]
-    keys = {name: key for name in steps if (key := pack.events[name].key)}
-    taken = set(keys.values())
-    for name in steps:
-        if name in keys:
-            continue
-        words = [word[0] for word in name.split("_") if word]
-        key = next(
-            (c for c in [*words, *name.replace("_", ""), *STEP_KEYS] if c in STEP_KEYS and c not in taken),
-            None,
-        )
-        if key is None:
-            raise ValueError(f"events.{name}.key: every key is taken; give the events fewer or shared keys")
-        keys[name] = key
-        taken.add(key)
-    return keys
-
-
-def _check_keys(pack: RulePack) -> None:
-    """The events' `key`s: one character a step may have, on a step, each used once."""
-    seen: dict[str, str] = {}
-    for name, spec in pack.events.items():
-        if spec.key is None:
-            continue
-        where = f"events.{name}.key"
-        if spec.role in ("open", "void"):
-            raise ValueError(f"{where}: the {spec.role} event is not offered as a step, so it takes no key")
-        if len(spec.key) != 1 or spec.key not in STEP_KEYS:
-            raise ValueError(
-                f"{where}: {spec.key!r} is not a step key; use one lower-case letter or digit other than "
-                f"{', '.join(SCREEN_KEYS)} (the case screen's own keys)"
-            )
-        if spec.key in seen:
-            raise ValueError(f"{where}: {spec.key!r} is already the key of {seen[spec.key]}")
-        seen[spec.key] = name
-    _step_keys(pack)
 
 
 def _check_pack(pack: RulePack) -> None:
@@ -424,7 +381,7 @@ def _check_pack(pack: RulePack) -> None:
                 clock = spec.warn_after_due.clock
                 known([clock], set(pack.clocks), f"{where}.{name}.warn_after_due.clock", "clock")
 
-    _check_keys(pack)
+    check_keys(pack)
     check_fields(pack.case_fields, "case_fields")
     check_fields(pack.common_fields, "common_fields")
     for name, spec in pack.events.items():
