@@ -155,3 +155,25 @@ async def test_a_date_left_empty_is_needed(app, other_store) -> None:
         row = app.screen.query_one("#field-on")
         assert row.problem == "Date it happened: needed; fill it in"
     assert other_store.case("M-0002").state.state == "mediation_requested"
+
+
+async def test_help_names_the_step_each_key_records_now(app, other_store) -> None:
+    from tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_case(app, pilot, "M-0002")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {key: words for key, words, _detail in app.screen.keys}
+        assert keys["l"] == "Record: LA/ICB notified"
+        assert keys["b"] == "Record: Meeting scheduled"
+        assert "h" not in keys  # a meeting held is not offered yet: its key is not listed
+        await pilot.press("escape")
+        other_store.record("M-0002", "withdrawn", AS_OF, {"reason": "moved away"}, "Sam Patel", NOW, AS_OF)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        keys = {key: words for key, words, _detail in app.screen.keys}
+        assert "l" not in keys
+        assert keys["n"] == "Record: Note"
+        assert screen.keys["n"] == "note"

@@ -11,6 +11,7 @@ is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
@@ -215,6 +216,7 @@ class CaseScreen(LiveScreen):
         self.allowed = sorted(message.allowed, key=lambda e: e not in self.stopping)  # stable: pack order
         step_keys = self.ctx.pack(state).step_keys
         self.keys = {step_keys[e]: e for e in self.allowed if e in step_keys}
+        self._describe_step_keys()
         self._draw()
         self.refresh_bindings()
         if self._waiting:
@@ -223,6 +225,23 @@ class CaseScreen(LiveScreen):
             await asyncio.sleep(0)
         self._come_to_the_top()
         self.post_message(CaseShown(self.ref))  # handled after the screen's arrival on top, if it was pushed
+
+    def _describe_step_keys(self) -> None:
+        """Give each step key offered its step's name, so `?` and the palette say what the key records.
+
+        The bindings are declared once for every key a step may have; this screen's own copy of them
+        (`_bindings`, copied per node by Textual) takes the names of the case's pack."""
+        if self.record is None:
+            return
+        pack = self.ctx.pack(self.record.state)
+        for bindings in self._bindings.key_to_bindings.values():
+            for n, binding in enumerate(bindings):
+                key = binding.action.removeprefix("step_key('").removesuffix("')")
+                if binding.action.startswith("step_key(") and key in self.keys:
+                    spec = pack.events[self.keys[key]]
+                    bindings[n] = dataclasses.replace(
+                        binding, description=f"Record: {spec.title}", tooltip=spec.action or spec.title
+                    )
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """A read failed (the case is unknown, the database is down): say so."""
