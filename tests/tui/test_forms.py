@@ -177,3 +177,11 @@ async def test_help_names_the_step_each_key_records_now(app, other_store) -> Non
         assert "l" not in keys
         assert keys["n"] == "Record: Note"
         assert screen.keys["n"] == "note"
+
+
+async def test_enter_on_the_case_screen_records_the_step_that_stops_a_clock(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_case(app, pilot, "M-0002")
+        await pilot.press("enter")
+        assert isinstance(app.screen, EventFormScreen)
+        assert app.screen.event_type == "la_notified"

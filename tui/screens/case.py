@@ -267,6 +267,7 @@ class CaseScreen(LiveScreen):
         self.query_one(ClockTable).show(self.record, pack, today, self.ctx.calendar)
         self.query_one(Timeline).show(self.record, pack)
         steps = self.query_one("#steps", OptionList)
+        was = steps.highlighted_option.id if steps.highlighted_option is not None else None
         steps.clear_options()
         if self.allowed:
             keys = pack.step_keys
@@ -278,6 +279,9 @@ class CaseScreen(LiveScreen):
                 )
                 for event in self.allowed
             )
+            # Enter records the highlighted step: the first (it stops a clock, if any does), or the one
+            # highlighted before the case was read again.
+            steps.highlighted = self.allowed.index(was) if was in self.allowed else 0
         else:
             steps.add_option(Option("Nothing: the case takes no more steps", disabled=True))
         profile = Text()
