@@ -84,6 +84,13 @@ class CaseclockApp(App[None]):
         )
         self._close_messages_no_wait()
 
+    async def action_quit(self) -> None:
+        """Leave caseclock; a form holding input not yet saved asks first."""
+        ask = getattr(self.screen, "ask_before_quitting", None)
+        if callable(ask) and ask():
+            return
+        self.exit()
+
     def _stamp(self) -> None:
         self.sub_title = f"as of {self.ctx.clock.today().isoformat()} · {self.ctx.actor}"
 

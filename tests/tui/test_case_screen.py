@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList, Select
 
 from tests.tui.conftest import AS_OF, ME, NOW, settle
 from tracker.domain.workflow import allowed_events
@@ -12,6 +12,7 @@ from tui.screens.case import CaseScreen
 from tui.screens.case import open_case as open_case_screen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.void import VoidScreen
+from tui.widgets.field_input import FieldInput
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.widgets.text_panel import TextPanel
@@ -29,10 +30,15 @@ async def open_case(app, pilot, ref: str) -> CaseScreen:
     return app.screen
 
 
+def key_of(app, event: str) -> str:
+    """The key the pack gives a step."""
+    return app.ctx.rules.packs.latest("send-mediation").step_keys[event]
+
+
 async def record(pilot, screen: CaseScreen, event: str, on: str, **fields: str) -> None:
-    """Pick `event` from the next steps by its number, fill in the form, save."""
+    """Pick `event` from the next steps by its key, fill in the form, save."""
     assert event in screen.allowed, f"{event} not offered: {screen.allowed}"
-    await pilot.press(str(screen.allowed.index(event) + 1))
+    await pilot.press(key_of(pilot.app, event))
     form = pilot.app.screen
     assert isinstance(form, EventFormScreen)
     form.query_one("#input-on", Input).value = on
@@ -48,11 +54,19 @@ def form_error(app) -> str:
     return str(line.render())
 
 
+def field_problem(app, name: str) -> str:
+    """The words under a form field, which must be marked as refused."""
+    row = app.screen.query_one(f"#field-{name}", FieldInput)
+    assert row.has_class("-invalid")
+    assert "--" not in row.problem  # no command-line flag in the caseworker's words
+    return row.problem
+
+
 async def test_a_case_shows_its_profile_clocks_timeline_and_exactly_the_allowed_steps(app, tui_store) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_case(app, pilot, "M-0003")
         state = tui_store.case("M-0003").state
-        assert screen.allowed == allowed_events(tui_store.rules, state, AS_OF)
+        assert sorted(screen.allowed) == sorted(allowed_events(tui_store.rules, state, AS_OF))
         steps = screen.query_one("#steps", OptionList)
         assert [steps.get_option_at_index(i).id for i in range(steps.option_count)] == screen.allowed
         summary = str(screen.query_one("#case-summary").render())
@@ -116,8 +130,8 @@ async def test_a_meeting_after_the_30_day_deadline_is_saved_with_a_warning_shown
     app, other_store
 ) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_case(app, pilot, "M-0002")  # mediation requested on 5 March: kpi5 due 4 April
-        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        await open_case(app, pilot, "M-0002")  # mediation requested on 5 March: kpi5 due 4 April
+        await pilot.press(key_of(app, "meeting_scheduled"))
         form = app.screen
         assert isinstance(form, EventFormScreen)
         warning = form.query_one("#form-warning", StatusLine)
@@ -133,50 +147,157 @@ async def test_a_meeting_after_the_30_day_deadline_is_saved_with_a_warning_shown
     assert other_store.case("M-0002").events[-1].data["meeting_date"] == "2026-04-10"
 
 
-async def test_a_refused_step_shows_the_domains_words_and_writes_nothing(app, other_store) -> None:
+async def test_a_refused_step_is_worded_beside_its_field_and_writes_nothing(app, other_store) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_case(app, pilot, "M-0002")  # mediation requested on 5 March
         before = other_store.case("M-0002").state.last_seq
         await record(pilot, screen, "la_notified", "2026-03-03")
         assert isinstance(app.screen, EventFormScreen)  # the form stays open
-        assert "does not fit state opened of that date: needs mediation_requested first" in form_error(app)
+        assert field_problem(app, "on") == (
+            "Date it happened: the step does not fit on that date: needs Mediation requested first"
+        )
+        assert app.screen.focused is app.screen.query_one("#input-on")
         form = app.screen
         form.query_one("#input-on", Input).value = "2026-03-11"
+        await pilot.pause()
+        assert not form.query_one("#field-on", FieldInput).has_class("-invalid")  # edited: unmarked
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "after today (2026-03-10)" in form_error(app)
-        form.query_one("#input-on", Input).value = "31/2/26"
+        assert field_problem(app, "on").startswith("Date it happened: it is after today (2026-03-10)")
+        form.query_one("#input-on", Input).value = "31/13/26"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "on=31/2/26: use a date such as 2026-05-04" in form_error(app)
+        assert field_problem(app, "on").startswith(
+            "Date it happened: there is no month 13; use a date such as 2026-05-04, 4/5/26, 4/5, 2 Dec"
+        )
+        assert "Date it happened" in form_error(app)
         await pilot.press("escape")
         assert isinstance(app.screen, CaseScreen)
     assert other_store.case("M-0002").state.last_seq == before
 
 
-async def test_a_required_field_left_empty_is_refused(app, other_store) -> None:
+async def test_a_step_that_does_not_fit_the_state_says_which_steps_do(app, other_store) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_case(app, pilot, "M-0002")
-        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        await pilot.press(key_of(app, "la_notified"))
+        other_store.record("M-0002", "withdrawn", AS_OF, {"reason": "moved away"}, "Sam Patel", NOW, AS_OF)
+        app.screen.state = other_store.case("M-0002").state  # as if read after the withdrawal
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        words = form_error(app)
+        assert words.startswith("Not done: This step does not fit the case now: the case is Withdrawn")
+        assert "Steps that fit now: Note, Satisfaction survey" in words
+        assert "--" not in words
+        assert screen.allowed  # the case screen underneath is untouched
+
+
+async def test_a_required_field_left_empty_is_marked_and_named_by_its_label(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_case(app, pilot, "M-0002")
+        await pilot.press(key_of(app, "meeting_scheduled"))
         form = app.screen
         assert isinstance(form, EventFormScreen)
         assert form.query_one("#input-meeting_date", Input).value == "2026-03-10"  # dates default to today
         form.query_one("#input-meeting_date", Input).value = ""
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "needs meeting_date" in form_error(app)
+        assert field_problem(app, "meeting_date") == "Meeting date: needed; fill it in"
+        assert form.focused is form.query_one("#input-meeting_date")
     assert other_store.case("M-0002").state.state == "mediation_requested"
 
 
-async def test_a_step_written_elsewhere_meanwhile_is_a_conflict_not_a_double(app, other_store) -> None:
+async def test_a_certificate_offers_only_the_kinds_that_fit_and_names_them_when_left_out(
+    app, other_store
+) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        other_store.open_case("M-0200", "mediation", D("2026-03-02"), {"caseworker": ME}, "seed", NOW, AS_OF)
+        other_store.record("M-0200", "mediation_requested", D("2026-03-02"), {}, "seed", NOW, AS_OF)
+        other_store.record("M-0200", "mediation_declined", D("2026-03-03"), {}, "seed", NOW, AS_OF)
+        screen = await open_case(app, pilot, "M-0200")
+        await pilot.press(key_of(app, "certificate_issued"))
+        form = app.screen
+        kind = form.query_one("#input-kind", Select)
+        assert kind.value == "advice_only"  # the one kind that fits a declined mediation: filled in
+        assert form.query_one("#field-kind", FieldInput).offered == ["advice_only"]  # only what fits
+        kind.value = Select.NULL
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert field_problem(app, "kind") == "Certificate: choose one of Advice only (s.55(4))"
+        assert screen.record is not None
+    assert other_store.case("M-0200").state.state == "mediation_declined"
+
+
+async def test_a_step_written_elsewhere_meanwhile_is_reloaded_and_saved_again(app, other_store) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_case(app, pilot, "M-0002")
-        await pilot.press(str(screen.allowed.index("la_notified") + 1))
+        await pilot.press(key_of(app, "meeting_scheduled"))
+        form = app.screen
+        form.query_one("#input-meeting_date", Input).value = "2026-03-20"
+        form.query_one("#input-note", Input).value = "Parent prefers mornings"
+        other_store.record("M-0002", "la_notified", AS_OF, {}, "Sam Patel", NOW, AS_OF)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # not a dead end: the form stays, with what was typed
+        words = str(form.query_one("#conflict-words").render())
+        assert "While this form was open, Sam Patel recorded LA/ICB notified (10 Mar 2026)" in words
+        assert form.query_one("#form-conflict").display
+        assert form.focused is form.query_one("#reload", Button)
+        assert form.query_one("#input-note", Input).value == "Parent prefers mornings"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.screen is screen
+    events = other_store.case("M-0002").events
+    assert [(e.type, e.actor) for e in events[-2:]] == [
+        ("la_notified", "Sam Patel"),
+        ("meeting_scheduled", ME),
+    ]
+    assert events[-1].data == {"meeting_date": "2026-03-20", "note": "Parent prefers mornings"}
+
+
+async def test_a_step_that_no_longer_fits_after_the_reload_is_refused_not_doubled(app, other_store) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_case(app, pilot, "M-0002")
+        await pilot.press(key_of(app, "la_notified"))
         other_store.record("M-0002", "la_notified", AS_OF, {}, "someone else", NOW, AS_OF)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "changed since it was read" in form_error(app)
+        assert "someone else recorded LA/ICB notified" in str(
+            app.screen.query_one("#conflict-words").render()
+        )
+        await pilot.press("enter")  # the focused button: reload and save again
+        await settle(pilot)
+        assert "LA/ICB notified was already recorded on 2026-03-10" in form_error(app)
     assert [e.actor for e in other_store.case("M-0002").events if e.type == "la_notified"] == ["someone else"]
+
+
+async def test_ctrl_q_in_a_form_with_nothing_typed_quits_at_once(app) -> None:
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_case(app, pilot, "M-0002")
+        await pilot.press(key_of(app, "la_notified"))
+        assert isinstance(app.screen, EventFormScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+async def test_ctrl_q_asks_before_losing_what_was_typed(app_factory) -> None:
+    from tui.screens.quit import QuitScreen
+
+    app = app_factory()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_case(app, pilot, "M-0002")
+        await pilot.press(key_of(app, "meeting_scheduled"))
+        form = app.screen
+        await pilot.press("tab", *"2026-03-20")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("n")
+        assert app.screen is form
+        assert form.query_one("#input-meeting_date", Input).value.endswith("2026-03-20")
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
 
 
 async def test_voiding_an_event_strikes_it_through_with_the_reason(app, other_store) -> None:
@@ -206,7 +327,7 @@ async def test_a_void_that_would_break_the_history_is_refused(app, other_store) 
         assert app.screen.event.seq == 2
         await pilot.press("enter")  # no reason
         await settle(pilot)
-        assert "say why the event is void" in form_error(app)
+        assert field_problem(app, "reason") == "Reason: say why the event is void, e.g. wrong case"
         await pilot.press(*"typo", "enter")
         await settle(pilot)
         assert "would no longer fit" in form_error(app)
@@ -234,13 +355,13 @@ async def test_a_note_and_a_survey_after_the_case_closed(app, other_store) -> No
 async def test_an_exception_offers_the_running_clocks_and_their_reasons(app, other_store) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_case(app, pilot, "M-0002")
-        await pilot.press(str(screen.allowed.index("exception") + 1))
+        await pilot.press(key_of(app, "exception"))
         form = app.screen
         clock = form.query_one("#input-clock")
         reason = form.query_one("#input-reason")
         assert [v for _l, v in clock._options if v is not clock.NULL] == ["kpi5"]
+        assert clock.value == "kpi5"  # the one clock that can be excepted: filled in
         assert "parent_unavailable" in [v for _l, v in reason._options]
-        clock.value = "kpi5"
         reason.value = "parent_unavailable"
         await pilot.press("ctrl+s")
         await settle(pilot)

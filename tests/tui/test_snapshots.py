@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.tui.conftest import settle
+from tests.tui.conftest import AS_OF, NOW, settle
 from tests.tui.test_alerts_screen import Scripted, alert_pass
 from tracker.alerts.notify import DeliveryResult
 from tui.screens.case import CaseScreen
@@ -65,10 +65,22 @@ class TestForms:
         screen = CaseScreen(pilot.app.ctx, "M-0002")
         await pilot.app.push_screen(screen)
         await settle(pilot)
-        await pilot.press(str(screen.allowed.index("meeting_scheduled") + 1))
+        await pilot.press("b")  # the meeting's key, wherever it is offered
         form = pilot.app.screen
         assert isinstance(form, EventFormScreen)
         form.query_one("#input-meeting_date", Input).value = "2026-03-01"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    async def _conflict(self, pilot) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(CaseScreen(pilot.app.ctx, "M-0002"))
+        await settle(pilot)
+        await pilot.press("b")
+        form = pilot.app.screen
+        form.query_one("#input-meeting_date", Input).value = "2026-03-20"
+        store = pilot.app.ctx.store
+        store.record("M-0002", "la_notified", AS_OF, {}, "Sam Patel", NOW, AS_OF)
         await pilot.press("ctrl+s")
         await settle(pilot)
 
@@ -80,6 +92,10 @@ class TestForms:
     def test_event_form_with_a_refusal_small(self, snap_compare, app) -> None:
         """A step the domain refuses: its words inline, the form still open, required fields marked."""
         assert snap_compare(app, run_before=self._refused, terminal_size=SMALL)
+
+    def test_event_form_after_a_conflict_small(self, snap_compare, app) -> None:
+        """Someone else recorded a step meanwhile: who and what, the input kept, reload and save again."""
+        assert snap_compare(app, run_before=self._conflict, terminal_size=SMALL)
 
     def test_new_case_form_large(self, snap_compare, app) -> None:
         """The new-case form with its suggested reference and the pack's case fields."""

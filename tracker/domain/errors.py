@@ -11,8 +11,10 @@
         ├── ConcurrencyError    another writer changed the case first; run the command again
         └── StoreUnavailable    the database cannot be reached, or needs `caseclock init`
 
-Every message is one line that names what was wrong and how to put it right: the CLI prints it as it is,
-and the TUI shows it inline. Raised by the domain and the store; caught only at the edges (CLI, TUI).
+Every message is one line that names what was wrong and how to put it right: the CLI prints it as it is.
+Refusals also carry their parts (the field, the value, the reason in plain words, the values allowed), so the
+TUI can word them with its own labels beside the field concerned, with no command-line flags. Raised by the
+domain and the store; caught only at the edges (CLI, TUI).
 """
 
 from __future__ import annotations
@@ -45,18 +47,52 @@ class InvalidValue(Refused):
         value: The value as given.
         fix: What to do instead, e.g. "use one of agreed, partly_agreed, not_agreed".
         allowed: The values the field could take instead, where they are known (a form offers them).
+        reason: What is wrong in plain words, with no command-line flag or case prefix ("needed", "there
+            is no month 13; use a date such as ..."); defaults to `fix`.
     """
 
-    def __init__(self, field: str, value: object, fix: str, allowed: tuple[str, ...] = ()) -> None:
+    MISSING = "(missing)"
+    """The value of a required field that was not given."""
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        fix: str,
+        allowed: tuple[str, ...] = (),
+        *,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(f"{field}={value!s}: {fix}")
         self.field = field
         self.value = value
         self.fix = fix
         self.allowed = allowed
+        self.reason = fix if reason is None else reason
+
+    @property
+    def missing(self) -> bool:
+        """Whether the field was required and left empty."""
+        return self.value == self.MISSING
 
 
 class EventRefused(Refused):
-    """An event that does not fit the case: names the case, the event, the state and what is allowed."""
+    """An event that does not fit the case: names the case, the event, the state and what is allowed.
+
+    Args:
+        message: The one line the command line prints.
+        reason: Why, in plain words without the case prefix or commands ("needs mediation_requested first").
+        allowed: The events the case takes now, where the refusal is about its state.
+        field: The field at fault, where there is one (the reference of a new case that is taken).
+    """
+
+    def __init__(
+        self, message: str, *, reason: str = "", allowed: tuple[str, ...] = (), field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.allowed = allowed
+        self.field = field
 
 
 class UnknownCase(Refused):
@@ -80,7 +116,18 @@ class OperationFailed(CaseclockError):
 
 
 class ConcurrencyError(OperationFailed):
-    """Another writer appended to the case first; the caller may read it again and retry."""
+    """Another writer appended to the case first; the caller may read it again and retry.
+
+    Args:
+        message: The one line the command line prints.
+        ref: The case, where known.
+        read_version: The case's last event when the caller read it; the events after it are what changed.
+    """
+
+    def __init__(self, message: str, *, ref: str | None = None, read_version: int | None = None) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.read_version = read_version
 
 
 class StoreUnavailable(OperationFailed):

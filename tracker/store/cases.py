@@ -171,7 +171,9 @@ class Store:
         with self._writing_events() as cursor:
             if sql.find_case.first(cursor, {"ref": ref}) is not None:
                 raise EventRefused(
-                    f"case {ref}: the reference is already used; choose another or `caseclock show {ref}`"
+                    f"case {ref}: the reference is already used; choose another or `caseclock show {ref}`",
+                    reason="another case has this reference; choose another",
+                    field="reference",
                 )
             inserted = sql.insert_case.first(cursor, case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
@@ -276,7 +278,9 @@ class Store:
         if expected_version is not None and last_seq != expected_version:
             raise ConcurrencyError(
                 f"case {ref} changed since it was read (version {expected_version}, now {last_seq}); "
-                "nothing was written: reload it and try again"
+                "nothing was written: reload it and try again",
+                ref=ref,
+                read_version=expected_version,
             )
         recalled = self._recalled(case_id, last_seq)
         if recalled is not None:
@@ -578,6 +582,22 @@ class Store:
     # ------------------------------------------------------------------ reads for imports
     # A compliance report's reads are in tracker.reports.queries (grouped and counted in SQL).
 
+    def highest_number(self, prefix: str) -> int:
+        """The highest number of the references that are `prefix` and digits (`M-00400`: 400), else 0.
+
+        The new-case form suggests the next one. References padded differently (`M-0012`, `M-00007`) are
+        compared as numbers, so only the references with the prefix are read (the index on `ref`).
+        """
+        ref = schema.cases.c.ref
+        query = select(ref).where(ref.startswith(prefix, autoescape=True)).execution_options(yield_per=2000)
+        highest = 0
+        with self._reading() as connection:
+            for found in connection.execute(query).scalars():
+                tail = str(found)[len(prefix) :]
+                if tail.isascii() and tail.isdigit():
+                    highest = max(highest, int(tail))
+        return highest
+
     def existing_refs(self, refs: Iterable[str]) -> set[str]:
         """Which of `refs` are already used by a case (imports skip them)."""
         wanted = sorted(set(refs))
@@ -686,7 +706,9 @@ class _CaseWrite:
         row.update(b_case_id=self.case_id, b_expected_seq=self.read_seq)
         if sql.update_case(columns).run(cursor, row) != 1:
             raise ConcurrencyError(
-                f"case {self.state.ref} changed while recording; nothing was written: try again"
+                f"case {self.state.ref} changed while recording; nothing was written: try again",
+                ref=self.state.ref,
+                read_version=self.read_seq,
             )
         write_clocks(sql, cursor, self.case_id, self.state, before=self.before)
 

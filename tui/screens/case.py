@@ -1,7 +1,9 @@
 """One case: its profile, its clocks, its timeline, and the steps its rule pack allows next.
 
-The actions offered are exactly `tracker.domain.workflow.allowed_events` for the case's state: each opens a
-form built from the pack's field declarations (tui/screens/event_form.py). `v` voids the timeline event under
+The actions offered are exactly `tracker.domain.workflow.allowed_events` for the case's state, those that
+stop a running clock first and marked `»`. Each step has one key wherever it is offered, the pack's
+(`RulePack.step_keys`: `l` LA notified, `i` certificate), and opens a form built from the pack's field
+declarations (tui/screens/event_form.py). `v` voids the timeline event under
 the cursor behind a confirmation that asks for a reason. Reads and writes run in thread workers; the case
 is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here too.
 """
@@ -9,6 +11,7 @@ is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
@@ -25,7 +28,8 @@ from textual.widgets.option_list import Option
 
 from tracker.domain.errors import CaseclockError
 from tracker.domain.events import Event
-from tracker.domain.workflow import allowed_events
+from tracker.domain.rules import STEP_KEYS
+from tracker.domain.workflow import allowed_events, clocks_stopped_by
 from tracker.store import CaseRecord
 from tui.context import TuiContext
 from tui.messages import CaseLoaded, CaseShown, StoreFailed
@@ -38,7 +42,9 @@ from tui.widgets.status_line import StatusLine
 from tui.widgets.text_panel import TextPanel
 from tui.words import profile_lines
 
-_STEP_KEYS = "123456789"
+STOPS_A_CLOCK = "»"
+"""The marker of a step that stops a running clock (the next thing to do), as text so it reads without
+colour."""
 _INSTALLED = "case"
 """Name of the one case screen kept installed, so opening a case shows an already-built screen."""
 _NARROW = 100
@@ -91,16 +97,17 @@ class CaseScreen(LiveScreen):
             tooltip="Read the case again now",
             id="caseclock.case.refresh",
         ),
+        # One binding per key a step may have; `check_action` keeps those of the steps offered now.
         *(
             Binding(
                 key,
-                f"step({n})",
-                f"Step {key}",
+                f"step_key('{key}')",
+                "Record the step with this key",
                 show=False,
-                tooltip=f"Record next step {key}",
-                id=f"caseclock.case.step{key}",
+                tooltip="Record the next step shown with this key",
+                id=f"caseclock.case.step.{key}",
             )
-            for n, key in enumerate(_STEP_KEYS)
+            for key in STEP_KEYS
         ),
     ]
 
@@ -114,6 +121,11 @@ class CaseScreen(LiveScreen):
         self.ref = ref
         self.record: CaseRecord | None = None
         self.allowed: list[str] = []
+        """The steps offered, in the order shown: those that stop a running clock first."""
+        self.stopping: set[str] = set()
+        """The steps offered that stop a running clock."""
+        self.keys: dict[str, str] = {}
+        """The key of each step offered (the pack's), by key."""
         self._shown: tuple[int, object] | None = None
         self._waiting = False
         """Whether `show_case` is reading a case before coming to the top."""
@@ -136,6 +148,7 @@ class CaseScreen(LiveScreen):
     def on_mount(self) -> None:
         """Set up the panels and read the case."""
         self.query_one("#steps").border_title = "Next steps"
+        self.query_one("#steps").border_subtitle = f"{STOPS_A_CLOCK} stops a clock"
         self.query_one("#profile").border_title = "Profile"
         self.query_one(ClockTable).fit(self.narrow)
         self.query_one("#steps").focus()
@@ -149,6 +162,7 @@ class CaseScreen(LiveScreen):
         `SHOW_READING_AFTER`, or fails, it comes to the top at once, saying so."""
         self.ref = ref
         self.record, self.allowed, self._shown = None, [], None
+        self.stopping, self.keys = set(), {}
         self.query_one("#case-summary", Static).update(f"{ref}: reading…")
         self.query_one(ClockTable).clear()
         self.query_one(Timeline).forget()
@@ -196,7 +210,13 @@ class CaseScreen(LiveScreen):
         if message.record.state.ref != self.ref or key == self._shown:
             return
         self._shown = key
-        self.record, self.allowed = message.record, message.allowed
+        self.record = message.record
+        state = message.record.state
+        self.stopping = {e for e in message.allowed if clocks_stopped_by(self.ctx.rules, state, e)}
+        self.allowed = sorted(message.allowed, key=lambda e: e not in self.stopping)  # stable: pack order
+        step_keys = self.ctx.pack(state).step_keys
+        self.keys = {step_keys[e]: e for e in self.allowed if e in step_keys}
+        self._describe_step_keys()
         self._draw()
         self.refresh_bindings()
         if self._waiting:
@@ -205,6 +225,23 @@ class CaseScreen(LiveScreen):
             await asyncio.sleep(0)
         self._come_to_the_top()
         self.post_message(CaseShown(self.ref))  # handled after the screen's arrival on top, if it was pushed
+
+    def _describe_step_keys(self) -> None:
+        """Give each step key offered its step's name, so `?` and the palette say what the key records.
+
+        The bindings are declared once for every key a step may have; this screen's own copy of them
+        (`_bindings`, copied per node by Textual) takes the names of the case's pack."""
+        if self.record is None:
+            return
+        pack = self.ctx.pack(self.record.state)
+        for bindings in self._bindings.key_to_bindings.values():
+            for n, binding in enumerate(bindings):
+                key = binding.action.removeprefix("step_key('").removesuffix("')")
+                if binding.action.startswith("step_key(") and key in self.keys:
+                    spec = pack.events[self.keys[key]]
+                    bindings[n] = dataclasses.replace(
+                        binding, description=f"Record: {spec.title}", tooltip=spec.action or spec.title
+                    )
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """A read failed (the case is unknown, the database is down): say so."""
@@ -230,13 +267,21 @@ class CaseScreen(LiveScreen):
         self.query_one(ClockTable).show(self.record, pack, today, self.ctx.calendar)
         self.query_one(Timeline).show(self.record, pack)
         steps = self.query_one("#steps", OptionList)
+        was = steps.highlighted_option.id if steps.highlighted_option is not None else None
         steps.clear_options()
         if self.allowed:
+            keys = pack.step_keys
             steps.add_options(
-                Option(f"{key} {pack.label(event)}", id=event)
-                for key, event in zip(_STEP_KEYS, self.allowed, strict=False)
+                Option(
+                    f"{STOPS_A_CLOCK if event in self.stopping else ' '} {keys.get(event, ' ')} "
+                    f"{pack.label(event)}",
+                    id=event,
+                )
+                for event in self.allowed
             )
-            steps.add_options(Option(pack.label(e), id=e) for e in self.allowed[len(_STEP_KEYS) :])
+            # Enter records the highlighted step: the first (it stops a clock, if any does), or the one
+            # highlighted before the case was read again.
+            steps.highlighted = self.allowed.index(was) if was in self.allowed else 0
         else:
             steps.add_option(Option("Nothing: the case takes no more steps", disabled=True))
         profile = Text()
@@ -253,14 +298,18 @@ class CaseScreen(LiveScreen):
     @on(OptionList.OptionSelected, "#steps")
     def _step_chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None and event.option.id in self.allowed:
-            self.action_step(self.allowed.index(event.option.id))
+        if event.option.id is not None:
+            self.action_record(event.option.id)
 
-    def action_step(self, index: int) -> None:
-        """Open the form of the `index`-th allowed step."""
-        if self.record is None or index >= len(self.allowed):
+    def action_step_key(self, key: str) -> None:
+        """Open the form of the step offered with `key`."""
+        if key in self.keys:
+            self.action_record(self.keys[key])
+
+    def action_record(self, event_type: str) -> None:
+        """Open the form of an allowed step."""
+        if self.record is None or event_type not in self.allowed:
             return
-        event_type = self.allowed[index]
         self.app.push_screen(EventFormScreen(self.ctx, self.record.state, event_type), self._written)
 
     def _written(self, seq: int | None) -> None:
@@ -275,10 +324,13 @@ class CaseScreen(LiveScreen):
         if self.record is None:
             return
         pack = self.ctx.pack(self.record.state)
-        for index, event in enumerate(self.allowed):
+        for event in self.allowed:
             spec = pack.events[event]
+            key = pack.step_keys.get(event)
             yield SystemCommand(
-                f"Record: {spec.title}", spec.action or spec.title, partial(self.action_step, index)
+                f"Record: {spec.title}",
+                (spec.action or spec.title) + (f" (key {key})" if key else ""),
+                partial(self.action_record, event),
             )
 
     # ------------------------------------------------------------------ voiding
@@ -337,15 +389,14 @@ class CaseScreen(LiveScreen):
         self.poll()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out voiding without a voidable event, and step keys beyond the allowed steps.
+        """Grey out voiding without a voidable event; keep only the keys of the steps offered.
 
         While a case is being read, voiding stays as it was (a case always has an event to void once read):
         greying it out for those few milliseconds would only make the key bar rebuild itself twice."""
         if action == "void":
             return self.record is None or self._event_under_cursor() is not None or None
-        if action == "step":
-            index = parameters[0] if parameters else 0
-            return isinstance(index, int) and index < len(self.allowed)
+        if action == "step_key":
+            return bool(parameters) and parameters[0] in self.keys
         return True
 
 

@@ -1,9 +1,11 @@
 """The new-case form: a suggested reference, the case type, the date and the pack's case fields.
 
-The reference is the prefix (`[cases] reference_prefix`, else the pack's `reference_prefix`) and the next
-free number, suggested by a worker; the caseworker may type another. Field defaults come from the
-configuration (`[cases.defaults]`). The case is opened with `Store.open_case` in a worker; a refusal (the
-reference is taken, a value is wrong) is shown inline and nothing is written. Dismissed with the reference.
+The reference is the prefix (`[cases] reference_prefix`, else the pack's `reference_prefix`) and the number
+after the highest in use (`Store.highest_number`: M-00401 when M-00400 exists), suggested by a worker; the
+caseworker may type another. Field defaults come from the configuration (`[cases.defaults]`), and the
+pack's caseworker field (`owner_field`) defaults to the user (`[user] name`). The case is opened with
+`Store.open_case` in a worker; a refusal (the reference is taken, a value is wrong) is shown beside the field
+it concerns and nothing is written. Dismissed with the reference.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import CaseclockError, InvalidValue, UnknownCase
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
 from tui.context import TuiContext
 from tui.messages import EventWritten, ReferenceSuggested, StoreFailed
 from tui.screens.event_form import ON, ON_SPEC, FormScreen
@@ -27,6 +30,8 @@ _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 """The references the command line accepts (`caseclock open REF`), so every case can be named there too."""
 _DIGITS = 5
 _MAX_PROBES = 1000
+REFERENCE = "reference"
+_REFERENCE_SPEC = FieldSpec(type=FieldType.STRING, title="Reference", help="e.g. M-00042")
 
 
 class NewCaseScreen(FormScreen[str]):
@@ -55,9 +60,7 @@ class NewCaseScreen(FormScreen[str]):
             yield Label("Open a new case", classes="dialog-title")
             yield Static("* required", classes="dialog-subtitle")
             with VerticalScroll(id="form-fields"):
-                with Horizontal(classes="field"):
-                    yield Label("Reference *", classes="field-label")
-                    yield Input(id="reference", placeholder="finding the next number…", compact=True)
+                yield FieldInput(REFERENCE, _REFERENCE_SPEC, "Reference", required=True, input_id="reference")
                 with Horizontal(classes="field"):
                     yield Label("Case type *", classes="field-label")
                     yield Select(types, value=self.case_type, allow_blank=False, compact=True, id="case-type")
@@ -67,19 +70,23 @@ class NewCaseScreen(FormScreen[str]):
         yield from self.compose_footer()
 
     def _field_rows(self) -> list[FieldInput]:
+        values: dict[str, object] = dict(self.ctx.rules.field_defaults)
+        owner, me = self.pack.owner_field, self.ctx.me
+        if owner is not None and me and values.get(owner) is None:
+            values[owner] = me  # the caseworker opening the case, unless configured otherwise
         return build_field_inputs(
             self.pack,
             self.pack.case_fields,
-            values=self.ctx.rules.field_defaults,
+            values=values,
             today=self.ctx.clock.today(),
         )
 
     def on_mount(self) -> None:
         """Suggest a reference, and start in the first case field."""
         self._suggest(self._prefix())
-        rows = [row for row in self.query(FieldInput) if row.field_name != ON]
+        rows = [row for row in self.query(FieldInput) if row.field_name not in (ON, REFERENCE)]
         if rows:
-            rows[0].query_one("Input, Select").focus()
+            rows[0].control.focus()
 
     def _prefix(self) -> str:
         return self.ctx.settings.cases.reference_prefix or self.pack.reference_prefix
@@ -88,8 +95,8 @@ class NewCaseScreen(FormScreen[str]):
     def _suggest(self, prefix: str) -> None:
         store = self.ctx.store
         try:
-            number = store.count_cases(self.ctx.clock.today(), "all", search=prefix) + 1
-            for _ in range(_MAX_PROBES):
+            number = store.highest_number(prefix) + 1
+            for _ in range(_MAX_PROBES):  # a reference typed with other padding (M-0401) may hold it
                 ref = f"{prefix}{number:0{_DIGITS}d}"
                 try:
                     store.case(ref)
@@ -100,11 +107,16 @@ class NewCaseScreen(FormScreen[str]):
         except CaseclockError as error:
             self.post_message(StoreFailed(error.message))
 
+    def refusal_pack(self) -> RulePack:
+        """Refusals use the words of the case type's pack."""
+        return self.pack
+
     def on_reference_suggested(self, message: ReferenceSuggested) -> None:
         """Fill in the suggestion, unless the caseworker has typed a reference of their own."""
         box = self.query_one("#reference", Input)
         if not box.value or box.value == self._suggested:
             box.value = message.ref
+            self.remember_typed()  # a suggestion is not something typed
         self._suggested = message.ref
 
     @on(Select.Changed, "#case-type")
@@ -116,7 +128,7 @@ class NewCaseScreen(FormScreen[str]):
         pack = self.ctx.pack_for_type(self.case_type)
         if pack.id != self.pack.id:  # another service: its own fields and prefix
             self.pack = pack
-            for row in [row for row in self.query(FieldInput) if row.field_name != ON]:
+            for row in [row for row in self.query(FieldInput) if row.field_name not in (ON, REFERENCE)]:
                 await row.remove()
             await self.query_one("#form-fields").mount_all(self._field_rows())
             self._suggest(self._prefix())
@@ -130,14 +142,14 @@ class NewCaseScreen(FormScreen[str]):
         today = self.ctx.clock.today()
         try:
             if not _REF.match(ref):
-                raise InvalidValue(
-                    "reference", ref, "use letters, digits and - . _ / (up to 64), e.g. M-0042"
-                )
-            opened_on = parse_date(rows[ON].raw or "", today, "opened on")
+                raise InvalidValue(REFERENCE, ref, "use letters, digits and - . _ / (up to 64), e.g. M-0042")
+            opened_on = parse_date(rows[ON].raw or "", today, ON)
         except CaseclockError as error:
-            self.refuse(error.message)
+            self.post_message(self.Refused(error))
             return
-        fields = {name: row.raw for name, row in rows.items() if name != ON and row.raw is not None}
+        fields = {
+            name: row.raw for name, row in rows.items() if name not in (ON, REFERENCE) and row.raw is not None
+        }
         self.saving = True
         self._write(ref, opened_on, fields)
 
@@ -149,7 +161,7 @@ class NewCaseScreen(FormScreen[str]):
                 ref, self.case_type, opened_on, fields, ctx.actor, ctx.clock.now(), ctx.clock.today()
             )
         except CaseclockError as error:
-            self.post_message(StoreFailed(error.message))
+            self.fail(error)
             return
         self.post_message(EventWritten(ref, 1))
 

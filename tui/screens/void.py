@@ -14,11 +14,16 @@ from textual.widgets import Input, Label, Static
 
 from tracker.domain.errors import CaseclockError
 from tracker.domain.events import Event
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
 from tracker.domain.workflow import CaseState
+from tracker.store import CaseRecord
 from tui.context import TuiContext
-from tui.messages import EventWritten, StoreFailed
-from tui.screens.event_form import FormScreen
+from tui.messages import EventWritten
+from tui.screens.form import FormScreen
+from tui.widgets.field_input import FieldInput
 from tui.words import event_details
+
+_REASON = FieldSpec(type=FieldType.STRING, title="Reason", help="e.g. recorded on the wrong case")
 
 
 class VoidScreen(FormScreen[int]):
@@ -29,6 +34,8 @@ class VoidScreen(FormScreen[int]):
         state: The case as last read (its `last_seq` guards against a concurrent change).
         event: The event to void.
     """
+
+    MISFIT = "Not voided"
 
     def __init__(self, ctx: TuiContext, state: CaseState, event: Event) -> None:
         super().__init__(ctx)
@@ -50,10 +57,7 @@ class VoidScreen(FormScreen[int]):
                 classes="dialog-subtitle",
                 markup=False,
             )
-            yield Label("Reason *")
-            yield Input(
-                placeholder="e.g. recorded on the wrong case", id="reason", max_length=500, compact=True
-            )
+            yield FieldInput("reason", _REASON, "Reason", required=True, input_id="reason")
             yield from self.buttons(save="Void event")
         yield from self.compose_footer()
 
@@ -64,6 +68,14 @@ class VoidScreen(FormScreen[int]):
     def on_mount(self) -> None:
         """Start in the reason."""
         self.query_one("#reason", Input).focus()
+
+    def refusal_pack(self) -> RulePack:
+        """Refusals use the case's pack's words."""
+        return self.ctx.pack(self.state)
+
+    def take_reloaded(self, record: CaseRecord) -> None:
+        """Void against the case as another writer left it."""
+        self.state = record.state
 
     def action_save(self) -> None:
         """Void the event in a worker; an empty reason is refused by the store with its own words."""
@@ -86,6 +98,6 @@ class VoidScreen(FormScreen[int]):
                 expected_version=self.state.last_seq,
             )
         except CaseclockError as error:
-            self.post_message(StoreFailed(error.message))
+            self.fail(error)
             return
         self.post_message(EventWritten(self.state.ref, event.seq))

@@ -11,6 +11,7 @@ force on a clock's start date governs that clock; the version in force on the da
 its events and fields. Dates before a pack's first version use the first version.
 """
 
+from tracker.domain.rules.keys import SCREEN_KEYS, STEP_KEYS
 from tracker.domain.rules.loading import (
     apply_overrides,
     discover_packs,
@@ -38,6 +39,8 @@ from tracker.domain.rules.registry import PackRegistry
 from tracker.domain.toml_errors import did_you_mean
 
 __all__ = [
+    "SCREEN_KEYS",
+    "STEP_KEYS",
     "ActivitySpec",
     "CaseTypeSpec",
     "ClockSpec",

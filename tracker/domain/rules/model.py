@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tracker.domain.calendar import MAX_OFFSET_DAYS
+from tracker.domain.rules.keys import check_keys, step_keys
 from tracker.domain.toml_errors import did_you_mean
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -20,6 +21,7 @@ PATTERN_HINTS = {
     _PACK_ID_PATTERN: "use lower-case letters, digits and -, starting with a letter (such as send-mediation)",
 }
 _ID = Annotated[str, Field(pattern=_ID_PATTERN, max_length=48)]
+
 _PACK_ID = Annotated[str, Field(pattern=_PACK_ID_PATTERN, max_length=48)]
 
 
@@ -125,6 +127,9 @@ class EventSpec(_Strict):
     title: str
     action: str = ""
     """What the caseworker does, as a button or menu label ("Record LA/ICB notified")."""
+    key: str | None = None
+    """The key that records this step wherever it is offered (`l` for LA notified); default: the first
+    free letter of the event's words, then of its name. One key per event, unique in the pack."""
     role: Role | None = None
     """Engine semantics: `open` creates the case, `edit` changes case fields, `except_clock` records a clock
     exception, `void` voids an earlier event (a correction). Other events are plain facts."""
@@ -326,6 +331,11 @@ class RulePack(_Strict):
                 started.setdefault(event, []).append((clock_id, clock))
         return started
 
+    @cached_property
+    def step_keys(self) -> dict[str, str]:
+        """The key of each event a caseworker records (all but the opening and correction events)."""
+        return step_keys(self)
+
     @property
     def states(self) -> list[str]:
         """The states a case can be in: the milestone events."""
@@ -371,6 +381,7 @@ def _check_pack(pack: RulePack) -> None:
                 clock = spec.warn_after_due.clock
                 known([clock], set(pack.clocks), f"{where}.{name}.warn_after_due.clock", "clock")
 
+    check_keys(pack)
     check_fields(pack.case_fields, "case_fields")
     check_fields(pack.common_fields, "common_fields")
     for name, spec in pack.events.items():

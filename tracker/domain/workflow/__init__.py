@@ -15,7 +15,15 @@ recorded a few days late (caseworkers often do) counts exactly as if it had been
 Everything service-specific (event names, states, guards, fields, clocks) comes from the rule pack.
 """
 
-from tracker.domain.workflow.decide import allowed_events, decide, decide_open, decide_void, warnings_for
+from tracker.domain.workflow.decide import (
+    allowed_events,
+    clocks_stopped_by,
+    decide,
+    decide_open,
+    decide_void,
+    fitting_choices,
+    warnings_for,
+)
 from tracker.domain.workflow.fold import advance, apply, fold_key, fold_order, project
 from tracker.domain.workflow.state import CASE_TYPE_KEY, CaseRecord, CaseState, Fact, Rules
 
@@ -28,9 +36,11 @@ __all__ = [
     "advance",
     "allowed_events",
     "apply",
+    "clocks_stopped_by",
     "decide",
     "decide_open",
     "decide_void",
+    "fitting_choices",
     "fold_key",
     "fold_order",
     "project",

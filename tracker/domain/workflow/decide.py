@@ -42,7 +42,9 @@ def decide_open(
     if on > today:
         raise EventRefused(
             f"case {ref}: cannot be opened on {on.isoformat()}, after today ({today.isoformat()}); "
-            "date it today or earlier"
+            "date it today or earlier",
+            reason=f"it is after today ({today.isoformat()}); date it today or earlier",
+            field="on",
         )
     merged: dict[str, object] = {
         name: value for name, value in rules.field_defaults.items() if name in pack.case_fields
@@ -100,7 +102,10 @@ def decide(
         misfit, problem = later
         raise EventRefused(
             f"{where} dated {on.isoformat()} would leave event {misfit.seq} ({misfit.type} on "
-            f"{misfit.on.isoformat()}) not fitting: {problem.reason}; void event {misfit.seq} first"
+            f"{misfit.on.isoformat()}) not fitting: {problem.reason}; void event {misfit.seq} first",
+            reason=f"event {misfit.seq} ({misfit.type} on {misfit.on.isoformat()}) would no longer fit: "
+            f"{problem.reason}; void event {misfit.seq} first",
+            field="on",
         )
     return event
 
@@ -129,7 +134,12 @@ def decide_void(
             f"case {state.ref} has events 1 to {state.last_seq}; `caseclock show {state.ref}` lists them",
         )
     if not reason.strip():
-        raise InvalidValue("--reason", reason, "say why the event is void, e.g. --reason 'wrong case'")
+        raise InvalidValue(
+            "--reason",
+            reason,
+            "say why the event is void, e.g. --reason 'wrong case'",
+            reason="say why the event is void, e.g. wrong case",
+        )
     if target.type == correction:
         raise EventRefused(
             f"{where}: event {seq} is itself a correction; record the voided step again instead"
@@ -145,7 +155,9 @@ def decide_void(
         misfit, problem = later
         raise EventRefused(
             f"case {state.ref}: void {seq}: event {misfit.seq} ({misfit.type}) would no longer fit: "
-            f"{problem.reason}; void event {misfit.seq} first"
+            f"{problem.reason}; void event {misfit.seq} first",
+            reason=f"event {misfit.seq} ({misfit.type}) would no longer fit: {problem.reason}; "
+            f"void event {misfit.seq} first",
         )
     data: dict[str, JsonValue] = {VOIDS: seq, REASON: reason.strip()}
     return Event(seq=state.last_seq + 1, type=correction, on=today, data=data, actor=actor, recorded_at=now)
@@ -200,13 +212,17 @@ def _parse_fields(
     for name in required:
         if name not in data:
             option = name.replace("_", "-")
-            raise InvalidValue(name, "(missing)", f"{where} needs {name}: add --{option} VALUE")
+            raise InvalidValue(
+                name, InvalidValue.MISSING, f"{where} needs {name}: add --{option} VALUE", reason="needed"
+            )
     if spec.required_any and not any(name in data for name in spec.required_any):
         first = spec.required_any[0]
         raise InvalidValue(
             first,
-            "(missing)",
+            InvalidValue.MISSING,
             f"{where} needs at least one of {_or(spec.required_any)}: add --{first.replace('_', '-')} VALUE",
+            allowed=tuple(spec.required_any),
+            reason="give at least one of these",
         )
     return data
 
@@ -235,16 +251,24 @@ def _check_fits(
         fix = problem.reason
         if problem.allowed:
             fix += f"; use one of {', '.join(problem.allowed)}"
-        raise InvalidValue(problem.field, problem.value, f"{where}: {fix}", allowed=problem.allowed)
-    allowed = ", ".join(allowed_events(rules, state, _FAR_FUTURE))
+        raise InvalidValue(
+            problem.field, problem.value, f"{where}: {fix}", allowed=problem.allowed, reason=problem.reason
+        )
+    fitting = tuple(allowed_events(rules, state, _FAR_FUTURE))
+    allowed = ", ".join(fitting)
     if back_dated:
         raise EventRefused(
             f"{where} dated {event.on.isoformat()} does not fit state {state.state} of that date: "
-            f"{problem.reason}; allowed then: {allowed or 'nothing (the case had ended)'}"
+            f"{problem.reason}; allowed then: {allowed or 'nothing (the case had ended)'}",
+            reason=problem.reason,
+            allowed=fitting,
+            field="on",
         )
     raise EventRefused(
         f"{where} does not fit state {state.state}: {problem.reason}; "
-        f"allowed now: {allowed or 'nothing (the case is finished)'}"
+        f"allowed now: {allowed or 'nothing (the case is finished)'}",
+        reason=problem.reason,
+        allowed=fitting,
     )
 
 
@@ -409,3 +433,23 @@ def warnings_for(rules: Rules, state: CaseState, event_type: str, data: Mapping[
             if clock.clock == warning.clock and clock.open and clock.due_on.isoformat() < str(value):
                 found.append(warning.text.format(due=clock.due_on.isoformat()))
     return found
+
+
+def fitting_choices(rules: Rules, state: CaseState, event_type: str, field: str) -> list[str]:
+    """The values of a choice field of `event_type` that fit the case now (its `when` guards hold).
+
+    A certificate's kind after a meeting held is `after_mediation` alone; a form fills in a field with one
+    fitting value. A field without guards, or one no value of which fits, gives all its values.
+    """
+    pack = rules.pack(state)
+    spec = pack.event_fields(event_type).get(field) if event_type in pack.events else None
+    if spec is None or spec.type is not FieldType.CHOICE:
+        return []
+    choices = pack.choices_of(spec)
+    fitting = [c for c in choices if _guards_problem(state, spec.when.get(c, [])) is None]
+    return fitting or choices
+
+
+def clocks_stopped_by(rules: Rules, state: CaseState, event_type: str) -> list[str]:
+    """The running clocks of the case that `event_type` would stop: the steps a caseworker should do next."""
+    return list(dict.fromkeys(c.clock for c in state.clocks if c.live and event_type in c.spec.stop))
