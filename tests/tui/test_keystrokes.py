@@ -76,6 +76,8 @@ def test_a_mediation_path_from_the_keyboard_alone(
     tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", "120", "-y", "40", command)
     counts: dict[str, int] = {}
     try:
+        # the pane outlives the app, so that its last screen can be read after ctrl+q
+        tmux("set-option", "-t", "tui", "remain-on-exit", "on")
         tmux.wait_for(lambda text: "M-0001" in text, "case list")
         for step, keys, done in PATH:
             for key in keys:

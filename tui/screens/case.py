@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -52,6 +53,16 @@ _NARROW = 100
 SHOW_READING_AFTER = 0.1
 """Seconds a case may take to read before its screen comes up saying "reading…" (a quick read comes up
 drawn)."""
+
+
+def _step_prompt(mark: str, key: str, label: str) -> Table:
+    """A step as the list shows it: the marker and key in a column of their own, so a long name that wraps
+    on a narrow screen lines up under the name, not under the marker."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(f"{mark} {key}", label)
+    return grid
 
 
 class CaseScreen(LiveScreen):
@@ -273,8 +284,11 @@ class CaseScreen(LiveScreen):
             keys = pack.step_keys
             steps.add_options(
                 Option(
-                    f"{STOPS_A_CLOCK if event in self.stopping else ' '} {keys.get(event, ' ')} "
-                    f"{pack.label(event)}",
+                    _step_prompt(
+                        STOPS_A_CLOCK if event in self.stopping else " ",
+                        keys.get(event, " "),
+                        pack.label(event),
+                    ),
                     id=event,
                 )
                 for event in self.allowed

@@ -3,7 +3,8 @@
 Every figure comes from `tracker.reports.report.compliance_report`, the same computation `caseclock export`
 uses, so the screen and a commissioner's spreadsheet always agree. The report is computed in a thread
 worker; the period is a preset (this or last month, quarter, financial year; this half-year or contract
-year: `m`/`M`, `u`/`U` (`q` goes back), `y`/`Y` or the list) or any period `tracker.domain.periods.parse_period` reads.
+year: `m`/`M`, `u`/`U` (`q` goes back), `y`/`Y` or the list) or any period
+`tracker.domain.periods.parse_period` reads.
 Each breach or exception opens its case. `x` writes the period's workbook as `caseclock export` does
 (`tui.screens.compliance_export`); the per-caseworker figures (`w`) are the provider's own view.
 """
