@@ -377,3 +377,17 @@ def test_every_clock_explained_ends_at_its_due_date(trigger: dt.date, meeting_in
     assert len(counted) == (spec.due.working_days_after or spec.due.working_days_before or 0)
     if counted:
         assert counted[-1] == due
+
+
+def test_the_windows_never_alert_the_provider(cli, tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[webhooks]]\nname = "team"\nurl = "https://example.invalid/hook"\n', encoding="utf-8")
+    monkeypatch.setenv("CASECLOCK_CONFIG", str(config))
+    assert _open(cli, decision="2026-06-03", on="2026-07-01").code == 0  # reg 33 window: 3 Aug
+    assert cli("--as-of", AS_OF, "record", "M-0042", "mediation_requested", "--on", "2026-07-30").code == 0
+    checked = cli("--as-of", AS_OF, "check", "--dry-run", "--json")
+    assert checked.code == 0, checked.err
+    queued = json.loads(checked.out)["would_queue"]
+    assert {alert["clock"] for alert in queued} == {"kpi2"}  # due 4 Aug: warned; reg 33 closes today
+    body = json.loads(cli("--as-of", AS_OF, "show", "M-0042", "--json").out)
+    assert next(w for w in body["windows"] if w["window"] == "reg33_contact")["days_left"] == 0

@@ -164,7 +164,8 @@ class Step:
     """One line of "why this date?": the trigger, the rule, a day counted or skipped, a move, the due date."""
 
     kind: str
-    """`trigger`, `rule`, `counted`, `skipped`, `months`, `later_of`, `moved`, `waiting`, `note` or `due`."""
+    """`trigger`, `rule`, `anchor` (the date field counted from), `counted`, `skipped`, `months`, `later_of`,
+    `moved`, `waiting`, `note` or `due`."""
     text: str
     on: dt.date | None = None
     reason: str | None = None
@@ -196,7 +197,7 @@ def explain_due(
         if value:
             base = dt.date.fromisoformat(str(value))
             steps.append(
-                Step("trigger", f"counted from {rule.field.replace('_', ' ')} {base.isoformat()}", base)
+                Step("anchor", f"counted from {rule.field.replace('_', ' ')} {base.isoformat()}", base)
             )
     due = due_date(spec, calendar, on, data)
     if rule.working_days_after is not None:
