@@ -22,8 +22,10 @@ import datetime as dt
 import json
 import os
 from array import array
+from calendar import monthrange
 from collections.abc import Iterable, Sequence
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cache, cached_property
 from itertools import accumulate, compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,6 +201,95 @@ class WorkingCalendar:
         """The first working day strictly after `day`."""
         return self.working_days_after(day, 1)
 
+    # ------------------------------------------------------------------ why a day counts or not
+
+    def non_working_reason(self, day: dt.date) -> tuple[str, str] | None:
+        """Why `day` is not a working day, as (kind, words), or None when it is one.
+
+        The kind is `weekend`, `bank_holiday` (the words name it, from `holidays`) or `closure` (the
+        deployment's `calendar.extra_closures`). It is read from the same index every count uses.
+        """
+        offset = day.toordinal() - _FIRST_ORDINAL  # any indexed day: a count may pass the supported range
+        if not 0 <= offset < _SPAN:
+            raise InvalidValue("date", day.isoformat(), f"use a date between {_supported_range()}")
+        counts = self._index[1]
+        if counts[offset] != (counts[offset - 1] if offset else 0):
+            return None
+        if day.weekday() >= 5:
+            return "weekend", day.strftime("%A")
+        if day in self.holidays:
+            return "bank_holiday", self.holidays[day]
+        return "closure", "closure day of this deployment (calendar.extra_closures)"
+
+    def counting_after(self, trigger: dt.date, n: int) -> list[CountedDay]:
+        """The days of `working_days_after(trigger, n)`, each counted or skipped with its reason.
+
+        The due date is the one `working_days_after` gives (the last entry); the days before it are the
+        calendar days from the trigger (or the working day a non-working trigger counts from) to it.
+        """
+        due = self.working_days_after(trigger, n)
+        start = trigger
+        if not self.is_working_day(trigger):  # counts from the previous working day's evening
+            start = self.working_days_before(trigger, 1)
+        return self._walk(start + dt.timedelta(days=1), due, ascending=True)
+
+    def counting_before(self, anchor: dt.date, n: int) -> list[CountedDay]:
+        """The days of `working_days_before(anchor, n)`, from the day before the anchor back to the due."""
+        due = self.working_days_before(anchor, n)
+        first = due + dt.timedelta(days=1) if n == 0 else due  # 0 before: the anchor or the day before it
+        return self._walk(first, anchor - dt.timedelta(days=1), ascending=False)
+
+    def _walk(self, first: dt.date, last: dt.date, *, ascending: bool) -> list[CountedDay]:
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        steps: list[CountedDay] = []
+        number = 0
+        for day in days if ascending else reversed(days):
+            reason = self.non_working_reason(day)
+            if reason is None:
+                number += 1
+                steps.append(CountedDay(day, number, None, None))
+            else:
+                steps.append(CountedDay(day, None, reason[0], reason[1]))
+        return steps
+
+    def tribunal_limit(self, ends_on: dt.date, *, sen: bool) -> LimitMove | None:
+        """Where a tribunal time limit ending on `ends_on` is met, if not on that day; None when it is.
+
+        Tribunal Procedure (First-tier Tribunal) (HESC) Rules 2008: rule 12(3), for SEN cases, a limit that
+        ends on any day from 25 December to 1 January, or in August, is met on the first working day after
+        1 January or 31 August; otherwise rule 12(2), a limit that ends on a day that is not a working day
+        is met on the next working day. Use it on the statutory calendar (`statutory()`): a provider's own
+        closures do not move the tribunal's limits.
+        """
+        if sen and ((ends_on.month == 12 and ends_on.day >= 25) or (ends_on.month, ends_on.day) == (1, 1)):
+            after = dt.date(ends_on.year + (ends_on.month == 12), 1, 1)
+            rule = "rule 12(3)"
+            words = (
+                f"{ends_on.isoformat()} is between 25 December and 1 January: met on the first working day "
+                "after 1 January"
+            )
+        elif sen and ends_on.month == 8:
+            after = dt.date(ends_on.year, 8, 31)
+            rule = "rule 12(3)"
+            words = f"{ends_on.isoformat()} is in August: met on the first working day after 31 August"
+        elif not self.is_working_day(ends_on):
+            after = ends_on - dt.timedelta(days=1)
+            rule = "rule 12(2)"
+            words = f"{ends_on.isoformat()} is not a working day: met on the next working day"
+        else:
+            return None
+        met_on = self.next_working_day(after)
+        skipped = tuple(
+            d for d in self._walk(after + dt.timedelta(days=1), met_on, ascending=True) if d.skipped
+        )
+        return LimitMove(rule, ends_on, met_on, words, skipped)
+
+    def statutory(self) -> WorkingCalendar:
+        """The statutory calendar alone, without this deployment's closures (a tribunal's working days)."""
+        if not self.extra_closures:
+            return self
+        return _statutory_calendar()
+
     # ------------------------------------------------------------------ bulk
 
     def working_days_after_many(self, triggers: npt.ArrayLike, n: int) -> np.ndarray[Any, Any]:
@@ -220,6 +311,47 @@ class WorkingCalendar:
         np_ = _numpy()
         working, counts = self._index
         return np_.frombuffer(working, dtype=np_.int_).copy(), np_.frombuffer(counts, dtype=np_.int_).copy()
+
+
+@dataclass(frozen=True, slots=True)
+class CountedDay:
+    """One day of a count: a working day counted (its number) or a day skipped (why)."""
+
+    day: dt.date
+    number: int | None
+    """1 for the first working day counted, 2 for the second, ...; None for a skipped day."""
+    skipped: str | None
+    """`weekend`, `bank_holiday` or `closure` for a day skipped, else None."""
+    why: str | None
+    """The day's name, the bank holiday's name or the closure, for a day skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitMove:
+    """A tribunal time limit moved by the tribunal's rules: which rule, from what day, to what day and why."""
+
+    rule: str
+    ends_on: dt.date
+    met_on: dt.date
+    words: str
+    skipped: tuple[CountedDay, ...]
+    """The days passed over after the day the rule counts from, each with why it is not a working day."""
+
+
+@cache
+def _statutory_calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus calendar months: the same day number, or the month's last day where it has none.
+
+    31 January + 1 month is 28 February (29 in a leap year); 30 November + 3 months is 28/29 February.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 # Proleptic Gregorian ordinal of 1970-01-01 minus one: ordinal - shift = days since the Unix epoch.

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tracker.domain.calendar import WorkingCalendar
+from tracker.domain.calendar import CountedDay, WorkingCalendar
 from tracker.domain.rules import ClockSpec
 
 SUPERSEDED = "superseded"
@@ -157,6 +157,77 @@ def due_date(spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: Mapp
         return calendar.working_days_before(base, rule.working_days_before)
     assert rule.calendar_days_after is not None  # DueRule guarantees exactly one rule
     return calendar.calendar_days_after(base, rule.calendar_days_after)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of "why this date?": the trigger, the rule, a day counted or skipped, a move, the due date."""
+
+    kind: str
+    """`trigger`, `rule`, `anchor` (the date field counted from), `counted`, `skipped`, `months`, `later_of`,
+    `moved`, `waiting`, `note` or `due`."""
+    text: str
+    on: dt.date | None = None
+    reason: str | None = None
+    """For a day skipped: `weekend`, `bank_holiday` or `closure`; for a move: the rule that moved it."""
+
+    def as_json(self) -> dict[str, str | None]:
+        """The step as in `show --explain --json`."""
+        return {
+            "kind": self.kind,
+            "on": self.on.isoformat() if self.on else None,
+            "reason": self.reason,
+            "text": self.text,
+        }
+
+
+def explain_due(
+    spec: ClockSpec, calendar: WorkingCalendar, on: dt.date, data: Mapping[str, object]
+) -> list[Step]:
+    """How `due_date` counts, day by day: the rule, each working day counted and each day skipped and why.
+
+    The days come from the calendar's own counting (`counting_after` / `counting_before`, which take the
+    due date from the same index `due_date` uses), and the last step is `due_date` itself.
+    """
+    rule = spec.due
+    steps: list[Step] = []
+    base = on
+    if rule.field is not None:
+        value = data.get(rule.field)
+        if value:
+            base = dt.date.fromisoformat(str(value))
+            steps.append(
+                Step("anchor", f"counted from {rule.field.replace('_', ' ')} {base.isoformat()}", base)
+            )
+    due = due_date(spec, calendar, on, data)
+    if rule.working_days_after is not None:
+        reason = calendar.non_working_reason(base)
+        if reason is not None and rule.working_days_after:
+            steps.append(
+                Step(
+                    "note",
+                    f"{base.isoformat()} is not a working day ({reason[1]}): counted as from the evening of "
+                    f"the working day before",
+                    base,
+                    reason[0],
+                )
+            )
+        steps += _days(calendar.counting_after(base, rule.working_days_after), "working day {n}")
+    elif rule.working_days_before is not None:
+        steps += _days(calendar.counting_before(base, rule.working_days_before), "working day {n} before")
+    else:
+        steps.append(Step("note", "calendar days: no days are skipped for weekends or holidays"))
+    steps.append(Step("due", f"due {due.isoformat()}", due))
+    return steps
+
+
+def _days(counted: list[CountedDay], words: str) -> list[Step]:
+    return [
+        Step("counted", words.format(n=day.number), day.day)
+        if day.number is not None
+        else Step("skipped", f"skipped: {day.why}", day.day, day.skipped)
+        for day in counted
+    ]
 
 
 def most_urgent(instances: tuple[ClockInstance, ...] | list[ClockInstance]) -> ClockInstance | None:

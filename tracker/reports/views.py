@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.clocks import ClockInstance
 from tracker.domain.events import Event
+from tracker.domain.windows import case_windows
 from tracker.domain.workflow import CASE_TYPE_KEY, CaseRecord, Rules
 
 if TYPE_CHECKING:  # the store (and SQLAlchemy) stays unimported for `show`, which reads without it
@@ -78,10 +79,16 @@ def case_json(
         "fields": dict(state.fields),
         "clocks": [clock_json(c, as_of, rules.calendar) for c in state.clocks],
         "events": [event_json(e, voided, personal_fields=personal) for e in record.events],
+        "windows": windows_json(record, rules, as_of),
     }
     if include_personal:
         body["personal"] = dict(state.personal)
     return body
+
+
+def windows_json(record: CaseRecord, rules: Rules, as_of: dt.date) -> list[dict[str, Any]]:
+    """The parent's windows of a case (tribunal appeal, reg 33 contact) as in `show --json`: never KPIs."""
+    return [view.as_json(as_of) for view in case_windows(rules, record.state)]
 
 
 def next_clock_json(summary: CaseSummary, as_of: dt.date, calendar: WorkingCalendar) -> dict[str, Any] | None:

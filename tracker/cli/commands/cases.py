@@ -16,6 +16,8 @@ from tracker.cli.commands.output import print_json, table
 from tracker.cli.context import Context
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import InvalidValue
+from tracker.domain.explain import explain
+from tracker.domain.windows import window_warnings
 from tracker.domain.workflow import warnings_for
 from tracker.reports.views import case_json, clock_json, summary_json
 
@@ -71,6 +73,12 @@ def register(commands: Any) -> None:
     shower.add_argument("ref", metavar="REF")
     shower.add_argument("--personal", action="store_true", help="include personal fields (name, contact)")
     shower.add_argument("--json", action="store_true", help="machine-readable output")
+    shower.add_argument(
+        "--explain",
+        metavar="CLOCK",
+        help="why a clock's (or the appeal window's) due date is what it is: the trigger, the rule, each day "
+        "counted or skipped",
+    )
     shower.set_defaults(run=run_show)
 
     lister = commands.add_parser(
@@ -156,6 +164,7 @@ def run_open(context: Context, args: argparse.Namespace) -> int:
     fields = collect_fields(args.field, args.extra)
     store = context.store
     store.open_case(ref, args.case_type, on, fields, context.actor, context.now(), context.as_of)
+    _warn_windows(context, ref)
     return _report(context, ref, args.json, f"{ref}: opened on {on.isoformat()}")
 
 
@@ -168,6 +177,8 @@ def run_record(context: Context, args: argparse.Namespace) -> int:
     )
     for warning in warnings_for(context.rules, state, event.type, event.data):
         print(f"caseclock: warning: {args.ref}: {warning}", file=sys.stderr)
+    if context.rules.pack(state).events[event.type].role == "edit":
+        _warn_windows(context, args.ref)
     return _report(context, args.ref, args.json, f"{args.ref}: {event.type} recorded as event {event.seq}")
 
 
@@ -177,6 +188,12 @@ def run_void(context: Context, args: argparse.Namespace) -> int:
         args.ref, args.seq, args.reason, context.actor, context.now(), context.as_of
     )
     return _report(context, args.ref, args.json, f"{args.ref}: event {args.seq} voided (event {event.seq})")
+
+
+def _warn_windows(context: Context, ref: str) -> None:
+    """Warn when a case was opened after a window of the parent's had closed (reg 33)."""
+    for warning in window_warnings(context.rules, context.store.case(ref).state):
+        print(f"caseclock: warning: {ref}: {warning}", file=sys.stderr)
 
 
 def _report(context: Context, ref: str, as_json: bool, headline: str) -> int:
@@ -201,6 +218,8 @@ def run_show(context: Context, args: argparse.Namespace) -> int:
     """`caseclock show`."""
     record = context.case(args.ref)
     rules = context.rules
+    if args.explain is not None:
+        return _explain(record, rules, args.explain, args.json)
     body = case_json(record, rules, context.as_of, include_personal=args.personal)
     if args.json:
         print_json(body)
@@ -241,6 +260,26 @@ def run_show(context: Context, args: argparse.Namespace) -> int:
         )
     else:
         print("  none")
+    if body["windows"]:
+        print()
+        print("The parent's windows (information for them, not KPIs)")
+        print(
+            table(
+                ["window", "title", "due", "status", "days left", "note"],
+                [
+                    [
+                        w["window"],
+                        w["title"],
+                        w["due_on"],
+                        w["status"],
+                        w["days_left"],
+                        w["warning"]
+                        or (("needs " + ", ".join(w["waiting_for"])) if w["waiting_for"] else None),
+                    ]
+                    for w in body["windows"]
+                ],
+            )
+        )
     print()
     print("Events")
     print(
@@ -263,6 +302,18 @@ def run_show(context: Context, args: argparse.Namespace) -> int:
     allowed = allowed_events(rules, state, context.as_of)
     print()
     print("Allowed next: " + (", ".join(allowed) if allowed else "nothing"))
+    return 0
+
+
+def _explain(record: Any, rules: Any, name: str, as_json: bool) -> int:
+    steps = explain(rules, record, name)
+    if as_json:
+        print_json([step.as_json() for step in steps])
+        return 0
+    print(f"{record.state.ref} {name}: why this date?")
+    for step in steps:
+        day = step.on.strftime("%a %Y-%m-%d") if step.on is not None else ""
+        print(f"  {day:<14}  {step.text}")
     return 0
 
 

@@ -30,10 +30,13 @@ from tracker.domain.rules.model import (
     FieldSpec,
     FieldType,
     Guard,
+    MonthsFrom,
     ReportingSpec,
     Role,
     RulePack,
     SatisfactionSpec,
+    WindowDue,
+    WindowSpec,
 )
 from tracker.domain.rules.registry import PackRegistry
 from tracker.domain.toml_errors import did_you_mean
@@ -51,11 +54,14 @@ __all__ = [
     "FieldSpec",
     "FieldType",
     "Guard",
+    "MonthsFrom",
     "PackRegistry",
     "ReportingSpec",
     "Role",
     "RulePack",
     "SatisfactionSpec",
+    "WindowDue",
+    "WindowSpec",
     "apply_overrides",
     "did_you_mean",
     "discover_packs",

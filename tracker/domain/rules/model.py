@@ -205,6 +205,45 @@ class ClockSpec(_Strict):
     """The KPI target in percent."""
 
 
+class MonthsFrom(_Strict):
+    """Calendar months after a date: a date case field's value, or the date of the first event of a type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    months_after: Annotated[int, Field(ge=0, le=24)]
+    source: _ID = Field(alias="from")
+    """A date case field (`decision_letter_on`) or an event type (`certificate_issued`)."""
+
+
+Move = Literal["none", "next_working_day", "tribunal_sen"]
+"""How a limit ending on a day is moved: not at all; rule 12(2) (to the next working day when it ends on a
+non-working day); or rules 12(2) and 12(3) of the First-tier Tribunal (HESC) Rules for SEN cases."""
+
+
+class WindowDue(_Strict):
+    """When a window closes: the later of one or more calendar-month dates, then moved by `move`."""
+
+    later_of: Annotated[list[MonthsFrom], Field(min_length=1)]
+    move: Move = "none"
+
+
+class WindowSpec(_Strict):
+    """A window the parent or young person has (the tribunal appeal, reg 33 contact).
+
+    Information for them: never a KPI, never alerted to the provider and never in compliance figures.
+    """
+
+    title: str
+    help: str = ""
+    """What it means for the parent, shown with the date."""
+    case_types: list[_ID] | None = None
+    due: WindowDue
+    on_certificate: bool = False
+    """The tribunal appeal deadline printed on the mediation certificate (`appeal_deadline`); one a pack."""
+    warn_if_opened_after: str | None = None
+    """A warning shown when the case was opened after the window closed; `{due}` is replaced by the date."""
+
+
 class CaseTypeSpec(_Strict):
     """A kind of case the pack serves."""
 
@@ -275,6 +314,8 @@ class RulePack(_Strict):
     """Fields every event accepts (a note)."""
     events: dict[_ID, EventSpec]
     clocks: dict[_ID, ClockSpec] = {}
+    windows: dict[_ID, WindowSpec] = {}
+    """The parent's windows (information, never a KPI): shown on the case and explained, nothing else."""
     satisfaction: SatisfactionSpec | None = None
     reporting: ReportingSpec = ReportingSpec()
 
@@ -420,6 +461,7 @@ def _check_pack(pack: RulePack) -> None:
                     )
         if clock.exception_reasons and pack.event_with_role("except_clock") is None:
             raise ValueError(f"{where}.exception_reasons: the pack has no event with role 'except_clock'")
+    _check_windows(pack, known)
     if pack.satisfaction is not None:
         sat = pack.satisfaction
         known([sat.event], events, "satisfaction.event", "event")
@@ -430,6 +472,25 @@ def _check_pack(pack: RulePack) -> None:
             if by is None or by.type is not FieldType.CHOICE:
                 raise ValueError(f"satisfaction.by_field: {sat.by_field!r} must be a choice case field")
     _check_reporting(pack, known)
+
+
+def _check_windows(pack: RulePack, known: Callable[[Iterable[str], set[str], str, str], None]) -> None:
+    """Each window counts from date case fields or events of the pack, and is named unlike any clock."""
+    dates = {name for name, spec in pack.case_fields.items() if spec.type is FieldType.DATE}
+    for name, window in pack.windows.items():
+        where = f"windows.{name}"
+        if name in pack.clocks:
+            raise ValueError(f"{where}: a clock has the same name; give the window another")
+        known(window.case_types or [], set(pack.case_types), f"{where}.case_types", "case type")
+        for i, term in enumerate(window.due.later_of):
+            if term.source not in dates and term.source not in pack.events:
+                raise ValueError(
+                    f"{where}.due.later_of[{i}].from: {term.source!r} is neither a date case field nor an "
+                    f"event{did_you_mean(term.source, dates | set(pack.events))}"
+                )
+    certificates = [name for name, window in pack.windows.items() if window.on_certificate]
+    if len(certificates) > 1:
+        raise ValueError(f"windows: only one window may have on_certificate = true, not {certificates}")
 
 
 def _check_reporting(pack: RulePack, known: Callable[[Iterable[str], set[str], str, str], None]) -> None:
