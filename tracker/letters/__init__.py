@@ -9,5 +9,6 @@ losing or repeating one. The CLI (`caseclock letter`, `caseclock send`) and the 
 from __future__ import annotations
 
 from tracker.letters.making import LetterFile, letter_kinds, make_letter, write_letter
+from tracker.letters.sending import Mailer, SentLetter, send_letter
 
-__all__ = ["LetterFile", "letter_kinds", "make_letter", "write_letter"]
+__all__ = ["LetterFile", "Mailer", "SentLetter", "letter_kinds", "make_letter", "send_letter", "write_letter"]
