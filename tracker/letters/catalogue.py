@@ -18,7 +18,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tracker.domain.errors import EventRefused, InvalidValue, PackError, Refused
-from tracker.domain.events import VOIDS
 from tracker.domain.rules import shipped_pack_dir
 from tracker.domain.toml_errors import did_you_mean, validation_message
 from tracker.domain.workflow import CaseRecord, Rules, decide
@@ -95,10 +94,9 @@ def find_kind(specs: dict[str, LetterSpec], kind: str, record: CaseRecord) -> Le
 
 def already_recorded(record: CaseRecord, spec: LetterSpec) -> bool:
     """Whether the letter's event is in the case's history (not voided), with the letter's fields."""
-    voided = {event.data.get(VOIDS) for event in record.events if VOIDS in event.data}
     return any(
         event.type == spec.records
-        and event.seq not in voided
+        and event.seq not in record.state.voided
         and all(event.data.get(name) == value for name, value in spec.fields.items())
         for event in record.events
     )

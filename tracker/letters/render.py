@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 from tracker.domain.config import Settings
 from tracker.domain.errors import PackError
-from tracker.domain.events import VOIDS
 from tracker.domain.rules import FieldType, RulePack
 from tracker.domain.workflow import CaseRecord, Rules
 from tracker.letters.catalogue import LetterSpec, templates_dirs
@@ -72,14 +71,8 @@ def letter_context(
     """Everything a template may print, for one letter of one case."""
     state = record.state
     pack = rules.pack(state)
-    voided = {event.data.get(VOIDS) for event in record.events if VOIDS in event.data}
-    latest: dict[str, Mapping[str, Any]] = {}
-    dates: dict[str, str] = {}
-    for event in sorted(record.events, key=lambda e: (e.on, e.seq)):
-        if event.seq in voided or VOIDS in event.data:
-            continue
-        latest[event.type] = event.data
-        dates[event.type] = long_date(event.on)
+    # The fold keeps each event type's dates and its latest data, voided events left out.
+    dates = {event_type: long_date(max(days)) for event_type, days in state.happened.items() if days}
     choice_fields = {name for name, field in pack.case_fields.items() if field.type is FieldType.CHOICE}
     words = {
         name: pack.label(str(value)) if name in choice_fields else _words(pack, value)
@@ -105,7 +98,9 @@ def letter_context(
         },
         "person": {"name": str(state.personal.get("name") or "")},
         "on": dates,
-        "event": {name: {k: _words(pack, v) for k, v in data.items()} for name, data in latest.items()},
+        "event": {
+            name: {k: _words(pack, v) for k, v in data.items()} for name, data in state.latest_data.items()
+        },
         "chosen": {name: pack.label(value) for name, value in spec.fields.items()},
         # The appeal deadline the certificate states: filled in once the domain computes it; until then a
         # template prints it only when present.

@@ -152,10 +152,8 @@ def send_letter(
     fields: dict[str, object] = dict(spec.fields)
     earlier = sends.unfinished(ref, kind)
     if earlier is not None and earlier.status == SENT:
-        event = sends.record_event(
-            earlier.message_id, ref, spec.records, today, {**fields, "message_id": earlier.message_id},
-            actor, now, today,
-        )  # fmt: skip
+        recorded = {**fields, "message_id": earlier.message_id}
+        event = sends.record_event(earlier.message_id, ref, spec.records, today, recorded, actor, now, today)
         log.info("%s %s: sent earlier, event recorded now", ref, kind)
         return SentLetter(ref, kind, earlier.message_id, event, 0, resent=False)
     check_can_record(rules, record, spec, kind, actor, now, today)
