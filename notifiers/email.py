@@ -97,7 +97,10 @@ class EmailNotifier:
         shown = ", ".join(recipients)
         for attempt in (1, 2):
             try:
-                self._connection().sendmail(sender, recipients, message)
+                refused = self._connection().sendmail(sender, recipients, message)
+                if refused:  # some of several recipients (a letter's): the message did not reach them all
+                    address, (code, reply) = next(iter(refused.items()))
+                    return self._refused(code, reply, f"email recipient {address}")
                 return DeliveryResult.delivered()
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()

@@ -248,3 +248,25 @@ def test_logs_carry_the_reference_and_the_kind_only(cli, tmp_path, caplog) -> No
     for line in lines:
         assert NAME not in line
         assert EMAIL not in line
+
+
+def test_an_addressee_the_server_refuses_fails_the_send_though_the_others_got_it(
+    cli, tmp_path, db_url, rules
+) -> None:
+    with smtp_server() as smtp:
+        config = config_for(tmp_path, smtp.port)
+        as_of = make_case(cli, config, "meeting_confirmation", "M-4")
+        smtp.refuse.add(LA_ADDRESS)
+        failed = cli("--config", str(config), "--as-of", as_of, "send", "M-4", "meeting_confirmation")
+        [first] = smtp.take(1)
+        assert first.recipients == [EMAIL]
+        assert failed.code == 1
+        assert f"email recipient {LA_ADDRESS}: the server refused it (550" in failed.err
+        assert events_of(cli, config, "M-4", "confirmation_sent") == []
+        assert letter_rows(db_url, rules) == []
+        # Sent again once the address is put right: the same message to the mail clients.
+        smtp.refuse.clear()
+        assert cli("--config", str(config), "--as-of", as_of, "send", "M-4", "meeting_confirmation").code == 0
+        [second] = smtp.take(1)
+    assert second.message["Message-ID"] == first.message["Message-ID"]
+    assert len(events_of(cli, config, "M-4", "confirmation_sent")) == 1
