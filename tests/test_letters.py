@@ -201,3 +201,25 @@ def test_every_certificate_kind_the_pack_lists_has_a_letter(rules) -> None:
     specs = letter_specs(rules, "send-mediation", Settings().letters.templates_dir)
     certified = {spec.fields.get("kind") for spec in specs.values() if spec.records == "certificate_issued"}
     assert certified == set(kinds)
+
+
+def test_the_certificate_prints_the_appeal_deadline_when_it_is_known() -> None:
+    from tracker.letters.catalogue import LetterSpec
+    from tracker.letters.render import render_text
+
+    spec = LetterSpec(title="Mediation certificate", template="certificate.j2", records="certificate_issued",
+                      fields={"kind": "deemed"}, to=["contacts"])  # fmt: skip
+    context = {
+        "provider": {"name": "P", "service": "S", "contract_reference": "", "contact_role": ""},
+        "letter": {"kind": "certificate_deemed", "title": spec.title, "date": "6 March 2026"},
+        "case": {"ref": "M-1", "fields": {"la": "Norfolk County Council"}},
+        "person": {"name": ""},
+        "on": {"mediation_requested": "2 March 2026"},
+        "chosen": {"kind": "Deemed (s.55(5))"},
+        "appeal_deadline": None,
+    }
+    plain = render_text("send-mediation", spec, "certificate_deemed", context, None)
+    assert not any("Your appeal must be made by" in line for block in plain for line in block.lines)
+    known = {**context, "appeal_deadline": "6 April 2026"}
+    blocks = render_text("send-mediation", spec, "certificate_deemed", known, None)
+    assert ("Your appeal must be made by 6 April 2026.",) in [block.lines for block in blocks]
