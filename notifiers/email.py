@@ -18,13 +18,14 @@ import html
 import smtplib
 import ssl
 from email.header import Header
+from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
 from notifiers.wording import day_words, due_on, facts, headline
-from tracker.alerts.notify import DeliveryResult
+from tracker.alerts.notify import DeliveryResult, Outcome
 from tracker.alerts.rules import DIGEST, EMAIL, Alert
 from tracker.domain.config import EmailSettings
 
@@ -71,10 +72,35 @@ class EmailNotifier:
         if self.settings.username and self._password is None:
             return DeliveryResult.retry(missing_password(self.settings))
         message = build_message(alert, self.settings.sender).as_bytes(policy=_SMTP_LINES)
+        return self._deliver(message, [alert.recipient])
+
+    @property
+    def sender(self) -> str:
+        """The From address (`[email] sender`)."""
+        return self.settings.sender
+
+    def send_message(self, message: Message, recipients: list[str]) -> str | None:
+        """Send one ready-made email (a case letter) to `recipients` on its own connection.
+
+        Returns None when the server took it, else one line naming the setting or address to check.
+        """
+        try:
+            if self.settings.username and self._password is None:
+                return missing_password(self.settings)
+            result = self._deliver(message.as_bytes(policy=_SMTP_LINES), recipients)
+            return None if result.outcome is Outcome.DELIVERED else result.detail
+        finally:
+            self.close()
+
+    def _deliver(self, message: bytes, recipients: list[str]) -> DeliveryResult:
         sender = parseaddr(self.settings.sender)[1]
+        shown = ", ".join(recipients)
         for attempt in (1, 2):
             try:
-                self._connection().sendmail(sender, [alert.recipient], message)
+                refused = self._connection().sendmail(sender, recipients, message)
+                if refused:  # some of several recipients (a letter's): the message did not reach them all
+                    address, (code, reply) = next(iter(refused.items()))
+                    return self._refused(code, reply, f"email recipient {address}")
                 return DeliveryResult.delivered()
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()
@@ -82,14 +108,14 @@ class EmailNotifier:
                     continue
                 return self._retry(f"{self._where}: the server closed the connection ({error})")
             except smtplib.SMTPRecipientsRefused as error:
-                code, reply = next(iter(error.recipients.values()))
-                return self._refused(code, reply, f"email recipient {alert.recipient}")
+                address, (code, reply) = next(iter(error.recipients.items()))
+                return self._refused(code, reply, f"email recipient {address}")
             except smtplib.SMTPSenderRefused as error:
                 return self._refused(
                     error.smtp_code, error.smtp_error, f"email.sender={self.settings.sender}"
                 )
             except smtplib.SMTPDataError as error:
-                return self._refused(error.smtp_code, error.smtp_error, f"email to {alert.recipient}")
+                return self._refused(error.smtp_code, error.smtp_error, f"email to {shown}")
             except smtplib.SMTPAuthenticationError as error:
                 return self._retry(
                     f"email.username={self.settings.username}: the server refused the login "

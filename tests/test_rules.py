@@ -102,7 +102,8 @@ def test_send_mediation_matches_domain() -> None:
         "after_mediation",
         "deemed",
     ]
-    assert {n for n, f in pack.case_fields.items() if f.personal} == {"name", "contact"}
+    assert {n for n, f in pack.case_fields.items() if f.personal} == {"name", "contact", "email"}
+    assert {n for n, f in pack.case_fields.items() if f.contact} == {"email"}
     assert not pack.case_fields["name"].exportable
     assert pack.case_fields["district"].exportable
     assert pack.satisfaction is not None

@@ -217,6 +217,29 @@ class TuiSettings(_Section):
     exports."""
 
 
+def _existing_file(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is None:
+        return value
+    found = Path(base, value.expanduser()).absolute()
+    if not found.is_file():
+        raise ValueError(f"{str(found)!r} is not a file")
+    return found
+
+
+class LettersSettings(_Section):
+    """`[letters]`: the documents `caseclock letter` writes and `caseclock send` emails."""
+
+    templates_dir: Annotated[Path, AfterValidator(_pack_dir)] | None = None
+    """A folder of the deployment's own templates, `<pack id>/<kind>.j2`, used before the shipped ones;
+    relative to the config file's folder."""
+    la_addresses: dict[Annotated[str, Field(min_length=1)], _Email] = Field(default_factory=dict)
+    """The case's local authority (its `la` field, as written on cases) -> the address its letters go to."""
+    font: Annotated[Path, AfterValidator(_existing_file)] | None = None
+    """A TrueType font for PDF letters (None: DejaVu Sans where installed, else the PDF's built-in
+    Helvetica, which prints only Latin-1 letters)."""
+
+
 class AlertsSettings(_Section):
     """`[alerts]`: when and which alerts are sent."""
 
@@ -309,6 +332,8 @@ class Settings(_Section):
     """`[caseworkers]`: caseworker name (as used on cases) -> email address for their alerts."""
     email: EmailSettings | None = None
     """`[email]`: the SMTP server (None: no email alerts)."""
+    letters: LettersSettings = Field(default_factory=LettersSettings)
+    """`[letters]`: templates and addresses of the case letters."""
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     """`[[webhooks]]`: endpoints that receive every alert."""
     calendar_feed: CalendarFeedSettings | None = None

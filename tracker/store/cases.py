@@ -197,8 +197,13 @@ class Store:
         now: dt.datetime,
         today: dt.date,
         expected_version: int | None = None,
+        also: Callable[[Any, Event], None] | None = None,
     ) -> tuple[Event, CaseState]:
-        """Append an event to a case; refused (nothing written) when it does not fit."""
+        """Append an event to a case; refused (nothing written) when it does not fit.
+
+        `also`, given the transaction's DBAPI cursor and the new event, writes in the same transaction
+        (`tracker.store.letters` marks the letter that the event records as recorded).
+        """
         return self._append(
             ref,
             lambda state, events: decide(
@@ -206,6 +211,7 @@ class Store:
             ),
             now,
             expected_version,
+            also,
         )
 
     def void(
@@ -232,12 +238,15 @@ class Store:
         decide_next: Callable[[CaseState, Sequence[Event]], Event],
         now: dt.datetime,
         expected_version: int | None,
+        also: Callable[[Any, Event], None] | None = None,
     ) -> tuple[Event, CaseState]:
         with self._writing_events() as cursor:
             case = self._open_for_write(cursor, ref, expected_version)
             event = decide_next(case.state, case.history)
             case.append(self.rules, self._sql, cursor, event)
             case.save(self._sql, cursor, now)
+            if also is not None:
+                also(cursor, event)
         self._remember(case.case_id, case.history, case.state)
         return event, case.state
 

@@ -9,6 +9,8 @@
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.alerts.outbox`), recorded before it is
 sent;
   `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
+* `letter_sends`: one row per letter emailed by `caseclock send` (`tracker.store.letters`), written before
+  it is sent, so a crash between the send and the recording of its event neither loses nor repeats it.
 * `projection_rules`: one row, the fingerprint of the rules (packs and calendar) the `cases` and `clocks`
   projections were last computed with (`Rules.fingerprint`): a report on projections computed with other
   rules is refused until `rebuild` (migration 0007).
@@ -180,6 +182,23 @@ alert_outbox = Table(
     UniqueConstraint("ref", "clock", "number", "level", "channel", "recipient", name="uq_alert_outbox_key"),
     Index("ix_alert_outbox_status_id", "status", "id"),
 )
+
+letter_sends = Table(
+    "letter_sends",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("ref", String(64), nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("event_seq", Integer),
+    Index("ix_letter_sends_ref_kind", "ref", "kind", "status"),
+)
+"""One row per letter `caseclock send` emails (migration 0008): written `pending` before the email goes,
+`sent` once the server took it, `recorded` in the transaction that records its event. A retry finds a `sent`
+row and records the event without sending again."""
 
 projection_rules = Table(
     "projection_rules",

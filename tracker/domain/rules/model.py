@@ -84,6 +84,8 @@ class FieldSpec(_Strict):
     """The allowed values of a `choice` field, or the name of a list in the pack's `[choices]` table."""
     personal: bool = False
     """Personal data (a name, a contact): shown to the caseworker only, never alerted, logged or exported."""
+    contact: bool = False
+    """An email address the case's letters are sent to (`caseclock send`); only on a personal string field."""
     not_before_event_date: bool = False
     """For a date field: the date may not be earlier than the event's own date."""
     min: int | None = None
@@ -104,6 +106,8 @@ class FieldSpec(_Strict):
             raise ValueError(f"`choices` only applies to choice fields, not {self.type.value}")
         if self.when and self.type is not FieldType.CHOICE:
             raise ValueError(f"`when` only applies to choice fields, not {self.type.value}")
+        if self.contact and (self.type is not FieldType.STRING or not self.personal):
+            raise ValueError("`contact` marks an email address: only on a string field with personal = true")
         if self.warn_after_due and self.type is not FieldType.DATE:
             raise ValueError(f"`warn_after_due` only applies to date fields, not {self.type.value}")
         return self
