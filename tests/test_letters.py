@@ -223,3 +223,22 @@ def test_the_certificate_prints_the_appeal_deadline_when_it_is_known() -> None:
     known = {**context, "appeal_deadline": "6 April 2026"}
     blocks = render_text("send-mediation", spec, "certificate_deemed", known, None)
     assert ("Your appeal must be made by 6 April 2026.",) in [block.lines for block in blocks]
+
+
+def test_a_certificate_states_the_appeal_deadline_from_the_decision_letter(sqlite_cli, tmp_path) -> None:
+    """DOMAIN.md's example: decision letter 2026-06-10, certificate 2026-07-20 -> 2026-08-20, in August, so
+    the appeal is due on the first working day after 31 August: 1 September 2026."""
+    config = write_letters_config(tmp_path / "config.toml")
+    base = ("--config", str(config), "--as-of", "2026-07-20")
+    opened = sqlite_cli(*base, "open", "M-9", "--type", "mediation", "--on", "2026-06-15",
+                        "--field", "la=Norfolk County Council", "--field", "decision_letter_on=2026-06-10",
+                        "--name", NAME, "--email", "ava@example.org")  # fmt: skip
+    assert opened.code == 0, opened.err
+    for step in (["mediation_requested", "--on", "2026-06-15"], ["mediation_declined", "--on", "2026-07-17"]):
+        assert sqlite_cli(*base, "record", "M-9", *step).code == 0
+    out = tmp_path / "certificate.docx"
+    result = sqlite_cli(
+        *base, "letter", "M-9", "certificate_advice_only", "--format", "docx", "--out", str(out)
+    )
+    assert result.code == 0, result.err
+    assert "Your appeal must be made by 1 September 2026." in docx_text(out)

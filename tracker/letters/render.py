@@ -25,7 +25,8 @@ from typing import Any, Literal
 from tracker.domain.config import Settings
 from tracker.domain.errors import PackError
 from tracker.domain.rules import FieldType, RulePack
-from tracker.domain.workflow import CaseRecord, Rules
+from tracker.domain.windows import appeal_deadline
+from tracker.domain.workflow import CaseRecord, CaseState, Rules
 from tracker.letters.catalogue import LetterSpec, templates_dirs
 
 Format = Literal["pdf", "docx"]
@@ -102,10 +103,16 @@ def letter_context(
             name: {k: _words(pack, v) for k, v in data.items()} for name, data in state.latest_data.items()
         },
         "chosen": {name: pack.label(value) for name, value in spec.fields.items()},
-        # The appeal deadline the certificate states: filled in once the domain computes it; until then a
-        # template prints it only when present.
-        "appeal_deadline": None,
+        # The tribunal appeal deadline a certificate states (None: no decision letter date recorded yet, so
+        # the template gives the rule alone). A certificate not yet recorded counts from the letter's date.
+        "appeal_deadline": _appeal_deadline(rules, state, spec, today),
     }
+
+
+def _appeal_deadline(rules: Rules, state: CaseState, spec: LetterSpec, today: dt.date) -> str | None:
+    issued = {} if state.happened.get(spec.records) else {spec.records: today}
+    due = appeal_deadline(rules, state, also=issued)
+    return long_date(due) if due else None
 
 
 def _words(pack: RulePack, value: object) -> str:
