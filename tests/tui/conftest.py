@@ -150,3 +150,14 @@ def cell(app: CaseclockApp, row: int, column: str) -> str:
     from tui.widgets.case_table import CaseTable
 
     return app.screen.query_one(CaseTable).cell(row, column)
+
+
+@pytest.fixture
+def seeded_url(tmp_path: Path) -> str:
+    """A seeded SQLite file for the tests that run `caseclock tui` in a real terminal, by its URL."""
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed(Store(engine, shared_rules()))
+    engine.dispose()
+    return url

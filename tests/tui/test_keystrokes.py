@@ -8,20 +8,16 @@ and the database is read at the end to check every step was recorded as it shoul
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import shared_rules
-from tests.tui.conftest import seed
-from tests.tui.test_terminal import ROOT, Tmux
+from tests.tui.test_terminal import Tmux, start_tui
 from tracker.store import Store
-from tracker.store.engine import make_engine, upgrade
+from tracker.store.engine import make_engine
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None,
@@ -47,37 +43,12 @@ MOST_KEYS = {"new case": 2, "certificate": 2, "exception": 7}
 """The most keys these steps may take (issue 15 measured 35, 6 and 10 before the forms' second pass)."""
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cases.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    seed(Store(engine, shared_rules()))
-    engine.dispose()
-    return url
-
-
 def test_a_mediation_path_from_the_keyboard_alone(
-    tmp_path: Path, database: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, seeded_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text('[user]\nname = "Jo Smith"\n', encoding="utf-8")
-    environ = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "CASECLOCK_DB": database,
-        "CASECLOCK_CONFIG": str(config),
-        "CASECLOCK_AS_OF": dt.date(2026, 3, 10).isoformat(),
-    }
-    command = f"cd {ROOT} && {sys.executable} -m tracker.cli tui"
-    tmux = Tmux(tmp_path / "tmux.sock", environ)
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", "120", "-y", "40", command)
+    tmux = start_tui(tmp_path, seeded_url, (120, 40))
     counts: dict[str, int] = {}
     try:
-        # the pane outlives the app, so that its last screen can be read after ctrl+q
-        tmux("set-option", "-t", "tui", "remain-on-exit", "on")
         tmux.wait_for(lambda text: "M-0001" in text, "case list")
         for step, keys, done in PATH:
             for key in keys:
@@ -91,8 +62,8 @@ def test_a_mediation_path_from_the_keyboard_alone(
         tmux("send-keys", "-t", "tui", "C-q")
         tmux.wait_for(lambda text: "M-00007" not in text or tmux.dead(), "exit after ctrl+q")
     finally:
-        subprocess.run(["tmux", "-S", str(tmux.socket), "kill-server"], env=environ, capture_output=True)
-    engine = make_engine(database)
+        tmux.kill()
+    engine = make_engine(seeded_url)
     try:
         case = Store(engine, shared_rules()).case("M-00007")
     finally:

@@ -15,11 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import shared_rules
-from tests.tui.conftest import seed
-from tracker.store import Store
-from tracker.store.engine import make_engine, upgrade
-
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 30.0
 
@@ -54,6 +49,10 @@ class Tmux:
         """The whole pane, its scroll-back included (what was printed after the app left the screen)."""
         return self("capture-pane", "-p", "-S", "-", "-E", "-", "-t", "tui")
 
+    def kill(self) -> None:
+        """Stop the server (and the app, if it is still running)."""
+        subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], env=self.environ, capture_output=True)
+
     def dead(self) -> bool:
         return self("display-message", "-p", "-t", "tui", "#{pane_dead}").strip() == "1"
 
@@ -68,17 +67,12 @@ class Tmux:
             time.sleep(0.2)
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cases.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    seed(Store(engine, shared_rules()))
-    engine.dispose()
-    return url
+def start_tui(tmp_path: Path, seeded_url: str, size: tuple[int, int], after: str = "") -> Tmux:
+    """`caseclock tui` on the database at `seeded_url` as of 2026-03-10, as Jo Smith, in a tmux server of its own.
 
-
-def test_caseclock_tui_starts_shows_the_most_urgent_case_and_quits(tmp_path: Path, database: str) -> None:
+    The pane outlives the app (its last screen and exit status stay readable); `after` runs once it ends.
+    Textual draws on stderr, so nothing is redirected: whatever is printed on exit stays on the pane.
+    """
     config = tmp_path / "config.toml"
     config.write_text('[user]\nname = "Jo Smith"\n', encoding="utf-8")
     environ = {
@@ -86,17 +80,22 @@ def test_caseclock_tui_starts_shows_the_most_urgent_case_and_quits(tmp_path: Pat
         "HOME": str(tmp_path),
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
-        "CASECLOCK_DB": database,
+        "CASECLOCK_DB": seeded_url,
         "CASECLOCK_CONFIG": str(config),
         "CASECLOCK_AS_OF": dt.date(2026, 3, 10).isoformat(),
     }
-    # Textual draws on stderr, so nothing is redirected: whatever is printed on exit stays on the pane.
-    status = tmp_path / "exit-status"
-    command = f"cd {ROOT} && {sys.executable} -m tracker.cli tui; echo $? > {status}"
+    command = f"cd {ROOT} && {sys.executable} -m tracker.cli tui{after}"
     tmux = Tmux(tmp_path / "tmux.sock", environ)
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30", command)
+    width, height = size
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", str(width), "-y", str(height), command)
+    tmux("set-option", "-t", "tui", "remain-on-exit", "on")
+    return tmux
+
+
+def test_caseclock_tui_starts_shows_the_most_urgent_case_and_quits(tmp_path: Path, seeded_url: str) -> None:
+    status = tmp_path / "exit-status"
+    tmux = start_tui(tmp_path, seeded_url, (100, 30), after=f"; echo $? > {status}")
     try:
-        tmux("set-option", "-t", "tui", "remain-on-exit", "on")
         shown = tmux.wait_for(lambda text: "M-0001" in text, "case list")
         first_case = next(line for line in shown.splitlines() if "M-" in line or "D-" in line)
         assert "M-0001" in first_case
@@ -106,7 +105,7 @@ def test_caseclock_tui_starts_shows_the_most_urgent_case_and_quits(tmp_path: Pat
         tmux.wait_for(lambda _text: tmux.dead(), "exit after ctrl+q")
         final = tmux.everything()
     finally:
-        subprocess.run(["tmux", "-S", str(tmux.socket), "kill-server"], env=environ, capture_output=True)
+        tmux.kill()
     assert status.read_text(encoding="utf-8").strip() == "0"
     assert "Traceback" not in final
     assert "Error" not in final

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, func, null, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -423,10 +423,26 @@ class Store:
         Cases with none (opened later) are left out. What a report "as known on" a past date folds.
         """
         e, c = schema.events.c, schema.cases.c
+        yield from self._histories(c.pack == pack_id, e.recorded_at < moment)
+
+    def open_cases(self, owner: str | None = None) -> Iterator[CaseState]:
+        """Every case not yet ended (of one caseworker), folded from its events as `case` folds them.
+
+        One query for all their events, in case order; the calendar feed reads its meetings and open clocks
+        from these states.
+        """
+        c = schema.cases.c
+        where = [c.closed_on.is_(None)] + ([c.owner == owner] if owner is not None else [])
+        for ref, history in self._histories(*where):
+            yield project(self.rules, ref, history)
+
+    def _histories(self, *where: ColumnElement[bool]) -> Iterator[tuple[str, list[Event]]]:
+        """Each case's events matching `where` (one query, in case order), as (reference, history)."""
+        e, c = schema.events.c, schema.cases.c
         query = (
             select(c.ref, *schema.events.c)
             .join_from(schema.events, schema.cases, c.id == e.case_id)
-            .where(c.pack == pack_id, e.recorded_at < moment)
+            .where(*where)
             .order_by(e.case_id, e.seq)
         )
         with self._reading() as connection:
@@ -440,33 +456,6 @@ class Store:
                 history.append(event_from_row(row))
             if history:
                 yield ref, history
-
-    def open_cases(self, owner: str | None = None) -> Iterator[CaseState]:
-        """Every case not yet ended (of one caseworker), folded from its events as `case` folds them.
-
-        One query for all their events, in case order; the calendar feed reads its meetings and open clocks
-        from these states.
-        """
-        e, c = schema.events.c, schema.cases.c
-        query = (
-            select(c.ref, *schema.events.c)
-            .join_from(schema.events, schema.cases, c.id == e.case_id)
-            .where(c.closed_on.is_(None))
-            .order_by(e.case_id, e.seq)
-        )
-        if owner is not None:
-            query = query.where(c.owner == owner)
-        with self._reading() as connection:
-            ref = ""
-            history: list[Event] = []
-            for row in connection.execute(query):
-                if row.ref != ref:
-                    if history:
-                        yield project(self.rules, ref, history)
-                    ref, history = row.ref, []
-                history.append(event_from_row(row))
-            if history:
-                yield project(self.rules, ref, history)
 
     def owners(self) -> list[str]:
         """The caseworkers named on cases (the pack's owner field), each once, sorted."""
