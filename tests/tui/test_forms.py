@@ -8,7 +8,9 @@ in use and the user as its caseworker.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+from rich.console import Console
 from textual.widgets import Input, OptionList, Select
 
 from tests.tui.conftest import AS_OF, ME, NOW, settle
@@ -28,8 +30,15 @@ async def open_case(app, pilot, ref: str) -> CaseScreen:
 
 
 def shown_steps(screen: CaseScreen) -> list[str]:
+    """Each step of the list as it reads on a wide screen: marker, key, name."""
     steps = screen.query_one("#steps", OptionList)
-    return [str(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)]
+    return [_plain(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)]
+
+
+def _plain(prompt: object) -> str:
+    console = Console(width=100, file=io.StringIO(), record=True, color_system=None)
+    console.print(prompt)
+    return console.export_text().rstrip()
 
 
 async def test_steps_that_stop_a_running_clock_come_first_marked_with_their_keys(app) -> None:

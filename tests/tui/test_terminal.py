@@ -68,7 +68,7 @@ class Tmux:
 
 
 def start_tui(tmp_path: Path, seeded_url: str, size: tuple[int, int], after: str = "") -> Tmux:
-    """`caseclock tui` on the database at `seeded_url` as of 2026-03-10, as Jo Smith, in a tmux server of its own.
+    """`caseclock tui` on the database at `seeded_url` as of 2026-03-10, as Jo Smith, in its own tmux server.
 
     The pane outlives the app (its last screen and exit status stay readable); `after` runs once it ends.
     Textual draws on stderr, so nothing is redirected: whatever is printed on exit stays on the pane.
