@@ -4,10 +4,11 @@ The actions offered are exactly `tracker.domain.workflow.allowed_events` for the
 stop a running clock first and marked `»`. Each step has one key wherever it is offered, the pack's
 (`RulePack.step_keys`: `l` LA notified, `i` certificate), and opens a form built from the pack's field
 declarations (tui/screens/event_form.py). `v` voids the timeline event under the cursor behind a
-confirmation that asks for a reason. Under the clocks, in a panel of their own, the parent's windows (the
-tribunal appeal deadline, the reg 33 contact window: `tracker.domain.windows.case_windows`): information
-for the parent, never KPIs. Reads and writes run in thread workers; the case is re-read on the LiveScreen
-timer, so a step recorded elsewhere shows up here too.
+confirmation that asks for a reason; `z` writes one of the case's letters as a PDF to the documents folder
+(tui/screens/letter.py). Under the clocks, in a panel of their own, the parent's windows (the tribunal
+appeal deadline, the reg 33 contact window: `tracker.domain.windows.case_windows`): information for the
+parent, never KPIs. Reads and writes run in thread workers; the case is re-read on the LiveScreen timer, so
+a step recorded elsewhere shows up here too.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from tracker.domain.events import Event
 from tracker.domain.rules import STEP_KEYS, RulePack
 from tracker.domain.windows import WindowView, case_windows
 from tracker.domain.workflow import allowed_events, clocks_stopped_by
+from tracker.letters import LetterFile
 from tracker.store import CaseRecord
 from tui.context import TuiContext
 from tui.messages import CaseLoaded, CaseShown, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.event_form import EventFormScreen
+from tui.screens.letter import SEND_HINT, LetterScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.case_tables import ClockTable, Timeline
 from tui.widgets.key_bar import KeyBar
@@ -131,6 +134,14 @@ class CaseScreen(LiveScreen):
             show=False,
             tooltip="Read the case again now",
             id="caseclock.case.refresh",
+        ),
+        Binding(
+            "z",
+            "letter",
+            "Letter",
+            show=False,  # the key bar is full at 80 columns: `?` and the palette list it
+            tooltip="Write one of the case's letters as a PDF to your documents folder. " + SEND_HINT,
+            id="caseclock.case.letter",
         ),
         # One binding per key a step may have; `check_action` keeps those of the steps offered now.
         *(
@@ -379,6 +390,22 @@ class CaseScreen(LiveScreen):
                 (spec.action or spec.title) + (f" (key {key})" if key else ""),
                 partial(self.action_record, event),
             )
+
+    # ------------------------------------------------------------------ letters
+
+    def action_letter(self) -> None:
+        """Offer the case's letters; the one chosen is written as a PDF to the documents folder."""
+        if self.record is None:
+            return
+        self.app.push_screen(LetterScreen(self.ctx, self.record), self._letter_written)
+
+    def _letter_written(self, letter: LetterFile | None) -> None:
+        """Say where the letter went: its reference, kind and path only (the name is in the file)."""
+        if letter is None:
+            return
+        words = f"Wrote the {letter.kind} letter of {letter.ref} to {letter.path}"
+        self.query_one(StatusLine).say(words)
+        self.notify(words, title="Letter written")
 
     # ------------------------------------------------------------------ voiding
 
