@@ -52,8 +52,13 @@ def test_a_pack_without_keys_gets_them_from_the_event_names() -> None:
 @pytest.mark.parametrize(
     ("event", "key", "words"),
     [
-        ("note", "t", "'t' is not a step key; use one lower-case letter or digit other than p, r, s, t, v"),
+        (
+            "note",
+            "t",
+            "'t' is not a step key; use one lower-case letter or digit other than p, r, s, t, v, z",
+        ),
         ("note", "nn", "'nn' is not a step key"),
+        ("note", "z", "'z' is not a step key"),  # the case screen's letters
         ("note", "m", "'m' is already the key of mediation_requested"),
         ("opened", "o", "the open event is not offered as a step, so it takes no key"),
     ],

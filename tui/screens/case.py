@@ -3,15 +3,19 @@
 The actions offered are exactly `tracker.domain.workflow.allowed_events` for the case's state, those that
 stop a running clock first and marked `»`. Each step has one key wherever it is offered, the pack's
 (`RulePack.step_keys`: `l` LA notified, `i` certificate), and opens a form built from the pack's field
-declarations (tui/screens/event_form.py). `v` voids the timeline event under
-the cursor behind a confirmation that asks for a reason. Reads and writes run in thread workers; the case
-is re-read on the LiveScreen timer, so a step recorded elsewhere shows up here too.
+declarations (tui/screens/event_form.py). `v` voids the timeline event under the cursor behind a
+confirmation that asks for a reason; `z` writes one of the case's letters as a PDF to the documents folder
+(tui/screens/letter.py). Under the clocks, in a panel of their own, the parent's windows (the tribunal
+appeal deadline, the reg 33 contact window: `tracker.domain.windows.case_windows`): information for the
+parent, never KPIs. Reads and writes run in thread workers; the case is re-read on the LiveScreen timer, so
+a step recorded elsewhere shows up here too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
@@ -29,13 +33,16 @@ from textual.widgets.option_list import Option
 
 from tracker.domain.errors import CaseclockError
 from tracker.domain.events import Event
-from tracker.domain.rules import STEP_KEYS
+from tracker.domain.rules import STEP_KEYS, RulePack
+from tracker.domain.windows import WindowView, case_windows
 from tracker.domain.workflow import allowed_events, clocks_stopped_by
+from tracker.letters import LetterFile
 from tracker.store import CaseRecord
 from tui.context import TuiContext
 from tui.messages import CaseLoaded, CaseShown, StoreFailed
 from tui.screens.base import LiveScreen
 from tui.screens.event_form import EventFormScreen
+from tui.screens.letter import SEND_HINT, LetterScreen
 from tui.screens.void import VoidScreen
 from tui.widgets.case_tables import ClockTable, Timeline
 from tui.widgets.key_bar import KeyBar
@@ -53,6 +60,26 @@ _NARROW = 100
 SHOW_READING_AFTER = 0.1
 """Seconds a case may take to read before its screen comes up saying "reading…" (a quick read comes up
 drawn)."""
+
+
+def window_line(pack: RulePack, view: WindowView, as_of: dt.date) -> str:
+    """A parent's window in one line: "Appeal to the First-tier Tribunal by 2026-05-05 (open, 56 days)",
+    what it waits for while a date it counts from is missing, and the pack's warning when there is one."""
+    if view.due_on is None:
+        missing = ", ".join(_source_label(pack, name) for name in view.waiting_for)
+        line = f"{view.title}: waiting for: {missing}"
+    elif view.status(as_of) == "open":
+        days = (view.due_on - as_of).days
+        line = f"{view.title} by {view.due_on.isoformat()} (open, {days} day{'s' if days != 1 else ''})"
+    else:
+        line = f"{view.title} by {view.due_on.isoformat()} (passed)"
+    return line + (f"\n  ! {view.warning}" if view.warning else "")
+
+
+def _source_label(pack: RulePack, name: str) -> str:
+    """A date a window counts from, in the pack's words: a case field's title, else the event's label."""
+    field = pack.case_fields.get(name)
+    return field.label(name) if field is not None else pack.label(name)
 
 
 def _step_prompt(mark: str, key: str, label: str) -> Table:
@@ -108,6 +135,14 @@ class CaseScreen(LiveScreen):
             tooltip="Read the case again now",
             id="caseclock.case.refresh",
         ),
+        Binding(
+            "z",
+            "letter",
+            "Letter",
+            show=False,  # the key bar is full at 80 columns: `?` and the palette list it
+            tooltip="Write one of the case's letters as a PDF to your documents folder. " + SEND_HINT,
+            id="caseclock.case.letter",
+        ),
         # One binding per key a step may have; `check_action` keeps those of the steps offered now.
         *(
             Binding(
@@ -149,6 +184,7 @@ class CaseScreen(LiveScreen):
         with Horizontal(id="case-body"):
             with Vertical(id="case-main"):
                 yield ClockTable(table_id="clocks")
+                yield Static("", id="windows", markup=False)
                 yield Timeline(table_id="timeline")
             with Vertical(id="case-side"):
                 yield OptionList(id="steps")
@@ -161,6 +197,8 @@ class CaseScreen(LiveScreen):
         self.query_one("#steps").border_title = "Next steps"
         self.query_one("#steps").border_subtitle = f"{STOPS_A_CLOCK} stops a clock"
         self.query_one("#profile").border_title = "Profile"
+        self.query_one("#windows").border_title = "For the parent (not KPIs)"
+        self.query_one("#windows").display = False
         self.query_one(ClockTable).fit(self.narrow)
         self.query_one("#steps").focus()
         self.poll()
@@ -176,6 +214,8 @@ class CaseScreen(LiveScreen):
         self.stopping, self.keys = set(), {}
         self.query_one("#case-summary", Static).update(f"{ref}: reading…")
         self.query_one(ClockTable).clear()
+        self.query_one("#windows", Static).update("")
+        self.query_one("#windows").display = False
         self.query_one(Timeline).forget()
         self.query_one("#steps", OptionList).clear_options()
         self.query_one("#profile", TextPanel).update("")
@@ -276,6 +316,10 @@ class CaseScreen(LiveScreen):
             f" · {opened}{closed}{owner}"
         )
         self.query_one(ClockTable).show(self.record, pack, today, self.ctx.calendar)
+        lines = [window_line(pack, view, today) for view in case_windows(self.ctx.rules, state)]
+        windows = self.query_one("#windows", Static)
+        windows.update("\n".join(lines))
+        windows.display = bool(lines)
         self.query_one(Timeline).show(self.record, pack)
         steps = self.query_one("#steps", OptionList)
         was = steps.highlighted_option.id if steps.highlighted_option is not None else None
@@ -346,6 +390,22 @@ class CaseScreen(LiveScreen):
                 (spec.action or spec.title) + (f" (key {key})" if key else ""),
                 partial(self.action_record, event),
             )
+
+    # ------------------------------------------------------------------ letters
+
+    def action_letter(self) -> None:
+        """Offer the case's letters; the one chosen is written as a PDF to the documents folder."""
+        if self.record is None:
+            return
+        self.app.push_screen(LetterScreen(self.ctx, self.record), self._letter_written)
+
+    def _letter_written(self, letter: LetterFile | None) -> None:
+        """Say where the letter went: its reference, kind and path only (the name is in the file)."""
+        if letter is None:
+            return
+        words = f"Wrote the {letter.kind} letter of {letter.ref} to {letter.path}"
+        self.query_one(StatusLine).say(words)
+        self.notify(words, title="Letter written")
 
     # ------------------------------------------------------------------ voiding
 

@@ -81,12 +81,18 @@ def write_workbook(
     return path
 
 
-def failure_words(folder: Path, error: OSError | CaseclockError) -> str:
-    """One line for a failed export: what could not be written, why, and what to do."""
+def failure_words(
+    folder: Path,
+    error: OSError | CaseclockError,
+    *,
+    what: str = "the workbook",
+    command: str = "caseclock export --out",
+) -> str:
+    """One line for a failed export (or letter): what could not be written, why, and what to do."""
     if isinstance(error, CaseclockError):
         return error.message
     reason = error.strerror or str(error)
     return (
-        f"cannot write the workbook to {folder} ({reason}); set XDG_DOCUMENTS_DIR to a folder you can "
-        "write to, or use caseclock export --out"
+        f"cannot write {what} to {folder} ({reason}); set XDG_DOCUMENTS_DIR to a folder you can "
+        f"write to, or use {command}"
     )

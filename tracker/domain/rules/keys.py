@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tracker.domain.rules.model import RulePack
 
-SCREEN_KEYS = "prstv"
-"""Keys the case screen keeps for itself (profile, refresh, steps, timeline, void): no step may take them."""
+SCREEN_KEYS = "prstvz"
+"""Keys the case screen keeps for itself (profile, refresh, steps, timeline, void, letters): no step may take
+them."""
 STEP_KEYS = "".join(c for c in "abcdefghijklmnopqrstuvwxyz0123456789" if c not in SCREEN_KEYS)
 """The keys a step may have: a lower-case letter or a digit, except the screen's own."""
 
