@@ -20,6 +20,7 @@ from tracker.domain.config import Settings, UserSettings
 from tracker.store import Store
 from tracker.store.engine import make_engine, upgrade
 from tui.app import CaseclockApp, make_app
+from tui.screens.case import CaseScreen
 
 AS_OF = dt.date(2026, 3, 10)
 NOW = dt.datetime(2026, 3, 10, 9, 30, tzinfo=dt.UTC)
@@ -136,6 +137,16 @@ async def settle(pilot) -> None:
         with contextlib.suppress(WorkerCancelled):  # an exclusive read replaced by a newer one
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def open_case(app: CaseclockApp, pilot, ref: str) -> CaseScreen:
+    """Open a case's screen (how Enter on the list gets there is tested with the cases screen)."""
+    await settle(pilot)
+    await app.push_screen(CaseScreen(app.ctx, ref))
+    await settle(pilot)
+    assert isinstance(app.screen, CaseScreen)
+    assert app.screen.ref == ref
+    return app.screen
 
 
 def refs(app: CaseclockApp) -> list[str]:

@@ -5,21 +5,11 @@ from __future__ import annotations
 
 from textual.widgets import OptionList, Static
 
-from tests.tui.conftest import settle
+from tests.tui.conftest import open_case, settle
 from tracker.letters import letter_kinds
-from tui.screens.case import CaseScreen
 from tui.screens.help import HelpScreen
 from tui.screens.letter import LetterScreen
 from tui.widgets.status_line import StatusLine
-
-
-async def open_case(app, pilot, ref: str) -> CaseScreen:
-    await settle(pilot)
-    await app.push_screen(CaseScreen(app.ctx, ref))
-    await settle(pilot)
-    assert isinstance(app.screen, CaseScreen)
-    assert app.screen.ref == ref
-    return app.screen
 
 
 async def choose_letter(pilot, kind: str) -> LetterScreen:

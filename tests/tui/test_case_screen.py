@@ -6,7 +6,7 @@ import datetime as dt
 
 from textual.widgets import Button, Input, OptionList, Select
 
-from tests.tui.conftest import AS_OF, ME, NOW, settle
+from tests.tui.conftest import AS_OF, ME, NOW, open_case, settle
 from tracker.domain.workflow import allowed_events
 from tui.screens.case import CaseScreen
 from tui.screens.case import open_case as open_case_screen
@@ -18,16 +18,6 @@ from tui.widgets.status_line import StatusLine
 from tui.widgets.text_panel import TextPanel
 
 D = dt.date.fromisoformat
-
-
-async def open_case(app, pilot, ref: str) -> CaseScreen:
-    """Open a case's screen (how Enter on the list gets there is tested with the cases screen)."""
-    await settle(pilot)
-    await app.push_screen(CaseScreen(app.ctx, ref))
-    await settle(pilot)
-    assert isinstance(app.screen, CaseScreen)
-    assert app.screen.ref == ref
-    return app.screen
 
 
 def key_of(app, event: str) -> str:

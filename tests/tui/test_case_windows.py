@@ -6,7 +6,7 @@ import datetime as dt
 
 from textual.widgets import Static
 
-from tests.tui.conftest import AS_OF, ME, NOW, settle
+from tests.tui.conftest import AS_OF, ME, NOW, open_case, settle
 from tui.screens.case import CaseScreen
 from tui.widgets.row_table import RowTable
 
@@ -23,15 +23,6 @@ def open_with_decision_letter(store, ref: str, opened: str, decision_letter_on: 
     }
     store.open_case(ref, "mediation", D(opened), fields, "seed", NOW, AS_OF)
     store.record(ref, "mediation_requested", D(opened), {}, "seed", NOW, AS_OF)
-
-
-async def open_case(app, pilot, ref: str) -> CaseScreen:
-    await settle(pilot)
-    await app.push_screen(CaseScreen(app.ctx, ref))
-    await settle(pilot)
-    assert isinstance(app.screen, CaseScreen)
-    assert app.screen.ref == ref
-    return app.screen
 
 
 def windows(screen: CaseScreen) -> str:

@@ -13,20 +13,12 @@ import io
 from rich.console import Console
 from textual.widgets import Input, OptionList, Select
 
-from tests.tui.conftest import AS_OF, ME, NOW, settle
+from tests.tui.conftest import AS_OF, ME, NOW, open_case, settle
 from tui.screens.case import STOPS_A_CLOCK, CaseScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.new_case import NewCaseScreen
 
 D = dt.date.fromisoformat
-
-
-async def open_case(app, pilot, ref: str) -> CaseScreen:
-    await settle(pilot)
-    await app.push_screen(CaseScreen(app.ctx, ref))
-    await settle(pilot)
-    assert isinstance(app.screen, CaseScreen)
-    return app.screen
 
 
 def shown_steps(screen: CaseScreen) -> list[str]:
