@@ -209,7 +209,7 @@ def _breaches(report: ComplianceReport) -> Sheet:
         Column("Due", Kind.DATE),
         Column("Stopped", Kind.DATE),
         Column("Status", Kind.STATUS),
-        Column("Days late", Kind.INT),
+        Column("Calendar days late", Kind.INT),  # the TUI gives working days for working-day clocks
         Column("Exception reason"),
         Column("Exception until", Kind.DATE),
         *([CASEWORKER_COLUMN] if report.with_caseworkers else []),
