@@ -49,6 +49,7 @@ async def test_the_tiles_show_the_shared_computation_for_the_quarter(app, tui_st
             "cancelled 1",
         ]
         assert shown["kpi2"].has_class("-red")
+        assert shown["kpi3"].tooltip == "KPI 3 Meeting confirmation circulated"  # whole, where a title is cut
         kpi5 = shown["kpi5"].figure
         assert (kpi5.met, kpi5.breached, kpi5.excepted) == (0, 1, 1)
         assert str(shown["kpi3"].render()).startswith("no data")

@@ -77,6 +77,8 @@ class KpiTile(Static, can_focus=True):
         """Show a (new) figure for this KPI: the result, then each count on a line of its own."""
         self.figure = figure
         self.border_title = f"{figure.kpi} {figure.title}"
+        # a narrow tile cuts its title: the whole one is its tooltip, and the chart's title when focused
+        self.tooltip = self.border_title
         self._subtitle()
         if isinstance(figure, SurveyResult) and figure.group_title:
             # one group's measure ("Outcome: Adoptive parent"): named by its group, a tile being narrow
