@@ -339,31 +339,9 @@ class Store:
     def rebuild(self, now: dt.datetime, progress: Callable[[int], None] | None = None) -> int:
         """Recompute every case's projection from its events, in one transaction; returns the case count."""
         done = 0
-        cases = schema.cases.c
         with self._writing() as connection:
-            last_id = 0
-            while True:
-                chunk = connection.execute(
-                    select(cases.id, cases.ref)
-                    .where(cases.id > last_id)
-                    .order_by(cases.id)
-                    .limit(_REBUILD_BATCH)
-                ).all()
-                if not chunk:
-                    break
+            for chunk, states in self._fold_all(connection):
                 first_id, last_id = chunk[0].id, chunk[-1].id
-                histories: dict[int, list[Fact]] = {row.id: [] for row in chunk}
-                e = schema.events.c
-                rows = connection.execute(
-                    select(e.case_id, e.seq, e.type, e.occurred_on.label("on"), e.data)
-                    .where(e.case_id.between(first_id, last_id))
-                    .order_by(e.case_id, e.seq)
-                )
-                # The fold reads light tuples (seq, type, on, data): no validated Event objects on this
-                # path, and no SQLAlchemy Row attribute access, which costs about 1 µs a time.
-                for case_id, seq, event_type, on, data in rows:
-                    histories[case_id].append(_Fact(seq, event_type, on, data))
-                states = {row.id: project(self.rules, row.ref, histories[row.id]) for row in chunk}
                 connection.execute(
                     REPLACE_CASE,
                     [{"b_case_id": case_id, **set_values(state, now)} for case_id, state in states.items()],
@@ -379,6 +357,64 @@ class Store:
                     progress(done)
             self._stamp(connection)
         return done
+
+    def _fold_all(self, connection: Connection) -> Iterator[tuple[Sequence[Any], dict[int, CaseState]]]:
+        """Every case folded from its events, a batch at a time: (the batch's (id, ref) rows, state by id)."""
+        cases = schema.cases.c
+        last_id = 0
+        while True:
+            chunk = connection.execute(
+                select(cases.id, cases.ref).where(cases.id > last_id).order_by(cases.id).limit(_REBUILD_BATCH)
+            ).all()
+            if not chunk:
+                return
+            first_id, last_id = chunk[0].id, chunk[-1].id
+            histories: dict[int, list[Fact]] = {row.id: [] for row in chunk}
+            e = schema.events.c
+            rows = connection.execute(
+                select(e.case_id, e.seq, e.type, e.occurred_on.label("on"), e.data)
+                .where(e.case_id.between(first_id, last_id))
+                .order_by(e.case_id, e.seq)
+            )
+            # The fold reads light tuples (seq, type, on, data): no validated Event objects on this
+            # path, and no SQLAlchemy Row attribute access, which costs about 1 µs a time.
+            for case_id, seq, event_type, on, data in rows:
+                histories[case_id].append(_Fact(seq, event_type, on, data))
+            yield chunk, {row.id: project(self.rules, row.ref, histories[row.id]) for row in chunk}
+
+    def differing_projections(self, now: dt.datetime) -> list[str]:
+        """The refs of the cases whose stored `cases`/`clocks` rows differ from a fold of their events."""
+        differing: list[str] = []
+        with self._reading() as connection:
+            for chunk, states in self._fold_all(connection):
+                first_id, last_id = chunk[0].id, chunk[-1].id
+                stored_cases = {
+                    row.id: dict(row._mapping)
+                    for row in connection.execute(
+                        select(schema.cases).where(schema.cases.c.id.between(first_id, last_id))
+                    )
+                }
+                stored_clocks: dict[int, list[dict[str, Any]]] = {}
+                for row in connection.execute(
+                    select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
+                ):
+                    stored_clocks.setdefault(row.case_id, []).append(dict(row._mapping))
+                for row in chunk:
+                    state = states[row.id]
+                    computed = case_row(state, now)
+                    stored = stored_cases[row.id]
+                    case_same = all(
+                        stored.get(name) == value for name, value in computed.items() if name != "updated_at"
+                    )
+                    wanted = sorted(clock_rows(row.id, state), key=lambda c: (c["clock"], c["number"]))
+                    have = sorted(stored_clocks.get(row.id, []), key=lambda c: (c["clock"], c["number"]))
+                    clocks_same = len(wanted) == len(have) and all(
+                        all(h.get(name) == value for name, value in w.items())
+                        for w, h in zip(wanted, have, strict=True)
+                    )
+                    if not (case_same and clocks_same):
+                        differing.append(row.ref)
+        return differing
 
     # ------------------------------------------------------------------ the rules the projections follow
 
