@@ -346,12 +346,8 @@ class Store:
                     REPLACE_CASE,
                     [{"b_case_id": case_id, **set_values(state, now)} for case_id, state in states.items()],
                 )
-                current = connection.execute(
-                    select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
-                )
-                old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
-                new = [row for case_id, state in states.items() for row in clock_rows(case_id, state)]
-                ClockChanges.of(old, new).run(lambda statement, rows: connection.execute(statement, rows))
+                changes = _clock_changes(connection, first_id, last_id, states)
+                changes.run(lambda statement, rows: connection.execute(statement, rows))
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
@@ -394,25 +390,17 @@ class Store:
                         select(schema.cases).where(schema.cases.c.id.between(first_id, last_id))
                     )
                 }
-                stored_clocks: dict[int, list[dict[str, Any]]] = {}
-                for row in connection.execute(
-                    select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
-                ):
-                    stored_clocks.setdefault(row.case_id, []).append(dict(row._mapping))
+                # the one diff of clock rows `rebuild` applies: a case it would touch differs
+                changes = _clock_changes(connection, first_id, last_id, states)
+                moved = {key[0] for key in changes.gone}
+                moved |= {row["case_id"] for row in (*changes.changed, *changes.fresh)}
                 for row in chunk:
-                    state = states[row.id]
-                    computed = case_row(state, now)
+                    computed = case_row(states[row.id], now)
                     stored = stored_cases[row.id]
                     case_same = all(
                         stored.get(name) == value for name, value in computed.items() if name != "updated_at"
                     )
-                    wanted = sorted(clock_rows(row.id, state), key=lambda c: (c["clock"], c["number"]))
-                    have = sorted(stored_clocks.get(row.id, []), key=lambda c: (c["clock"], c["number"]))
-                    clocks_same = len(wanted) == len(have) and all(
-                        all(h.get(name) == value for name, value in w.items())
-                        for w, h in zip(wanted, have, strict=True)
-                    )
-                    if not (case_same and clocks_same):
+                    if not case_same or row.id in moved:
                         differing.append(row.ref)
         return differing
 
@@ -754,3 +742,15 @@ def _escape_like(text: str) -> str:
         .replace("%", _LIKE_ESCAPE + "%")
         .replace("_", _LIKE_ESCAPE + "_")
     )
+
+
+def _clock_changes(
+    connection: Connection, first_id: int, last_id: int, states: dict[int, CaseState]
+) -> ClockChanges:
+    """What `rebuild` changes in the clock rows of the cases `first_id`..`last_id` folded as `states`."""
+    current = connection.execute(
+        select(schema.clocks).where(schema.clocks.c.case_id.between(first_id, last_id))
+    )
+    old = {(row.case_id, row.clock, row.number): dict(row._mapping) for row in current}
+    new = [row for case_id, state in states.items() for row in clock_rows(case_id, state)]
+    return ClockChanges.of(old, new)
