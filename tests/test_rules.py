@@ -447,5 +447,5 @@ def test_a_deployment_pack_with_the_same_version_as_the_shipped_one_is_refused(t
         return text.replace('title = "SEND mediation and', 'title = "Local')
 
     _write_version(tmp_path, "2025.1", "2025-09-01", retitle)
-    with pytest.raises(PackError, match="pack send-mediation version 2025.1 is also in"):
+    with pytest.raises(PackError, match=r"pack send-mediation version 2025\.1 is also in"):
         discover_packs([tmp_path])

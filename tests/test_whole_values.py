@@ -41,7 +41,9 @@ def test_open_refuses_a_reference_with_a_trailing_newline_in_one_line(cli) -> No
     result = cli("--as-of", AS_OF, "open", "M-00001\n", "--type", "mediation")
     assert result.code == 2
     assert result.err.count("\n") == 1, result.err
-    assert result.err == "caseclock: REF='M-00001\\n': use letters, digits and - . _ / (up to 64), e.g. M-0042\n"
+    assert (
+        result.err == "caseclock: REF='M-00001\\n': use letters, digits and - . _ / (up to 64), e.g. M-0042\n"
+    )
     assert json.loads(cli("--as-of", AS_OF, "cases", "--all", "--json").out) == []
 
 
@@ -65,7 +67,9 @@ def test_a_send_time_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
 
 def test_a_webhook_name_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('[[webhooks]]\nname = "team\\n"\nurl = "https://example.invalid/hook"\n', encoding="utf-8")
+    path.write_text(
+        '[[webhooks]]\nname = "team\\n"\nurl = "https://example.invalid/hook"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
     assert "webhooks[0].name" in caught.value.message
