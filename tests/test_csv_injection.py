@@ -75,3 +75,23 @@ def test_a_caseworker_named_as_a_formula_reads_back_as_text(cli, tmp_path: Path)
             float(cell)  # only a number (a negative figure, written unquoted) may start with "-"
     caseworkers = next(text for name, text in raw.items() if name.endswith("-caseworkers.csv"))
     assert '"\'=HYPERLINK(""http://x"",""y"")",' in caseworkers  # quoted, its quotes doubled
+
+
+def test_the_workbook_writes_the_same_name_as_text_never_a_formula(cli, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    for step in [
+        ("open", "M-1", "--type", "mediation", "--on", "2026-04-01", "--caseworker", LINK),
+        ("record", "M-1", "mediation_requested", "--on", "2026-04-01"),
+    ]:
+        assert cli("--as-of", AS_OF, *step).code == 0
+    out = tmp_path / "report.xlsx"
+    result = cli(
+        "--as-of", AS_OF, "export", "--period", "FY2026", "--format", "xlsx", "--out", str(out),
+        "--with-caseworkers", "--no-suppression",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    book = load_workbook(out)
+    found = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value == LINK]
+    assert found, "the caseworker's name is in the provider's copy"
+    assert {cell.data_type for cell in found} == {"s"}  # a string cell: openpyxl reads a formula as "f"
