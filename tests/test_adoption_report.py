@@ -407,8 +407,8 @@ def test_the_headline_is_the_three_group_measures_in_every_format(tmp_path: Path
     assert book["Monthly trend"]._charts  # the chart draws a line for each column of results
     # the csv zip and the html page show the same rows
     summary_csv = csv_files(report)["01-summary.csv"].decode("utf-8-sig")
-    assert "Outcome: Adoptive parent," in summary_csv
-    assert "\r\nOutcome," not in summary_csv  # no combined row
+    assert '"Outcome: Adoptive parent",' in summary_csv  # text cells are quoted (formula-injection guard)
+    assert '\r\n"Outcome",' not in summary_csv  # no combined row
     html = render_html(report)
     for label in ("Outcome: Adopted adult", "Outcome: Adoptive parent", "Outcome: Birth parent"):
         assert html.count(label) >= 4  # summary, bars, satisfaction, trend (header and chart legend)

@@ -220,7 +220,7 @@ def test_an_export_names_no_caseworker_unless_asked_to(demo: Any, tmp_path: Path
         with zipfile.ZipFile(named) as archive:
             sheet = next(n for n in archive.namelist() if n.endswith("-caseworkers.csv"))
             header = archive.read(sheet).decode("utf-8-sig").splitlines()[0]
-        assert header.startswith("Caseworker,Cases opened,Clocks met,Clocks breached,% met")
+        assert header.startswith('"Caseworker","Cases opened","Clocks met","Clocks breached","% met"')
         with zipfile.ZipFile(export(demo, tmp_path, fmt, "--no-suppression")) as archive:
             assert not any(n.endswith("-caseworkers.csv") for n in archive.namelist())
 

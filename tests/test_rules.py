@@ -442,12 +442,10 @@ def test_discover_packs_adds_a_deployment_version(tmp_path: Path) -> None:
     assert registry.in_force("send-mediation", dt.date(2026, 3, 1)).version == "2026.1"
 
 
-def test_a_deployment_pack_with_the_same_version_replaces_the_shipped_one(tmp_path: Path) -> None:
+def test_a_deployment_pack_with_the_same_version_as_the_shipped_one_is_refused(tmp_path: Path) -> None:
     def retitle(text: str) -> str:
         return text.replace('title = "SEND mediation and', 'title = "Local')
 
     _write_version(tmp_path, "2025.1", "2025-09-01", retitle)
-    registry = discover_packs([tmp_path])
-    versions = registry.versions("send-mediation")
-    assert len(versions) == 1
-    assert versions[0].title.startswith("Local")
+    with pytest.raises(PackError, match=r"pack send-mediation version 2025\.1 is also in"):
+        discover_packs([tmp_path])

@@ -390,9 +390,17 @@ def alert_counts(engine: Engine) -> dict[str, int]:
     return {status.value: found.get(status.value, 0) for status in AlertStatus}
 
 
-def list_alerts(engine: Engine, status: str | None = None, limit: int | None = 200) -> list[AlertRow]:
-    """Outbox rows, newest first; `status` one of pending, sent, failed, cancelled (None: all)."""
+def list_alerts(
+    engine: Engine, status: str | None = None, limit: int | None = 200, *, ref: str | None = None
+) -> list[AlertRow]:
+    """Outbox rows, newest first.
+
+    `status` is one of pending, sent, failed, cancelled (None: all); `ref` keeps one case's rows only (a
+    digest names many cases and is the row of none).
+    """
     query = select(schema.alert_outbox).order_by(_O.id.desc())
+    if ref is not None:
+        query = query.where(_O.ref == ref)
     if status is not None:
         query = query.where(_O.status == AlertStatus(status).value)
     if limit is not None:

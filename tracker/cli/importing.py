@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,10 @@ from tracker.domain.dates import parse_date
 from tracker.domain.errors import EventRefused, InvalidValue, Refused
 from tracker.domain.events import Event
 from tracker.domain.fields import normalise_choice
+from tracker.domain.refs import REFERENCE_HELP, is_reference
 from tracker.domain.rules import RulePack
 from tracker.domain.workflow import CaseRecord, CaseState, Rules, advance, decide, decide_open, project
 
-_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")  # as `caseclock open` accepts
 REF_COLUMNS = ("reference", "ref")
 TYPE_COLUMNS = ("type", "case_type")
 OPENED_COLUMN = "opened_on"
@@ -323,8 +322,8 @@ def _first(row: Mapping[str, str], keys: Sequence[str]) -> str:
 def _ref_problem(ref: str, seen: Mapping[str, int], line: int) -> str | None:
     if not ref:
         return "every row needs a reference"
-    if not _REF.match(ref):
-        return "use letters, digits and - . _ / (up to 64), e.g. M-0042"
+    if not is_reference(ref):  # as `caseclock open` accepts
+        return REFERENCE_HELP
     if ref in seen:
         return f"the same reference is on line {seen[ref]}; give each case one row"
     return None

@@ -54,7 +54,7 @@ WEBHOOK_SECRET_ENV_PREFIX = "CASECLOCK_WEBHOOK_SECRET_"
 _SECRET_KEY = re.compile(
     r"(?:^|_)(?:password|passwd|passphrase|pwd|secret|token|apikey|api_key|private_key|credentials?)s?(?:_|$)"
 )
-_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")  # fullmatch: `$` lets "08:30\n" through
 
 
 def _email_address(value: str) -> str:
@@ -71,7 +71,7 @@ def _hh_mm(value: object) -> object:
     # TOML has a native local-time type; accept `08:30:00` as well as the documented "08:30".
     if isinstance(value, dt.time) and value.second == 0 and value.microsecond == 0:
         return value.strftime("%H:%M")
-    if not isinstance(value, str) or not _TIME.match(value):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise ValueError(f"{value!r} is not a time; use HH:MM such as 08:30")
     return value
 

@@ -17,9 +17,9 @@ from tracker.domain.errors import InvalidValue
 LONDON = ZoneInfo("Europe/London")
 """The time zone every business date is counted in."""
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
-_DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
-_WEEKDAY = re.compile(r"^(next|last)\s+([a-z]+)$")
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
+_WEEKDAY = re.compile(r"(next|last)\s+([a-z]+)")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
@@ -48,16 +48,16 @@ def parse_date(text: str, today: dt.date, field: str = "date") -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         pass
-    match = _DAY_FIRST.match(value)
+    match = _DAY_FIRST.fullmatch(value)
     if match:
         day, month = int(match[1]), int(match[2])
         year = today.year if match[3] is None else int(match[3])
         return _date(text, field, year + 2000 if year < 100 else year, month, day)
-    match = _DAY_MONTH_NAME.match(value)
+    match = _DAY_MONTH_NAME.fullmatch(value)
     if match and match[2][:3] in _MONTHS and _is_month_name(match[2]):
         year = today.year if match[3] is None else int(match[3])
         return _date(text, field, year, _MONTHS.index(match[2][:3]) + 1, int(match[1]))
-    match = _WEEKDAY.match(value)
+    match = _WEEKDAY.fullmatch(value)
     if match and match[2][:3] in _WEEKDAYS and _is_weekday_name(match[2]):
         weekday = _WEEKDAYS.index(match[2][:3])
         if match[1] == "next":

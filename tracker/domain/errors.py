@@ -99,7 +99,9 @@ class UnknownCase(Refused):
     """No case has the given reference."""
 
     def __init__(self, ref: str) -> None:
-        super().__init__(f"case {ref}: no case has this reference; `caseclock cases --all` lists them")
+        from tracker.domain.refs import shown  # here: errors.py is imported by everything, refs by few
+
+        super().__init__(f"case {shown(ref)}: no case has this reference; `caseclock cases --all` lists them")
         self.ref = ref
 
 

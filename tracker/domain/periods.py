@@ -32,10 +32,10 @@ PERIOD_HELP = (
     "2026-04-01..2026-09-30, e.g. FY2026-H1"
 )
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_FINANCIAL = re.compile(r"^FY(\d{4})(?:-(Q[1-4]|H[12]))?$")
-_CONTRACT = re.compile(r"^CY(\d{4})$")
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_FINANCIAL = re.compile(r"FY(\d{4})(?:-(Q[1-4]|H[12]))?")
+_CONTRACT = re.compile(r"CY(\d{4})")
+_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 _MIN_YEAR, _MAX_YEAR = 2000, 2099
 
 
@@ -96,17 +96,17 @@ def parse_period(text: str) -> Period:
     """Read a period as typed (names are case-insensitive); raises InvalidValue naming `--period`."""
     value = text.strip().upper()
     try:
-        if match := _MONTH.match(value):
+        if match := _MONTH.fullmatch(value):
             year, number = int(match[1]), int(match[2])
             if _MIN_YEAR <= year <= _MAX_YEAR and 1 <= number <= 12:
                 return month(year, number)
-        elif match := _FINANCIAL.match(value):
+        elif match := _FINANCIAL.fullmatch(value):
             if _MIN_YEAR <= int(match[1]) <= _MAX_YEAR:
                 return financial_year(int(match[1]), match[2])
-        elif match := _CONTRACT.match(value):
+        elif match := _CONTRACT.fullmatch(value):
             if _MIN_YEAR <= int(match[1]) <= _MAX_YEAR:
                 return contract_year(int(match[1]))
-        elif match := _RANGE.match(value):
+        elif match := _RANGE.fullmatch(value):
             start, end = dt.date.fromisoformat(match[1]), dt.date.fromisoformat(match[2])
             if end < start:
                 raise InvalidValue("--period", text, f"the range ends before it starts; {PERIOD_HELP}")

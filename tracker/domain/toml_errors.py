@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _DATE = "is not a date; use YYYY-MM-DD such as 2026-12-24"
 _EXPECTED = {
     "string_type": "is not text; use a quoted string",
@@ -122,7 +122,7 @@ def dotted(loc: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + (part if _BARE_KEY.match(part) else json.dumps(part))
+            out += ("." if out else "") + (part if _BARE_KEY.fullmatch(part) else json.dumps(part))
     return out or "(top level)"
 
 
@@ -166,7 +166,7 @@ def line_of(text: str, loc: Iterable[str | int]) -> int | None:
                 if part < len(tables):
                     found, start = tables[part] + 1, tables[part]
             continue
-        name = part if _BARE_KEY.match(part) else json.dumps(part)
+        name = part if _BARE_KEY.fullmatch(part) else json.dumps(part)
         for number in range(start, len(lines)):
             line = lines[number]
             if line.startswith(("[", name)) and (

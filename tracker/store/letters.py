@@ -42,6 +42,29 @@ class LetterSend:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class LetterSendRow:
+    """One letter's whole row, as a subject access response lists the documents sent on a case."""
+
+    message_id: str
+    kind: str
+    status: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    event_seq: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The row as JSON values (times ISO 8601 in UTC)."""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "message_id": self.message_id,
+            "created_at": self.created_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "event_seq": self.event_seq,
+        }
+
+
 class LetterSends:
     """Reads and writes `letter_sends` on the store's database.
 
@@ -106,6 +129,13 @@ class LetterSends:
 
         event, _state = self.store.record(ref, event_type, on, fields, actor, now, today, also=mark)
         return event
+
+    def of_case(self, ref: str) -> list[LetterSendRow]:
+        """Every letter row of a case, oldest first (`caseclock subject-access`)."""
+        columns = (_T.c.message_id, _T.c.kind, _T.c.status, _T.c.created_at, _T.c.sent_at, _T.c.event_seq)
+        with transaction(self.store.engine, write=False) as connection:
+            rows = connection.execute(select(*columns).where(_T.c.ref == ref).order_by(_T.c.id)).all()
+        return [LetterSendRow(*row) for row in rows]
 
     def all(self) -> list[LetterSend]:
         """Every letter row, oldest first (tests and support)."""

@@ -11,7 +11,6 @@ it concerns and nothing is written. Dismissed with the reference.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,14 +19,13 @@ from textual.widgets import Input, Label, Select, Static
 
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import CaseclockError, InvalidValue, UnknownCase
+from tracker.domain.refs import REFERENCE_HELP, is_reference, shown
 from tracker.domain.rules import FieldSpec, FieldType, RulePack
 from tui.context import TuiContext
 from tui.messages import EventWritten, ReferenceSuggested, StoreFailed
 from tui.screens.event_form import ON, ON_SPEC, FormScreen
 from tui.widgets.field_input import FieldInput, build_field_inputs
 
-_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-"""The references the command line accepts (`caseclock open REF`), so every case can be named there too."""
 _DIGITS = 5
 _MAX_PROBES = 1000
 REFERENCE = "reference"
@@ -141,8 +139,8 @@ class NewCaseScreen(FormScreen[str]):
         ref = self.query_one("#reference", Input).value.strip()
         today = self.ctx.clock.today()
         try:
-            if not _REF.match(ref):
-                raise InvalidValue(REFERENCE, ref, "use letters, digits and - . _ / (up to 64), e.g. M-0042")
+            if not is_reference(ref):  # as `caseclock open REF` accepts, so every case can be named there too
+                raise InvalidValue(REFERENCE, shown(ref), REFERENCE_HELP)
             opened_on = parse_date(rows[ON].raw or "", today, ON)
         except CaseclockError as error:
             self.post_message(self.Refused(error))

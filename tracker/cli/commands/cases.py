@@ -8,7 +8,6 @@ field of any particular service.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
@@ -17,11 +16,10 @@ from tracker.cli.context import Context
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import InvalidValue
 from tracker.domain.explain import explain
+from tracker.domain.refs import REFERENCE_HELP, is_reference, shown
 from tracker.domain.windows import window_warnings
 from tracker.domain.workflow import warnings_for
 from tracker.reports.views import case_json, clock_json, summary_json
-
-_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 
 
 def register(commands: Any) -> None:
@@ -130,8 +128,8 @@ def _non_negative_int(text: str) -> int:
 
 
 def _check_ref(ref: str) -> str:
-    if not _REF.match(ref):
-        raise InvalidValue("REF", ref, "use letters, digits and - . _ / (up to 64), e.g. M-0042")
+    if not is_reference(ref):
+        raise InvalidValue("REF", shown(ref), REFERENCE_HELP)
     return ref
 
 

@@ -91,15 +91,24 @@ def discover_packs(
 
     Without `enabled`, the packs marked `enabled_by_default` (the SEND mediation pack) are enabled.
 
-    A deployment's pack with the same id and version as a shipped one replaces it.
+    Two files with the same id and version are refused, naming both: a copy of a shipped pack that kept its
+    version would otherwise replace it without a word, and the cases counted under that version change.
     """
     found: dict[tuple[str, str], RulePack] = {}
+    files: dict[tuple[str, str], Path] = {}
     for directory in [shipped_pack_dir(), *extra_dirs]:
         if not directory.is_dir():
             raise PackError(f"{directory}: the rule pack directory does not exist")
         for path in sorted(directory.glob("*.toml")):
             pack = load_pack(path)
-            found[(pack.id, pack.version)] = pack
+            key = (pack.id, pack.version)
+            if key in files:
+                raise PackError(
+                    f"{path}: pack {pack.id} version {pack.version} is also in {files[key]}; give this copy "
+                    "a new version and effective_from (a new contract year), or a new id (another service)"
+                )
+            files[key] = path
+            found[key] = pack
     ids = {pack_id for pack_id, _ in found}
     wanted = list(enabled) if enabled is not None else None
     if wanted is not None:
