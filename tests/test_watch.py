@@ -245,7 +245,9 @@ def test_a_watch_killed_between_recording_and_delivering_loses_nothing(
             crashed.kill()
         recorded = {r.id: r.status for r in outbox.list_alerts(store.engine)}
         assert len(recorded) == 6
-        assert set(recorded.values()) == {"pending"}
+        # Claimed by the killed process (no transaction was open while it sent): a pass on this machine
+        # sees the claimer gone and takes them back without waiting for the lease to run out.
+        assert set(recorded.values()) == {"sending"}
         assert paused_on in recorded
         restarted = Watch(db_url, config)
         try:
