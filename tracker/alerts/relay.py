@@ -256,9 +256,9 @@ class _Pass:
         if self.before_send is not None:
             self.before_send(alert)
         result = _send(notifier, alert)
+        at = self.now()
         if self.after_send is not None:
             self.after_send(alert)
-        at = self.now()
         retry_at = self.mark(row, result, at)
         if retry_at is not None:
             self.gate.learn(endpoint, result, at, retry_at)

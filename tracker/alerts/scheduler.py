@@ -252,8 +252,9 @@ def run(watcher: Watcher, scheduler: BaseScheduler | None = None) -> int:
             # on the wire is still to be marked, and "stopped" still to be said.
             watcher.log.info("already stopping (%s): finishing the alert being sent", name)
             return
-        watcher.log.info("stopping (%s)", name)
+        # Set before the log line: a second signal may arrive while the line is being written.
         watcher.stop.set()
+        watcher.log.info("stopping (%s)", name)
         if scheduler.state != STATE_STOPPED:
             scheduler.shutdown(wait=False)
 
