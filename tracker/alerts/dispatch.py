@@ -4,7 +4,7 @@ Who calls what: `caseclock check` (`tracker.cli.commands.alerts`) runs one pass;
 (`tracker.alerts.scheduler`) runs one at the send time of each working day and at start-up, and `retry` in
 between. Both receive `Channels`: the notifiers the command line built from the configuration, and the
 one-line problems of the channels that cannot work now. The rules are `tracker.alerts.rules` (pure); the
-recording and the claiming are `tracker.alerts.outbox`.
+recording is `tracker.alerts.outbox`, the claiming and sending `tracker.alerts.relay`.
 """
 
 from __future__ import annotations

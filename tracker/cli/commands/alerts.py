@@ -280,7 +280,7 @@ def run_alerts(context: Context, args: argparse.Namespace) -> int:
                     r.recipient,
                     r.attempts,
                     _when(r),
-                    (r.last_error or "")[:60],
+                    (r.last_error or "")[:100],
                 ]
                 for r in rows
             ],
