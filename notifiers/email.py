@@ -9,7 +9,9 @@ Each message has a plain-text and an HTML part, a subject a person can triage fr
 (`[caseclock] KPI 2 due tomorrow: M-0042`), and a Message-ID made from the alert's stable id, so a repeat
 after a crash is the same message to the mail client. Failures are reported, never raised: a server that
 cannot be reached, refuses the login or the TLS set-up is retried later, and the one-line error names the
-setting to check; a recipient the server rejects for good fails permanently.
+setting to check; a recipient the server rejects for good fails permanently. A server that cannot be
+reached, times out or refuses the login holds back the channel for the rest of the pass (`hold`): no message
+is tried twice in a pass, so a server that never answers costs its time-out once.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class EmailNotifier:
         self._context = ssl_context
         self._smtp: smtplib.SMTP | None = None
         self._down: str | None = None
+        self.endpoint = f"smtp://{settings.host}:{settings.port}"
+        """The SMTP server: a pass holds back its channel once it is found down."""
 
     @property
     def channel(self) -> str:
@@ -68,7 +72,7 @@ class EmailNotifier:
     def send(self, alert: Alert) -> DeliveryResult:
         """Send one alert to its recipient."""
         if self._down is not None:  # found down earlier in this pass: don't wait for its timeout again
-            return DeliveryResult.retry(self._down)
+            return DeliveryResult.retry(self._down, hold=True)
         if self.settings.username and self._password is None:
             return DeliveryResult.retry(missing_password(self.settings))
         message = build_message(alert, self.settings.sender).as_bytes(policy=_SMTP_LINES)
@@ -96,6 +100,7 @@ class EmailNotifier:
         sender = parseaddr(self.settings.sender)[1]
         shown = ", ".join(recipients)
         for attempt in (1, 2):
+            kept = self._smtp is not None
             try:
                 refused = self._connection().sendmail(sender, recipients, message)
                 if refused:  # some of several recipients (a letter's): the message did not reach them all
@@ -104,9 +109,11 @@ class EmailNotifier:
                 return DeliveryResult.delivered()
             except smtplib.SMTPServerDisconnected as error:
                 self._drop()
-                if attempt == 1:  # a connection kept from an earlier message may have timed out
+                if attempt == 1 and kept:  # a connection kept from an earlier message may have been closed
                     continue
-                return self._retry(f"{self._where}: the server closed the connection ({error})")
+                if _timed_out(error):
+                    return self._retry(self._timed_out(), down=True)
+                return self._retry(f"{self._where}: the server closed the connection ({error})", down=True)
             except smtplib.SMTPRecipientsRefused as error:
                 address, (code, reply) = next(iter(error.recipients.items()))
                 return self._refused(code, reply, f"email recipient {address}")
@@ -134,6 +141,8 @@ class EmailNotifier:
                     f"({error.reason or error}); check email.security and email.port",
                     down=True,
                 )
+            except TimeoutError:
+                return self._retry(self._timed_out(), down=True)
             except (OSError, smtplib.SMTPException) as error:
                 reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
                 return self._retry(
@@ -183,17 +192,28 @@ class EmailNotifier:
         finally:
             smtp.close()
 
+    def _timed_out(self) -> str:
+        return (
+            f"{self._where}: timed out: the server did not answer within {self.settings.timeout_seconds:g} s "
+            "(email.timeout_seconds); check email.host and email.port"
+        )
+
     def _retry(self, detail: str, down: bool = False) -> DeliveryResult:
         self._drop()
         if down:
             self._down = detail
-        return DeliveryResult.retry(detail)
+        return DeliveryResult.retry(detail, hold=down)
 
     def _refused(self, code: int, reply: bytes | str, what: str) -> DeliveryResult:
         text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
         detail = f"{what}: the server refused it ({code} {text.strip()})"
         # 4xx is "try again later" in SMTP; 5xx is final.
         return DeliveryResult.retry(detail) if 400 <= code < 500 else DeliveryResult.failed(detail)
+
+
+def _timed_out(error: smtplib.SMTPServerDisconnected) -> bool:
+    # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out".
+    return isinstance(error.__cause__ or error.__context__, TimeoutError) or "timed out" in str(error)
 
 
 def missing_password(settings: EmailSettings) -> str:

@@ -11,8 +11,11 @@ Who calls what: `caseclock check` and `caseclock watch` build one `WebhookNotifi
 * `slack`: Block Kit blocks with a plain-text fallback, for a Slack incoming webhook.
 
 A 2xx answer is delivered; 408, 429, 5xx and network errors are retried later (honouring `Retry-After`);
-any other answer fails permanently, with the status and the start of the response recorded. Error lines name
-the setting (`webhooks.<name>.url`) and the host, never the whole URL: Teams and Slack URLs are secrets.
+any other answer fails permanently, with the status and the start of the response recorded. A time-out, a
+connection failure, a 429, or a 503 with `Retry-After` holds back the webhook's host (`endpoint`) for the
+rest of the pass (or until `Retry-After`), so a dead or busy receiver costs its time-out once per pass.
+Error lines name the setting (`webhooks.<name>.url`) and the host, never the whole URL: Teams and Slack
+URLs are secrets.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ class WebhookNotifier:
         self._down: str | None = None
         self._where = f"webhooks.{settings.name}.url"
         self._host = _host(settings.url)
+        self.endpoint = _endpoint(settings.url)
+        """The host this webhook posts to: a pass holds back every webhook of a host that is down or busy."""
 
     @property
     def channel(self) -> str:
@@ -69,7 +74,7 @@ class WebhookNotifier:
     def send(self, alert: Alert) -> DeliveryResult:
         """Post one alert."""
         if self._down is not None:  # found unreachable earlier in this pass
-            return DeliveryResult.retry(self._down)
+            return DeliveryResult.retry(self._down, hold=True)
         body = json.dumps(render(self.settings.format, alert), separators=(",", ":"), ensure_ascii=False)
         content = body.encode()
         headers = {"Content-Type": "application/json", "X-Caseclock-Alert-Id": alert.id}
@@ -80,13 +85,14 @@ class WebhookNotifier:
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
             return DeliveryResult.failed(f"{self._where}: not a usable URL ({error}); correct it")
         except httpx.TimeoutException:
-            return DeliveryResult.retry(
-                f"{self._where}: {self._host} did not answer within {self.settings.timeout_seconds:g} s "
-                f"(webhooks.{self.settings.name}.timeout_seconds)"
+            self._down = (
+                f"{self._where}: {self._host} timed out: no answer within "
+                f"{self.settings.timeout_seconds:g} s (webhooks.{self.settings.name}.timeout_seconds)"
             )
+            return DeliveryResult.retry(self._down, hold=True)
         except httpx.TransportError as error:
             self._down = f"{self._where}: cannot reach {self._host} ({error or type(error).__name__})"
-            return DeliveryResult.retry(self._down)
+            return DeliveryResult.retry(self._down, hold=True)
         return self._judge(response)
 
     def close(self) -> None:
@@ -112,7 +118,12 @@ class WebhookNotifier:
             return DeliveryResult.delivered()
         said = f"{self._where}: {self._host} answered {status} {response.reason_phrase}".rstrip()
         if status in _RETRIED or status >= 500:
-            return DeliveryResult.retry(said, retry_after(response.headers.get("Retry-After")))
+            wait = retry_after(response.headers.get("Retry-After"))
+            # A 429 is about the host, not this alert; so is a 503 that says when to come back.
+            busy = status == 429 or (status == 503 and wait is not None)
+            if wait is not None:
+                said = f"{said} (Retry-After {wait:g} s)"
+            return DeliveryResult.retry(said, wait, hold=busy)
         excerpt = " ".join(response.text.split())[:200]
         return DeliveryResult.failed(f"{said}: {excerpt}; not retried" if excerpt else f"{said}; not retried")
 
@@ -122,6 +133,14 @@ def _host(url: str) -> str:
         return httpx.URL(url).host or "?"
     except httpx.InvalidURL:
         return "?"
+
+
+def _endpoint(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return f"webhook {url}"
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port or ''}"
 
 
 def retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:

@@ -142,6 +142,9 @@ class HttpServer:
     def __init__(self) -> None:
         self.requests: queue.Queue[Request] = queue.Queue()
         self.script: deque[Reply] = deque()
+        self.hold: threading.Event | None = None
+        """When set to an Event, every request waits for it before its answer (a hanging receiver)."""
+        self._holds: list[threading.Event] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -149,9 +152,12 @@ class HttpServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 reply = owner.script.popleft() if owner.script else Reply()
+                hold = reply.hold or owner.hold
+                if hold is not None:
+                    owner._holds.append(hold)
                 owner.requests.put(Request(self.path, dict(self.headers.items()), body))
-                if reply.hold is not None:
-                    reply.hold.wait(WAIT)
+                if hold is not None:
+                    hold.wait(WAIT)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -183,11 +189,41 @@ class HttpServer:
         return got
 
     def stop(self) -> None:
-        for reply in self.script:
-            if reply.hold is not None:
-                reply.hold.set()
+        for hold in [*self._holds, *(r.hold for r in self.script), self.hold]:
+            if hold is not None:
+                hold.set()
         self._server.shutdown()
         self._server.server_close()
+        self._thread.join(WAIT)
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never says a word (an SMTP server that never
+    greets); counts the connections and closes them at `stop`."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):  # closed at stop
+            while True:
+                connection, _ = self._socket.accept()
+                self.accepted.append(connection)
+
+    @property
+    def connections(self) -> int:
+        return len(self.accepted)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+        self._socket.close()
+        for connection in self.accepted:
+            connection.close()
         self._thread.join(WAIT)
 
 

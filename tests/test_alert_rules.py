@@ -59,13 +59,20 @@ def levels(as_of: str, item: OpenClock | None = None, settings: AlertsSettings =
         ("2026-03-03", []),
         ("2026-03-04", [("warn-1", "2026-03-04")]),
         ("2026-03-05", [("warn-1", "2026-03-04"), ("warn-0", "2026-03-05")]),
-        ("2026-03-06", [("warn-1", "2026-03-04"), ("warn-0", "2026-03-05"), ("breach", "2026-03-06")]),
-        # catch-up: nothing ran for weeks, the clock is still open: every alert is still due
-        ("2026-04-20", [("warn-1", "2026-03-04"), ("warn-0", "2026-03-05"), ("breach", "2026-03-06")]),
+        # the breach supersedes the warnings it makes stale
+        ("2026-03-06", [("breach", "2026-03-06")]),
+        # catch-up: nothing ran for weeks, the clock is still open: the breach is still due, alone
+        ("2026-04-20", [("breach", "2026-03-06")]),
     ],
 )
-def test_each_level_becomes_due_on_its_working_day_and_stays_due_while_open(as_of, expected) -> None:
+def test_each_level_becomes_due_on_its_working_day_until_the_breach_supersedes_it(as_of, expected) -> None:
     assert levels(as_of) == expected
+
+
+def every_day(as_of: str, item: OpenClock | None = None, cal=CAL):
+    """The day of every level, warnings and breach, however late `as_of` is."""
+    warnings = levels(as_of, item, AlertsSettings(breach=False), cal)
+    return warnings + levels(as_of, item, AlertsSettings(warn_working_days=[]), cal)
 
 
 def test_breach_off_sends_no_breach() -> None:
@@ -93,12 +100,12 @@ def test_no_warnings_configured_leaves_only_the_breach() -> None:
     ],
 )
 def test_days_count_in_working_days_of_england_and_wales(due, expected) -> None:
-    assert levels("2027-01-29", clock(starts="2026-01-05", due=due)) == expected
+    assert every_day("2027-01-29", clock(starts="2026-01-05", due=due)) == expected
 
 
 def test_a_deployment_closure_moves_the_alert_days() -> None:
     closed = WorkingCalendar([D("2026-03-04")])
-    assert levels("2026-03-06", cal=closed) == [
+    assert every_day("2026-03-06", cal=closed) == [
         ("warn-1", "2026-03-03"),
         ("warn-0", "2026-03-05"),
         ("breach", "2026-03-06"),
@@ -194,10 +201,12 @@ def test_routing_from_settings_uses_bare_lower_case_addresses() -> None:
 
 
 def test_the_payload_is_exactly_the_contract_and_the_id_is_stable() -> None:
-    first = decide_alerts([clock()], D("2026-03-06"), CAL, DEFAULT, routing(webhooks=("h",), email=False))
-    again = decide_alerts([clock()], D("2026-03-09"), CAL, DEFAULT, routing(webhooks=("h",), email=False))
+    hooks = routing(webhooks=("h",), email=False)
+    warned = decide_alerts([clock()], D("2026-03-05"), CAL, DEFAULT, hooks)
+    first = decide_alerts([clock()], D("2026-03-06"), CAL, DEFAULT, hooks)
+    again = decide_alerts([clock()], D("2026-03-09"), CAL, DEFAULT, hooks)
     assert [a.id for a in first] == [a.id for a in again]
-    assert len({a.id for a in first}) == 3
+    assert len({a.id for a in warned + first}) == 3
     breach = first[-1]
     assert set(breach.payload) == CONTRACT_KEYS
     assert breach.payload == {
@@ -211,8 +220,8 @@ def test_the_payload_is_exactly_the_contract_and_the_id_is_stable() -> None:
         "working_days_left": -1,
         "action": "Notify the LA and ICB that the parent wishes to mediate",
     }
-    assert first[0].payload["type"] == WARNING
-    assert "Jo Smith" not in str([a.payload for a in first])
+    assert warned[0].payload["type"] == WARNING
+    assert "Jo Smith" not in str([a.payload for a in warned + first])
 
 
 BASE_KEY = ("M-0042", "kpi2", 1, "warn-1", EMAIL, "jo@x.example")

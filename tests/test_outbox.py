@@ -188,11 +188,17 @@ def test_a_permanent_failure_is_not_retried(store) -> None:
     report = run(store, "2026-03-04", notifier)
     assert (report.delivered.failed, report.pending, report.ok) == (2, 0, False)
     again = run(store, "2026-03-04", notifier)
-    assert (len(notifier.sent), again.delivered.failed, again.ok) == (2, 0, True)
+    # Not retried, and not forgotten either: the pass is not ok while nobody has acknowledged them.
+    assert (len(notifier.sent), again.delivered.failed, again.unacknowledged, again.ok) == (2, 0, 2, False)
     failed = outbox.list_alerts(store.engine, "failed")
     assert len(failed) == 2
     assert failed[0].last_error
     assert "550" in failed[0].last_error
+    for row in failed:
+        seen = outbox.acknowledge(store.engine, row.id[:12], "Sam Lead", NOW)
+        assert (seen.acknowledged_by, seen.acknowledged_at, seen.status) == ("Sam Lead", NOW, "failed")
+    third = run(store, "2026-03-04", notifier)
+    assert (len(notifier.sent), third.unacknowledged, third.ok) == (2, 0, True)
 
 
 def test_a_notifier_that_crashes_leaves_the_alert_pending(store) -> None:
@@ -227,7 +233,7 @@ def test_a_dry_run_writes_nothing(store) -> None:
     requested(store)
     notifier = Recording()
     report = run(store, "2026-03-06", notifier, dry_run=True)
-    assert (report.due, len(report.new)) == (7, 7)  # warn-1, warn-0 x2, breach x3 (escalated)
+    assert (report.due, len(report.new)) == (3, 3)  # the breach x3 (escalated): it supersedes the warnings
     assert (notifier.sent, outbox.list_alerts(store.engine)) == ([], [])
 
 
@@ -327,16 +333,14 @@ def test_check_catches_up_after_a_gap(cli, case, tmp_path) -> None:
         config = str(write_config(tmp_path / "c.toml", email_config(smtp.port, to="[]")))
         result = cli("--config", config, "--as-of", "2026-03-20", "check", "--json")
         assert result.code == 0, result.err
-        assert json.loads(result.out)["sent"] == 4  # warn-1, warn-0, breach to Jo; breach to the manager
-        subjects = sorted(m.message["Subject"] for m in smtp.take(4))
+        assert json.loads(result.out)["sent"] == 2  # the breach to Jo and to the manager; no stale warnings
+        mails = smtp.take(2)
         assert cli("--config", config, "--as-of", "2026-03-23", "check").code == 0
         assert smtp.drain() == []
-    assert subjects == [
-        "[caseclock] KPI 2 breached (was due Thu 5 Mar 2026): M-0042",
-        "[caseclock] KPI 2 breached (was due Thu 5 Mar 2026): M-0042",
-        "[caseclock] KPI 2 overdue (was due Thu 5 Mar 2026): M-0042",
-        "[caseclock] KPI 2 overdue (was due Thu 5 Mar 2026): M-0042",
-    ]
+    assert sorted(m.message["To"] for m in mails) == ["jo.smith@provider.example", "manager@provider.example"]
+    assert {m.message["Subject"] for m in mails} == {
+        "[caseclock] KPI 2 breached (was due Thu 5 Mar 2026): M-0042"
+    }
 
 
 def test_smtp_down_for_one_pass_then_up_delivers_once(cli, case, tmp_path) -> None:
@@ -348,7 +352,9 @@ def test_smtp_down_for_one_pass_then_up_delivers_once(cli, case, tmp_path) -> No
     assert "check email.host and email.port" in down.err
     pending = json.loads(cli("--config", config, "alerts", "--pending", "--json").out)
     assert len(pending) == 2
-    assert {p["attempts"] for p in pending} == {1}
+    # The server was tried once: the second alert waited without an attempt counted.
+    assert sorted(p["attempts"] for p in pending) == [0, 1]
+    assert sum(p["last_error"].startswith("not tried in this pass: ") for p in pending) == 1
     with smtp_server(port) as smtp:
         up = cli("--config", config, "--as-of", "2026-03-04", "check")
         assert up.code == 0, up.err
@@ -414,13 +420,56 @@ def test_a_webhook_answering_400_fails_and_is_not_retried(cli, case, tmp_path) -
         config = str(write_config(tmp_path / "c.toml", f'[[webhooks]]\nname = "ops"\nurl = "{web.url()}"\n'))
         first = cli("--config", config, "--as-of", "2026-03-04", "check")
         assert first.code == 1
-        assert cli("--config", config, "--as-of", "2026-03-04", "check").code == 0
+        again = cli("--config", config, "--as-of", "2026-03-04", "check")
+        assert again.code == 1  # not retried, but not acknowledged either
+        assert "1 alert(s) failed for good and are not acknowledged" in again.err
         assert len(web.take(1)) == 1
         assert web.drain() == []
         failed = json.loads(cli("--config", config, "alerts", "--failed", "--json").out)
+        acked = cli("--config", config, "alerts", "--ack", failed[0]["id"][:12])
+        assert acked.code == 0, acked.err
+        assert (
+            f"acknowledged alert {failed[0]['id'][:12]} (M-0042 kpi2 warn-1 to ops by webhook:ops)"
+            in acked.out
+        )
+        assert cli("--config", config, "--as-of", "2026-03-04", "check").code == 0
+        assert web.drain() == []
+        seen = json.loads(cli("--config", config, "alerts", "--failed", "--json").out)
     finally:
         web.stop()
     assert len(failed) == 1
     assert failed[0]["last_error"] == (
         'webhooks.ops.url: 127.0.0.1 answered 400 Bad Request: {"error": "bad card"}; not retried'
     )
+    assert failed[0]["acknowledged_at"] is None
+    assert seen[0]["acknowledged_at"] is not None
+    assert seen[0]["acknowledged_by"]
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("deadbeef00", "no alert has this id"),
+        ("abc", "an alert id is hexadecimal, at least 8 characters"),
+        ("not-hex-at-all", "an alert id is hexadecimal"),
+    ],
+)
+def test_ack_of_an_unknown_id_is_refused_in_one_line(cli, given, why) -> None:
+    result = cli("alerts", "--ack", given)
+    assert result.code == 2
+    (line,) = result.err.strip().splitlines()
+    assert f"--ack={given}: {why}" in line
+    assert "caseclock alerts --failed" in line
+
+
+def test_ack_of_an_alert_that_did_not_fail_is_refused_and_changes_nothing(cli, case, tmp_path) -> None:
+    with smtp_server() as smtp:
+        config = str(write_config(tmp_path / "c.toml", email_config(smtp.port)))
+        assert cli("--config", config, "--as-of", "2026-03-04", "check").code == 0
+        sent = json.loads(cli("--config", config, "alerts", "--json").out)[0]
+        result = cli("--config", config, "alerts", "--ack", sent["id"])
+    assert result.code == 2
+    assert "this alert is sent, not failed: only a failed alert is acknowledged" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    after = json.loads(cli("--config", config, "alerts", "--json").out)[0]
+    assert after == sent

@@ -4,7 +4,7 @@ Who calls what: `caseclock check` (`tracker.cli.commands.alerts`) runs one pass;
 (`tracker.alerts.scheduler`) runs one at the send time of each working day and at start-up, and `retry` in
 between. Both receive `Channels`: the notifiers the command line built from the configuration, and the
 one-line problems of the channels that cannot work now. The rules are `tracker.alerts.rules` (pure); the
-recording and the claiming are `tracker.alerts.outbox`.
+recording is `tracker.alerts.outbox`, the claiming and sending `tracker.alerts.relay`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Channels:
 
 @dataclass(frozen=True)
 class Hooks:
-    """Test-only: called with the row locked, before and after sending (see `tracker.cli.commands.alerts`)."""
+    """Test-only: called with the row claimed, before and after sending (`tracker.cli.commands.alerts`)."""
 
     before_send: Callable[[Alert], None] | None = None
     after_send: Callable[[Alert], None] | None = None
@@ -59,23 +59,34 @@ class PassReport:
     due: int = 0
     new: list[Alert] = field(default_factory=list)
     cancelled: int = 0
+    superseded: int = 0
+    """Warnings not sent because their clock's breach alert went instead."""
     delivered: outbox.Delivered = field(default_factory=outbox.Delivered)
     pending: int = 0
+    unacknowledged: int = 0
+    """Alerts that failed for good, in this pass or before, and nobody has acknowledged."""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Every alert went out: nothing pending, nothing failed in this pass."""
-        return self.pending == 0 and self.delivered.failed == 0
+        """Every alert went out: nothing pending, and no failure left unacknowledged."""
+        return self.pending == 0 and self.delivered.failed == 0 and self.unacknowledged == 0
 
     def line(self) -> str:
         """The one log line of a pass."""
         d = self.delivered
+        extra = f", {self.superseded} superseded" if self.superseded else ""
+        held = f", {d.deferred} held back (endpoint down or asked to wait)" if d.deferred else ""
+        unacknowledged = (
+            f"; {self.unacknowledged} failed not acknowledged (caseclock alerts --failed, then --ack ID)"
+            if self.unacknowledged
+            else ""
+        )
         return (
             f"pass as of {self.as_of.isoformat()}: {self.due} due, {len(self.new)} new, "
-            f"{self.cancelled} cancelled; {d.sent} sent, {d.retry} to retry, {d.failed} failed, "
-            f"{self.pending} pending ({self.seconds:.2f} s)"
+            f"{self.cancelled} cancelled{extra}; {d.sent} sent, {d.retry} to retry, {d.failed} failed, "
+            f"{self.pending} pending{held}{unacknowledged} ({self.seconds:.2f} s)"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -86,10 +97,13 @@ class PassReport:
             "due": self.due,
             "queued": len(self.new),
             "cancelled": self.cancelled,
+            "superseded": self.superseded,
             "sent": d.sent,
             "retry": d.retry,
             "failed": d.failed,
+            "deferred": d.deferred,
             "pending": self.pending,
+            "failed_unacknowledged": self.unacknowledged,
             "errors": dict(d.errors),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 3),
@@ -162,7 +176,9 @@ def run_pass(
         now(),
         dry_run=dry_run,
     )
-    report = PassReport(as_of, recorded.due, recorded.new, recorded.cancelled, notes=notes)
+    report = PassReport(
+        as_of, recorded.due, recorded.new, recorded.cancelled, recorded.superseded, notes=notes
+    )
     report.notes.extend(
         f"rule pack {pack} is not enabled: its open clocks get no alerts"
         for pack in sorted(recorded.unknown_packs)
@@ -170,6 +186,7 @@ def run_pass(
     if not dry_run:
         report.delivered = deliver(engine, channels, now, hooks=hooks, stop=stop)
         report.pending = outbox.pending_count(engine)
+        report.unacknowledged = outbox.unacknowledged_failures(engine)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -3,7 +3,8 @@
 Who calls what: the command line builds notifiers (`notifiers.email.EmailNotifier`,
 `notifiers.webhook.WebhookNotifier`) from the configuration and passes them to a pass
 (`tracker.alerts.dispatch`); `tracker.alerts.outbox.deliver` calls `send` for each recorded alert, turns the
-`DeliveryResult` into the row's new `AlertStatus` (with `next_attempt_at` for a retry), and calls `close` at
+`DeliveryResult` into the row's new `AlertStatus` (with `next_attempt_at` for a retry), holds back the rest
+of an endpoint that is down or asked to wait (`DeliveryResult.hold`, `endpoint_of`), and calls `close` at
 the end of the pass.
 """
 
@@ -26,11 +27,15 @@ class AlertStatus(StrEnum):
 
     PENDING = "pending"
     """Recorded, not yet delivered (new, or waiting for a retry)."""
+    SENDING = "sending"
+    """Claimed by a pass that is sending it now (until its `lease_until`); a dead sender's claim runs out."""
     SENT = "sent"
     FAILED = "failed"
     """Refused permanently by the receiver; not retried."""
     CANCELLED = "cancelled"
     """Its clock stopped, was excepted or cancelled before it went out."""
+    SUPERSEDED = "superseded"
+    """A warning not sent because its clock's breach alert went out instead (catch-up after a gap)."""
 
 
 class Outcome(StrEnum):
@@ -51,6 +56,9 @@ class DeliveryResult:
     detail: str | None = None
     retry_after: float | None = None
     """Seconds the receiver asked us to wait (`Retry-After`), if it did."""
+    hold: bool = False
+    """The endpoint, not just this message, cannot take more now (unreachable, timed out, 429): the pass
+    sends nothing else to it until the pass ends, or until `retry_after` has passed."""
 
     @classmethod
     def delivered(cls) -> DeliveryResult:
@@ -58,9 +66,9 @@ class DeliveryResult:
         return cls(Outcome.DELIVERED)
 
     @classmethod
-    def retry(cls, detail: str, retry_after: float | None = None) -> DeliveryResult:
-        """A transient failure."""
-        return cls(Outcome.RETRY, detail, retry_after)
+    def retry(cls, detail: str, retry_after: float | None = None, *, hold: bool = False) -> DeliveryResult:
+        """A transient failure; with `hold`, one of the whole endpoint (see `hold`)."""
+        return cls(Outcome.RETRY, detail, retry_after, hold)
 
     @classmethod
     def failed(cls, detail: str) -> DeliveryResult:
@@ -85,6 +93,20 @@ class Notifier(Protocol):
         ...
 
 
+def endpoint_of(notifier: Notifier) -> str:
+    """The server a notifier talks to (`endpoint`, e.g. a webhook's host), else its channel.
+
+    A pass holds back every channel of an endpoint that is down or asked to wait: two webhooks on one host
+    share its `Retry-After`.
+    """
+    return str(getattr(notifier, "endpoint", None) or notifier.channel)
+
+
+def retry_after_until(now: dt.datetime, retry_after: float) -> dt.datetime:
+    """The time a receiver's `Retry-After` (seconds, at most a day) asks us not to try before."""
+    return now + dt.timedelta(seconds=min(max(retry_after, 0.0), RETRY_AFTER_MAX_SECONDS))
+
+
 def next_attempt_at(now: dt.datetime, attempts: int, retry_after: float | None = None) -> dt.datetime:
     """When to try again after `attempts` failed attempts.
 
@@ -92,7 +114,6 @@ def next_attempt_at(now: dt.datetime, attempts: int, retry_after: float | None =
     to an hour.
     """
     if retry_after is not None:
-        delay = min(max(retry_after, 0.0), RETRY_AFTER_MAX_SECONDS)
-    else:
-        delay = min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+        return retry_after_until(now, retry_after)
+    delay = min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
     return now + dt.timedelta(seconds=delay)

@@ -1,25 +1,25 @@
 """The alert outbox: every alert is recorded in the database before it is sent, and marked when it went out.
 
 Who calls what: `tracker.alerts.dispatch` (a `check` or `watch` pass) calls `enqueue` and then `deliver`; the
-CLI's `caseclock alerts` and the TUI call `list_alerts`. SQLAlchemy Core on the engine of
-`tracker.store.engine`.
+CLI's `caseclock alerts` and the TUI call `list_alerts`, `caseclock alerts --ack` calls `acknowledge`.
+SQLAlchemy Core on the engine of `tracker.store.engine`.
 
 * `enqueue` runs in ONE write transaction: it reads the open clocks, asks the pure rules (a callable from
   `tracker.alerts.rules`) what is due, inserts the rows that are new (`INSERT … ON CONFLICT DO NOTHING` on the
   unique key, so two processes deciding at once record each alert once) and cancels the undelivered rows of
   clocks that are no longer open.
-* `deliver` claims one undelivered row at a time in its own transaction: `SELECT … FOR UPDATE SKIP LOCKED`
-  on PostgreSQL, so two processes never hold the same row; on SQLite the transaction begins `IMMEDIATE`
-  (the engine's `caseclock_write` option), which serialises them. The row stays locked while it is sent and
-  is marked sent (with the time), pending (with the error, the attempt count and the next attempt's time) or
-  failed before commit. A crash between sending and commit leaves it pending: it is sent again, with the
-  same id, on the next pass. Delivery is at least once, never lost, and repeated at most once per crash.
+  A clock found already breached has its warnings superseded: those not yet sent never go, only the
+  breach does.
+* `deliver` (`tracker.alerts.relay`) claims rows with a lease and commits, sends with no transaction open,
+  then marks each row: at least once, never lost, repeated at most once per crash mid-send.
+* `acknowledge` records that someone has seen a failed alert (`caseclock alerts --ack ID`); `check` exits
+  1 while any failed alert is not acknowledged (`unacknowledged_failures`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,22 +28,18 @@ from sqlalchemy import Row, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from tracker.alerts.notify import (
-    BACKOFF_MAX_SECONDS,
-    AlertStatus,
-    DeliveryResult,
-    Notifier,
-    Outcome,
-    next_attempt_at,
-)
-from tracker.alerts.rules import Alert, OpenClock
+from tracker.alerts.notify import AlertStatus
+from tracker.alerts.relay import Delivered as Delivered
+from tracker.alerts.relay import deliver as deliver
+from tracker.alerts.rules import BREACHED, WARNING, Alert, OpenClock
+from tracker.domain.errors import InvalidValue
 from tracker.domain.rules import ClockSpec, PackRegistry
 from tracker.store import schema
 from tracker.store.engine import transaction
 
 _CHUNK = 2000
 _O = schema.alert_outbox.c
-Hook = Callable[[Alert], None]
+_UNDELIVERED = (AlertStatus.PENDING.value, AlertStatus.SENDING.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +63,8 @@ class AlertRow:
     sent_at: dt.datetime | None
     last_error: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    acknowledged_at: dt.datetime | None = None
+    acknowledged_by: str | None = None
     """What the alert says (CONTRACT.md's webhook JSON: KPI, title, due date, action; or a digest's lists)."""
 
     def as_json(self) -> dict[str, Any]:
@@ -88,6 +86,8 @@ class AlertRow:
             "next_attempt_at": _iso(self.next_attempt_at),
             "sent_at": _iso(self.sent_at),
             "last_error": self.last_error,
+            "acknowledged_at": _iso(self.acknowledged_at),
+            "acknowledged_by": self.acknowledged_by,
         }
 
 
@@ -99,19 +99,8 @@ class Enqueued:
     new: list[Alert]
     cancelled: int
     unknown_packs: frozenset[str] = frozenset()
-
-
-@dataclass
-class Delivered:
-    """What one delivery pass did."""
-
-    sent: int = 0
-    retry: int = 0
-    failed: int = 0
-    skipped: int = 0
-    """Rows of a channel that cannot work now (a missing setting): left pending, not attempted."""
-    errors: dict[str, str] = field(default_factory=dict)
-    """The last error of each channel that had one in this pass."""
+    superseded: int = 0
+    """Warnings not yet sent of clocks whose breach alert is recorded: they never go."""
 
 
 def open_clocks(
@@ -199,10 +188,31 @@ def enqueue(
             .where(_stale())
             .values(status=AlertStatus.CANCELLED.value, next_attempt_at=None, last_error=_CANCELLED)
         ).rowcount
-    return Enqueued(len(alerts), new, int(cancelled or 0), frozenset(unknown))
+        superseded = connection.execute(
+            update(schema.alert_outbox)
+            .where(_stale_warning())
+            .values(status=AlertStatus.SUPERSEDED.value, next_attempt_at=None, last_error=_SUPERSEDED)
+        ).rowcount
+    return Enqueued(len(alerts), new, int(cancelled or 0), frozenset(unknown), int(superseded or 0))
 
 
 _CANCELLED = "not sent: the clock stopped, was excepted or was cancelled first"
+_SUPERSEDED = "not sent: the clock was already breached, so its breach alert went instead"
+
+
+def _stale_warning() -> Any:
+    """Undelivered warnings of a clock whose breach alert is recorded: the breach says more, and later."""
+    breach = schema.alert_outbox.alias("breach")
+    b = breach.c
+    breached = exists().where(
+        and_(
+            b.case_id == _O.case_id,
+            b.clock == _O.clock,
+            b.number == _O.number,
+            b.type == BREACHED,
+        )
+    )
+    return and_(_O.status == AlertStatus.PENDING.value, _O.type == WARNING, _O.case_id.is_not(None), breached)
 
 
 def _stale() -> Any:
@@ -258,128 +268,58 @@ def _row(alert: Alert, case_ids: Mapping[str, int], now: dt.datetime) -> dict[st
     }
 
 
-def deliver(
-    engine: Engine,
-    notifiers: Mapping[str, Notifier],
-    now: Callable[[], dt.datetime],
-    *,
-    blocked: Mapping[str, str] | None = None,
-    due_only: bool = False,
-    before_send: Hook | None = None,
-    after_send: Hook | None = None,
-    stop: threading.Event | None = None,
-) -> Delivered:
-    """Attempt every undelivered alert once, one row per transaction, oldest first.
-
-    Args:
-        engine: The database.
-        notifiers: By channel (`email`, `webhook:<name>`).
-        now: The clock (sent times, retry times).
-        blocked: Channels that cannot work now, with the one-line reason: their rows stay pending.
-        due_only: Only rows whose retry time has come (the `watch` retry job); `check` tries them all.
-        before_send: Called with the row locked, just before sending (crash-safety tests).
-        after_send: Called after sending, before the row is marked (crash-safety tests).
-        stop: Set to end the pass after the current row (shutdown).
-    """
-    blocked = blocked or {}
-    report = Delivered()
-    after_id = 0
-    while stop is None or not stop.is_set():
-        with transaction(engine, write=True) as connection:
-            query = select(schema.alert_outbox).where(
-                _O.status == AlertStatus.PENDING.value, _O.id > after_id
-            )
-            if due_only:
-                query = query.where((_O.next_attempt_at.is_(None)) | (_O.next_attempt_at <= now()))
-            row = connection.execute(query.order_by(_O.id).limit(1).with_for_update(skip_locked=True)).first()
-            if row is None:
-                break
-            after_id = row.id
-            alert = _alert(row)
-            notifier = notifiers.get(row.channel)
-            if notifier is None and row.channel in blocked:
-                # Not attempted: the setting must be put right first. `watch` looks again in an hour;
-                # `check` tries every undelivered row on every run.
-                report.skipped += 1
-                report.errors[row.channel] = blocked[row.channel]
-                later = now() + dt.timedelta(seconds=BACKOFF_MAX_SECONDS)
-                _mark(connection, row.id, last_error=blocked[row.channel], next_attempt_at=later)
-                continue
-            if notifier is None:
-                result = DeliveryResult.failed(f"{row.channel}: no such channel is configured any more")
-            else:
-                if before_send is not None:
-                    before_send(alert)
-                result = _send(notifier, alert)
-                if after_send is not None:
-                    after_send(alert)
-            _record(connection, row, result, now(), report)
-    return report
-
-
-def _send(notifier: Notifier, alert: Alert) -> DeliveryResult:
-    try:
-        return notifier.send(alert)
-    except Exception as error:  # a bug in one notifier must not stop the others: retry it later
-        return DeliveryResult.retry(f"{alert.channel}: internal error {type(error).__name__}: {error}")
-
-
-def _record(
-    connection: Connection, row: Row[Any], result: DeliveryResult, at: dt.datetime, report: Delivered
-) -> None:
-    attempts = row.attempts + 1
-    if result.outcome is Outcome.DELIVERED:
-        report.sent += 1
-        _mark(
-            connection,
-            row.id,
-            status=AlertStatus.SENT.value,
-            attempts=attempts,
-            sent_at=at,
-            next_attempt_at=None,
-            last_error=None,
-        )
-        return
-    report.errors[row.channel] = result.detail or "delivery failed"
-    if result.outcome is Outcome.RETRY:
-        report.retry += 1
-        retry_at = next_attempt_at(at, attempts, result.retry_after)
-        _mark(connection, row.id, attempts=attempts, next_attempt_at=retry_at, last_error=result.detail)
-    else:
-        report.failed += 1
-        _mark(
-            connection,
-            row.id,
-            status=AlertStatus.FAILED.value,
-            attempts=attempts,
-            next_attempt_at=None,
-            last_error=result.detail,
-        )
-
-
-def _mark(connection: Connection, row_id: int, **values: Any) -> None:
-    connection.execute(update(schema.alert_outbox).where(_O.id == row_id).values(**values))
-
-
-def _alert(row: Row[Any]) -> Alert:
-    return Alert(
-        row.alert_id,
-        row.ref,
-        row.clock,
-        row.number,
-        row.level,
-        row.channel,
-        row.recipient,
-        row.decided_on,
-        row.payload,
-    )
-
-
 def pending_count(engine: Engine) -> int:
-    """How many alerts are recorded but not yet delivered."""
+    """How many alerts are recorded but not yet delivered (pending, or being sent)."""
     with transaction(engine, write=False) as connection:
         query = select(func.count()).select_from(schema.alert_outbox)
-        return int(connection.execute(query.where(_O.status == AlertStatus.PENDING.value)).scalar_one())
+        return int(connection.execute(query.where(_O.status.in_(_UNDELIVERED))).scalar_one())
+
+
+def unacknowledged_failures(engine: Engine) -> int:
+    """How many alerts failed for good and nobody has acknowledged yet (`caseclock alerts --ack`)."""
+    with transaction(engine, write=False) as connection:
+        query = select(func.count()).select_from(schema.alert_outbox)
+        query = query.where(_O.status == AlertStatus.FAILED.value, _O.acknowledged_at.is_(None))
+        return int(connection.execute(query).scalar_one())
+
+
+ACK_PREFIX_MIN = 8
+"""The shortest start of an alert id `--ack` takes (`caseclock alerts` shows the first 12 characters)."""
+
+
+def acknowledge(engine: Engine, given: str, by: str, at: dt.datetime) -> AlertRow:
+    """Record that `by` has seen the failed alert whose id is (or starts with) `given`; returns it.
+
+    Refused (InvalidValue, nothing written): no alert has that id, several do, or it has not failed.
+    """
+    wanted = given.strip().lower()
+    fix = "give an id from `caseclock alerts --failed` (its first 12 characters will do)"
+    if len(wanted) < ACK_PREFIX_MIN or not all(c in string.hexdigits for c in wanted):
+        raise InvalidValue(
+            "--ack", given, f"an alert id is hexadecimal, at least {ACK_PREFIX_MIN} characters; {fix}"
+        )
+    with transaction(engine, write=True) as connection:
+        query = select(schema.alert_outbox).where(_O.alert_id.like(wanted + "%")).limit(2)
+        rows = list(connection.execute(query))
+        if not rows:
+            raise InvalidValue("--ack", given, f"no alert has this id; {fix}")
+        if len(rows) > 1:
+            raise InvalidValue("--ack", given, f"several alerts start with this; give more of the id; {fix}")
+        row = rows[0]
+        if row.status != AlertStatus.FAILED.value:
+            raise InvalidValue(
+                "--ack",
+                given,
+                f"this alert is {row.status}, not failed: only a failed alert is acknowledged; {fix}",
+            )
+        if row.acknowledged_at is None:
+            connection.execute(
+                update(schema.alert_outbox)
+                .where(_O.id == row.id)
+                .values(acknowledged_at=at, acknowledged_by=by)
+            )
+        found = connection.execute(select(schema.alert_outbox).where(_O.id == row.id)).one()
+    return _row_of(found)
 
 
 def alert_counts(engine: Engine) -> dict[str, int]:
@@ -395,7 +335,7 @@ def list_alerts(
 ) -> list[AlertRow]:
     """Outbox rows, newest first.
 
-    `status` is one of pending, sent, failed, cancelled (None: all); `ref` keeps one case's rows only (a
+    `status` is one of `AlertStatus` (None: all); `ref` keeps one case's rows only (a
     digest names many cases and is the row of none).
     """
     query = select(schema.alert_outbox).order_by(_O.id.desc())
@@ -406,28 +346,31 @@ def list_alerts(
     if limit is not None:
         query = query.limit(limit)
     with transaction(engine, write=False) as connection:
-        return [
-            AlertRow(
-                r.alert_id,
-                r.status,
-                r.type,
-                r.ref,
-                r.clock,
-                r.number,
-                r.level,
-                r.channel,
-                r.recipient,
-                r.due_on,
-                r.decided_on,
-                r.attempts,
-                r.created_at,
-                r.next_attempt_at,
-                r.sent_at,
-                r.last_error,
-                dict(r.payload or {}),
-            )
-            for r in connection.execute(query)
-        ]
+        return [_row_of(r) for r in connection.execute(query)]
+
+
+def _row_of(r: Row[Any]) -> AlertRow:
+    return AlertRow(
+        r.alert_id,
+        r.status,
+        r.type,
+        r.ref,
+        r.clock,
+        r.number,
+        r.level,
+        r.channel,
+        r.recipient,
+        r.due_on,
+        r.decided_on,
+        r.attempts,
+        r.created_at,
+        r.next_attempt_at,
+        r.sent_at,
+        r.last_error,
+        dict(r.payload or {}),
+        r.acknowledged_at,
+        r.acknowledged_by,
+    )
 
 
 def _iso(value: dt.date | None) -> str | None:

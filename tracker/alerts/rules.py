@@ -13,6 +13,8 @@ The rules, for every *open* clock (running or past due, neither stopped, excepte
 * when `alerts.breach` is on, one **breach** alert on the first working day after the due date;
 * **catch-up**: an alert whose day has passed is still due as long as the clock is open; the outbox's unique
   key (case, clock, instance, level, channel, recipient) makes it go out once however often it is decided.
+  A breach supersedes the warnings it makes stale: once a clock's breach alert is due, its warnings are no
+  longer (and the outbox marks those recorded but not yet sent `superseded`).
 
 A clock that stops, is excepted or is cancelled is no longer open, so it produces nothing, and the outbox
 cancels what was queued for it but not yet sent. An alert carries the case reference, the clock, its KPI
@@ -132,6 +134,11 @@ def due_alerts(
     levels = sorted(set(settings.warn_working_days), reverse=True)
     for clock in clocks:
         left = calendar.working_days_between(as_of, clock.due_on)
+        breach_day = calendar.next_working_day(clock.due_on)
+        if settings.breach and breach_day <= as_of:
+            # Already breached: the warnings are stale, and the breach says more (catch-up after a gap).
+            due.append(DueAlert(clock, BREACH_LEVEL, BREACHED, breach_day, left))
+            continue
         left_at_start = calendar.working_days_between(clock.starts_on, clock.due_on)
         last_day = calendar.working_days_before(clock.due_on, 0)
         for days in levels:
@@ -140,10 +147,6 @@ def due_alerts(
             day = last_day if days == 0 else calendar.working_days_before(last_day, days)
             if day <= as_of:
                 due.append(DueAlert(clock, warning_level(days), WARNING, day, left))
-        if settings.breach:
-            day = calendar.next_working_day(clock.due_on)
-            if day <= as_of:
-                due.append(DueAlert(clock, BREACH_LEVEL, BREACHED, day, left))
     return due
 
 

@@ -16,8 +16,8 @@ With `[calendar_feed]` configured the command line also hands over a feed writer
 alerts, whether or not the alerts went out, and a feed that cannot be written is one warning line.
 
 Passes never overlap in one process; between processes the outbox's claims keep each alert to one sender.
-SIGTERM and SIGINT end the scheduler cleanly: the row being sent is finished and recorded first. Each pass
-logs one line.
+SIGTERM and SIGINT end the scheduler cleanly: the row being sent is finished and recorded first, and a
+second signal during that stop is noted and ignored. Each pass logs one line.
 """
 
 from __future__ import annotations
@@ -246,8 +246,15 @@ def run(watcher: Watcher, scheduler: BaseScheduler | None = None) -> int:
     watcher.add_jobs(scheduler)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        watcher.log.info("stopping (%s)", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if watcher.stop.is_set():
+            # A second signal (systemd, an impatient Ctrl-C) must not cut the orderly stop short: the row
+            # on the wire is still to be marked, and "stopped" still to be said.
+            watcher.log.info("already stopping (%s): finishing the alert being sent", name)
+            return
+        # Set before the log line: a second signal may arrive while the line is being written.
         watcher.stop.set()
+        watcher.log.info("stopping (%s)", name)
         if scheduler.state != STATE_STOPPED:
             scheduler.shutdown(wait=False)
 
@@ -256,10 +263,10 @@ def run(watcher: Watcher, scheduler: BaseScheduler | None = None) -> int:
     watcher.log.info("watching: alerts at %s on working days (Europe/London)", send_at)
     try:
         scheduler.start()
+        with watcher.busy:  # the pass in progress finishes its current row and records it
+            watcher.channels.close()
+        watcher.log.info("stopped")
     finally:
-        for sig, handler in previous.items():
+        for sig, handler in previous.items():  # only once "stopped" is said
             signal.signal(sig, handler)
-    with watcher.busy:  # the pass in progress finishes its current row and records it
-        watcher.channels.close()
-    watcher.log.info("stopped")
     return 0

@@ -8,7 +8,10 @@
   is the status once no date can change it, NULL while the clock is open (the alert pass's working set).
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.alerts.outbox`), recorded before it is
 sent;
-  `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once.
+  `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once. A pass claims rows with a
+  lease (`status = 'sending'`, `claimed_by`, `lease_until`) and sends them with no transaction open;
+  `not_before` is a receiver's `Retry-After`; `acknowledged_at`/`_by` a failure someone has seen
+  (migration 0009).
 * `letter_sends`: one row per letter emailed by `caseclock send` (`tracker.store.letters`), written before
   it is sent, so a crash between the send and the recording of its event neither loses nor repeats it.
 * `projection_rules`: one row, the fingerprint of the rules (packs and calendar) the `cases` and `clocks`
@@ -179,6 +182,11 @@ alert_outbox = Table(
     Column("next_attempt_at", UTCDateTime),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    Column("lease_until", UTCDateTime),
+    Column("claimed_by", String(120)),
+    Column("not_before", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(120)),
     UniqueConstraint("ref", "clock", "number", "level", "channel", "recipient", name="uq_alert_outbox_key"),
     Index("ix_alert_outbox_status_id", "status", "id"),
 )

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tracker.alerts.rules import Alert
     from tracker.calendar_feed import FeedWriter
 
-_STATUSES = ("pending", "failed", "sent", "cancelled")
+_STATUSES = ("pending", "sending", "failed", "sent", "cancelled", "superseded")
 PAUSE_BEFORE_ENV = "CASECLOCK_TEST_PAUSE_BEFORE_DELIVERY"
 PAUSE_AFTER_ENV = "CASECLOCK_TEST_PAUSE_AFTER_DELIVERY"
 
@@ -41,8 +41,9 @@ def register(commands: Any) -> None:
         help="one pass of the alert rules: queue and send what is due",
         description=(
             "Decide which deadline alerts are due as of --as-of (default today), record them in the outbox, "
-            "and attempt every undelivered alert once. Exit 0 when all went out, 1 when some are pending or "
-            "failed."
+            "and attempt every undelivered alert once (a dead endpoint is tried once per run, a receiver's "
+            "Retry-After is honoured). Exit 0 when all went out, 1 when some are pending, or failed and not "
+            "acknowledged (caseclock alerts --ack ID)."
         ),
         epilog="Example (cron, every working day at 08:30): caseclock check",
     )
@@ -55,17 +56,22 @@ def register(commands: Any) -> None:
 
     alerts = commands.add_parser(
         "alerts",
-        help="list the alert outbox: pending, failed and sent alerts",
-        epilog="Example: caseclock alerts --pending --json",
+        help="list the alert outbox: pending, failed and sent alerts; acknowledge a failed one",
+        epilog="Examples: caseclock alerts --pending --json; caseclock alerts --ack 2565433003ea",
     )
     which = alerts.add_mutually_exclusive_group()
     for status in _STATUSES:
         which.add_argument(
             f"--{status}", dest="status", action="store_const", const=status, help=f"only {status} alerts"
         )
+    which.add_argument(
+        "--ack",
+        metavar="ID",
+        help="acknowledge the failed alert ID (its first 12 characters do): check no longer exits 1 for it",
+    )
     alerts.add_argument("--limit", type=int, default=200, metavar="N", help="at most N, newest first (200)")
     alerts.add_argument("--json", action="store_true", help="machine-readable output")
-    alerts.set_defaults(run=run_alerts, status=None)
+    alerts.set_defaults(run=run_alerts, status=None, ack=None)
 
     watch = commands.add_parser(
         "watch",
@@ -188,10 +194,18 @@ def run_check(context: Context, args: argparse.Namespace) -> int:
         print_json(report.as_json())
     else:
         d = report.delivered
+        superseded = f", {report.superseded} superseded" if report.superseded else ""
+        held = f", {d.deferred} held back" if d.deferred else ""
         print(
             f"check as of {report.as_of.isoformat()}: {report.due} due, {len(report.new)} queued, "
-            f"{report.cancelled} cancelled; {d.sent} sent, {d.retry} to retry, {d.failed} failed; "
-            f"{report.pending} pending"
+            f"{report.cancelled} cancelled{superseded}; {d.sent} sent, {d.retry} to retry, "
+            f"{d.failed} failed; {report.pending} pending{held}"
+        )
+    if report.unacknowledged:
+        print(
+            f"caseclock: {report.unacknowledged} alert(s) failed for good and are not acknowledged: "
+            "see caseclock alerts --failed, put the cause right, then caseclock alerts --ack ID",
+            file=sys.stderr,
         )
     return 0 if report.ok else 1
 
@@ -216,8 +230,19 @@ def _would(alert: Alert) -> dict[str, Any]:
 
 def run_alerts(context: Context, args: argparse.Namespace) -> int:
     """`caseclock alerts`."""
-    from tracker.alerts.outbox import list_alerts
+    from tracker.alerts.outbox import acknowledge, list_alerts
 
+    if args.ack is not None:
+        row = acknowledge(context.store.engine, args.ack, context.actor, context.now())
+        if args.json:
+            print_json(row.as_json())
+        else:
+            what = " ".join(part for part in (row.ref, row.clock, row.level) if part)
+            print(
+                f"acknowledged alert {row.id[:12]} ({what} to {row.recipient} by {row.channel}) "
+                f"as seen by {row.acknowledged_by}: check no longer counts it"
+            )
+        return 0
     if args.limit < 1:
         raise InvalidValue("--limit", args.limit, "use a whole number of at least 1")
     rows = list_alerts(context.store.engine, args.status, args.limit)
@@ -255,7 +280,7 @@ def run_alerts(context: Context, args: argparse.Namespace) -> int:
                     r.recipient,
                     r.attempts,
                     _when(r),
-                    (r.last_error or "")[:60],
+                    (r.last_error or "")[:100],
                 ]
                 for r in rows
             ],
