@@ -5,6 +5,6 @@ Adding a command group is adding a module here and listing it in COMMAND_MODULES
 
 from __future__ import annotations
 
-from tracker.cli.commands import admin, alerts, backup, cases, feed, letters, packs, reports, tui
+from tracker.cli.commands import admin, alerts, backup, cases, feed, letters, packs, personal, reports, tui
 
-COMMAND_MODULES = [admin, backup, cases, letters, packs, alerts, tui, reports, feed]
+COMMAND_MODULES = [admin, backup, cases, personal, letters, packs, alerts, tui, reports, feed]
