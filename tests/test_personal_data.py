@@ -329,6 +329,8 @@ def test_the_search_by_name_reads_the_personal_store_until_erasure(store: Store,
     assert [c.ref for c in store.cases(today, view="all", search="quonset")] == []  # names not asked for
     run_ok(cli, "erase", "M-1", "--reason", "request of the data subject")
     assert store.cases(today, view="all", search="quonset", search_fields=("name",)) == []
+    run_ok(cli, "open", "M-9", "--on", "2026-06-01", "--name", "Zoë Ångström")
+    assert [c.ref for c in store.cases(today, view="all", search="zoë", search_fields=("name",))] == ["M-9"]
 
 
 def dt_now() -> Any:

@@ -7,7 +7,10 @@ in `cases` and its rows in `clocks`) rewritten before commit. Two writers on one
 `ConcurrencyError`, and nothing of it is kept.
 
 `rebuild()` recomputes every projection from the events (after a rule-pack or calendar change) with the same
-fold as the incremental path. Called by the CLI, the TUI's workers and the demo generator.
+fold as the incremental path. Personal values and free text are written apart from their events
+(`tracker.store.personal`): the fold, the projections and the cache of recent cases see the facts only, and
+`case()` puts the values back. `erase()` deletes them (`tracker.store.erasure`). Called by the CLI, the TUI's
+workers and the demo generator.
 """
 
 from __future__ import annotations
@@ -698,12 +701,13 @@ class Store:
     def _personal_contains(self, name: str, search: str) -> Any:
         """The case holds a value of personal field `name` containing `search` (the personal store).
 
-        The value is matched in its stored JSON text: a string's quotes around it do not stop a match.
+        SQLite stores JSON text with non-ASCII letters escaped, so its value is read back with
+        `json_extract`; PostgreSQL's JSONB text keeps them (a string's quotes do not stop a match).
         """
         p = schema.personal_values.c
-        return exists().where(
-            p.case_id == schema.cases.c.id, p.key == name, self._contains(cast(p.value, Text), search)
-        )
+        sqlite = self.engine.dialect.name == "sqlite"
+        value = func.json_extract(p.value, "$") if sqlite else cast(p.value, Text)
+        return exists().where(p.case_id == schema.cases.c.id, p.key == name, self._contains(value, search))
 
     def _contains(self, column: Any, search: str) -> Any:
         """`column` contains `search`, ignoring case, as a test the database can make on an index entry.
