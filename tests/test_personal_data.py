@@ -9,6 +9,7 @@ second erase writes nothing; a reason naming the person is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 from pathlib import Path
@@ -333,7 +334,5 @@ def test_the_search_by_name_reads_the_personal_store_until_erasure(store: Store,
     assert [c.ref for c in store.cases(today, view="all", search="zoë", search_fields=("name",))] == ["M-9"]
 
 
-def dt_now() -> Any:
-    import datetime as dt
-
+def dt_now() -> dt.datetime:
     return dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)

@@ -32,9 +32,7 @@ from tracker.domain.events import REASON, VOIDS, Event, stored_event, upcast
 from tracker.domain.personal import ERASED_BY, rejoin_event
 from tracker.domain.rules import PackRegistry
 from tracker.domain.workflow import (
-    CaseRecord as CaseRecord,  # re-exported: readers of the store take it from here
-)
-from tracker.domain.workflow import (
+    CASE_TYPE_KEY,
     CaseState,
     Erasure,
     Fact,
@@ -45,6 +43,9 @@ from tracker.domain.workflow import (
     decide_open,
     decide_void,
     project,
+)
+from tracker.domain.workflow import (
+    CaseRecord as CaseRecord,  # re-exported: readers of the store take it from here
 )
 from tracker.store import schema
 from tracker.store.engine import dbapi_transaction, transaction
@@ -184,7 +185,8 @@ class Store:
     ) -> CaseState:
         """Open a new case with reference `ref`; refused if the reference is taken."""
         decided = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
-        pack_id = project(self.rules, ref, [decided]).pack_id
+        pack_id = self.rules.packs.pack_for_case_type(str(decided.data[CASE_TYPE_KEY]))
+        assert pack_id is not None, "decide_open accepts only the case types of enabled packs"
         sql = self._sql
         with self._writing_events() as cursor:
             if sql.find_case.first(cursor, {"ref": ref}) is not None:
