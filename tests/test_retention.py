@@ -61,9 +61,7 @@ def test_without_a_policy_nothing_is_erased_and_the_dry_run_names_the_pack_defau
     listed = cli("retention", "--dry-run", "--as-of", AS_OF.isoformat())
     assert listed.code == 0
     assert "no retention policy configured" in listed.out
-    assert (
-        "send-mediation pack's default is 6 years after the case ends (a default, not advice)" in listed.out
-    )
+    assert "send-mediation pack's default is 6 years after the case ends, a default, not advice" in listed.out
     refused = cli("retention", "--as-of", AS_OF.isoformat())
     assert refused.code == 2
     assert refused.err.count("\n") == 1

@@ -128,10 +128,10 @@ def run_retention(context: Context, args: argparse.Namespace) -> int:
         if not args.dry_run:
             raise ConfigError(
                 f"retention: no policy configured, so nothing is erased; set [retention] "
-                f"personal_data_years_after_end = N in {context.config_file or 'the config file'} "
-                f"({pack_defaults(context)})"
+                f"personal_data_years_after_end = N in {context.config_file or 'the config file'}; "
+                f"{pack_defaults(context)}"
             )
-        print(f"no retention policy configured ([retention]): nothing is due. {pack_defaults(context)}")
+        print(f"no retention policy configured ([retention]): nothing is due; {pack_defaults(context)}")
         return 0
     years = policy.personal_data_years_after_end
     due = due_for_erasure(context.store.engine, context.packs, years, as_of)
@@ -175,8 +175,8 @@ def pack_defaults(context: Context) -> str:
     """The enabled packs' suggested retention, named as defaults (not advice)."""
     packs = context.packs
     found = [
-        f"the {pack_id} pack's default is {spec.personal_data_years_after_end} years after the case ends "
-        "(a default, not advice)"
+        f"the {pack_id} pack's default is {spec.personal_data_years_after_end} years after the case ends, "
+        "a default, not advice"
         for pack_id in packs
         if (spec := packs.latest(pack_id).retention) is not None
     ]
