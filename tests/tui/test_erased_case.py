@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.tui.conftest import AS_OF, NOW, open_case
+from textual.widgets import Input
+
+from tests.tui.conftest import AS_OF, NOW, open_case, settle
+from tui.screens.event_form import EventFormScreen
 from tui.widgets.row_table import RowTable
 from tui.widgets.text_panel import TextPanel
 
@@ -24,3 +27,9 @@ async def test_an_erased_case_opens_and_says_erased(app, tui_store) -> None:
         assert any("Note: erased" in row for row in rows)
         assert "Rang the school office" not in " ".join(rows)
         assert "request of the data subject" in rows[-1]
+        await pilot.press("e")  # change the details: an erased value is offered empty, not as "erased"
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EventFormScreen)
+        assert form.query_one("#input-name", Input).value == ""
+        assert form.query_one("#input-caseworker").value == "Jo Smith"
