@@ -507,8 +507,14 @@ def test_any_recording_order_of_a_valid_history_gives_the_same_state_and_clocks(
     state = record_history(store, shuffled, steps, order)
 
     expected = case_view(reference)
-    assert case_view(state) == expected, "the state the last write returned"
-    assert case_view(store.case(shuffled).state) == expected, "the stored history folded again"
-    assert case_view(store.case(by_date).state) == expected
+    assert case_view(state) == expected, "the state the last write returned (folded from the facts)"
+    read = case_view(store.case(by_date).state)
+    assert case_view(store.case(shuffled).state) == read, "the stored history folded again"
+    # A read puts the personal values back (a name, an exception's note): nothing else differs.
+    apart = ("personal", "clocks")
+    assert {k: v for k, v in read.items() if k not in apart} == {
+        k: v for k, v in expected.items() if k not in apart
+    }
+    assert [c[:8] for c in read["clocks"]] == [c[:8] for c in expected["clocks"]]
     assert stored_case_row(engine, shuffled) == stored_case_row(engine, by_date)
     assert stored_clock_table(engine, shuffled) == stored_clock_table(engine, by_date)

@@ -140,6 +140,7 @@ def test_the_example_documents_every_key() -> None:
         "webhooks": config.WebhookSettings,
         "calendar_feed": config.CalendarFeedSettings,
         "letters": config.LettersSettings,
+        "retention": config.RetentionSettings,
     }
     for section, model in sections.items():
         assert section in text

@@ -17,15 +17,17 @@ from tracker.cli import main
 from tracker.reports.queries import StaleProjections
 from tracker.reports.report import compliance_report
 from tracker.store import Store
+from tracker.store.personal import PersonalKeys
 
 REPORT_TABLES = {"report_clocks", "report_events", "report_stale", "report_counts", "report_cases"}
 
 
-def migrate(engine: Engine, action: str, revision: str) -> None:
+def migrate(engine: Engine, action: str, revision: str, keys: PersonalKeys | None = None) -> None:
     config = Config()
     config.set_main_option("script_location", "tracker.store:migrations")
     with engine.connect() as connection:
         config.attributes["connection"] = connection
+        config.attributes["personal_keys"] = keys
         getattr(command, action)(config, revision)
         connection.commit()
 
@@ -51,7 +53,7 @@ def test_0007_down_and_up_again_keeps_every_figure(
     assert noted == len(half_year_cases())  # the 0006 code recounts every case before its next report
     assert copied == clocks
 
-    migrate(engine, "upgrade", "head")
+    migrate(engine, "upgrade", "head", PersonalKeys(store.rules.packs))
     assert not REPORT_TABLES & tables(engine)
     with pytest.raises(StaleProjections):
         compliance_report(store, None, H1, TODAY)  # excepted_on is empty until the cases are refolded

@@ -75,6 +75,8 @@ class Watcher:
         hooks: Test-only delivery hooks.
         log: Where the one line per pass goes.
         feed: Writes the calendar feed as of a pass's date and returns its log line (None: no feed).
+        retention: Applies the retention policy as of a date and returns its one log line (None: no
+            policy configured, no job).
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class Watcher:
         hooks: dispatch.Hooks | None = None,
         log: logging.Logger | None = None,
         feed: Callable[[dt.date], str] | None = None,
+        retention: Callable[[dt.date], str] | None = None,
     ) -> None:
         self.engine = engine
         self.packs = packs
@@ -101,6 +104,7 @@ class Watcher:
         self.hooks = hooks
         self.log = log or logging.getLogger("caseclock.watch")
         self.feed = feed
+        self.retention = retention
         self.stop = threading.Event()
         self.busy = threading.Lock()
 
@@ -207,6 +211,28 @@ class Watcher:
                 exc_info=_debug(),
             )
 
+    def apply_retention(self) -> str | None:
+        """The daily retention job: erase what the policy makes due today, and log one line."""
+        if self.retention is None:
+            return None
+        today = self.today()
+        try:
+            line = self.retention(today)
+        except CaseclockError as error:
+            self.log.warning("retention as of %s not applied: %s", today.isoformat(), error.message)
+            return None
+        except Exception as error:  # a bug: one line, and the scheduler keeps running
+            self.log.error(
+                "retention as of %s not applied: internal error %s: %s",
+                today.isoformat(),
+                type(error).__name__,
+                error,
+                exc_info=_debug(),
+            )
+            return None
+        self.log.info(line)
+        return line
+
     def _errors(self, done: Delivered) -> None:
         for error in done.errors.values():
             self.log.warning(error)
@@ -224,6 +250,15 @@ class Watcher:
             misfire_grace_time=3600,
             **common,
         )
+        if self.retention is not None:
+            scheduler.add_job(
+                self.apply_retention,
+                CronTrigger(hour=send_at.hour, minute=send_at.minute, timezone=LONDON),
+                id="retention",
+                name="retention",
+                misfire_grace_time=3600,
+                **common,
+            )
         scheduler.add_job(
             self.retry,
             IntervalTrigger(seconds=RETRY_SECONDS, timezone=LONDON),

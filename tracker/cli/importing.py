@@ -106,7 +106,7 @@ def _column_map(pack: RulePack) -> dict[str, tuple[str, str | None]]:
     found: dict[str, tuple[str, str | None]] = {OPENED_COLUMN: (pack.open_event, None)}
     owners: dict[str, list[str]] = {}
     for event, spec in pack.events.items():
-        if spec.role in ("open", "edit", "void", "except_clock"):
+        if spec.role in ("open", "edit", "void", "except_clock", "erase"):
             continue
         found[event] = (event, None)
         for name in spec.fields:

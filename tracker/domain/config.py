@@ -227,6 +227,18 @@ def _existing_file(value: Path, info: ValidationInfo) -> Path:
     return found
 
 
+class RetentionSettings(_Section):
+    """`[retention]`: the provider's retention policy for personal data (absent: nothing is erased by it).
+
+    `caseclock retention` and `watch` (once a day) erase the personal data and free text of every case
+    that ended (reached a terminal state of its pack: closed, withdrawn, ...) this many years ago; the
+    case's facts, clocks and counts stay. The SEND pack's 6 years is a default, not advice.
+    """
+
+    personal_data_years_after_end: Annotated[StrictInt, Field(ge=1, le=100)]
+    """Whole years after a case ends after which its personal data is erased (1..100)."""
+
+
 class LettersSettings(_Section):
     """`[letters]`: the documents `caseclock letter` writes and `caseclock send` emails."""
 
@@ -338,6 +350,8 @@ class Settings(_Section):
     """`[[webhooks]]`: endpoints that receive every alert."""
     calendar_feed: CalendarFeedSettings | None = None
     """`[calendar_feed]`: the iCalendar file `watch` keeps up to date (None: none is written)."""
+    retention: RetentionSettings | None = None
+    """`[retention]`: how long personal data is kept after a case ends (None: no policy, nothing erased)."""
 
     @field_validator("webhooks", mode="after")
     @classmethod

@@ -27,8 +27,9 @@ from email.utils import formatdate, parseaddr
 from typing import Protocol
 
 from tracker.domain.config import Settings
-from tracker.domain.errors import InvalidValue, OperationFailed
+from tracker.domain.errors import EventRefused, InvalidValue, OperationFailed
 from tracker.domain.events import Event
+from tracker.domain.personal import ERASED
 from tracker.domain.workflow import CaseRecord, Rules
 from tracker.letters.catalogue import LetterSpec, check_can_record
 from tracker.letters.making import default_name, make_letter
@@ -74,7 +75,14 @@ def recipients(
     found: list[str] = []
     if "contacts" in spec.to:
         contact_fields = [name for name, field in pack.case_fields.items() if field.contact]
-        addresses = [str(record.state.personal[n]) for n in contact_fields if record.state.personal.get(n)]
+        personal = record.state.personal
+        # An erased address is no address: the letter would go nowhere, and the person asked to be forgotten.
+        addresses = [str(personal[n]) for n in contact_fields if personal.get(n) and personal[n] != ERASED]
+        if not addresses and record.erased is not None:
+            raise EventRefused(
+                f"{record.state.ref}: the case's personal data was erased, so it has no address to send "
+                f"{kind} to; write the letter with caseclock letter instead"
+            )
         if not addresses:
             field = contact_fields[0] if contact_fields else "email"
             raise InvalidValue(

@@ -80,10 +80,24 @@ def case_json(
         "clocks": [clock_json(c, as_of, rules.calendar) for c in state.clocks],
         "events": [event_json(e, voided, personal_fields=personal) for e in record.events],
         "windows": windows_json(record, rules, as_of),
+        "erased": erasure_json(record),
     }
     if include_personal:
         body["personal"] = dict(state.personal)
     return body
+
+
+def erasure_json(record: CaseRecord) -> dict[str, Any] | None:
+    """When, by whom and why the case's personal data was erased (None: it was not)."""
+    erased = record.erased
+    if erased is None:
+        return None
+    return {
+        "on": erased.recorded_at.date().isoformat(),
+        "by": erased.by,
+        "reason": erased.reason,
+        "event": erased.seq,
+    }
 
 
 def windows_json(record: CaseRecord, rules: Rules, as_of: dt.date) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@ in `cases` and its rows in `clocks`) rewritten before commit. Two writers on one
 `ConcurrencyError`, and nothing of it is kept.
 
 `rebuild()` recomputes every projection from the events (after a rule-pack or calendar change) with the same
-fold as the incremental path. Called by the CLI, the TUI's workers and the demo generator.
+fold as the incremental path. Personal values and free text are written apart from their events
+(`tracker.store.personal`): the fold, the projections and the cache of recent cases see the facts only, and
+`case()` puts the values back. `erase()` deletes them (`tracker.store.erasure`). Called by the CLI, the TUI's
+workers and the demo generator.
 """
 
 from __future__ import annotations
@@ -20,19 +23,34 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, exists, func, null, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tracker.domain.errors import ConcurrencyError, EventRefused, UnknownCase
-from tracker.domain.events import VOIDS, Event, stored_event, upcast
+from tracker.domain.events import REASON, VOIDS, Event, stored_event, upcast
+from tracker.domain.personal import ERASED_BY, rejoin_event
 from tracker.domain.rules import PackRegistry
+from tracker.domain.workflow import (
+    CASE_TYPE_KEY,
+    CaseState,
+    Erasure,
+    Fact,
+    Rules,
+    advance,
+    decide,
+    decide_erase,
+    decide_open,
+    decide_void,
+    project,
+)
 from tracker.domain.workflow import (
     CaseRecord as CaseRecord,  # re-exported: readers of the store take it from here
 )
-from tracker.domain.workflow import CaseState, Fact, Rules, advance, decide, decide_open, decide_void, project
 from tracker.store import schema
 from tracker.store.engine import dbapi_transaction, transaction
+from tracker.store.erasure import Erased, check_reason, compact, secure_delete
+from tracker.store.personal import PersonalKeys, PersonalStatements, case_values
 from tracker.store.rows import (
     ClockChanges,
     case_row,
@@ -115,6 +133,7 @@ class Store:
         self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._stamped = False  # whether this Store has seen the rules stamp in place (`open_case`)
+        self.personal_keys = PersonalKeys(rules.packs)
 
     @property
     def _sql(self) -> WriteStatements:
@@ -165,8 +184,9 @@ class Store:
         today: dt.date,
     ) -> CaseState:
         """Open a new case with reference `ref`; refused if the reference is taken."""
-        event = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
-        state = project(self.rules, ref, [event])
+        decided = decide_open(self.rules, ref, case_type, on, fields, actor, now, today)
+        pack_id = self.rules.packs.pack_for_case_type(str(decided.data[CASE_TYPE_KEY]))
+        assert pack_id is not None, "decide_open accepts only the case types of enabled packs"
         sql = self._sql
         with self._writing_events() as cursor:
             if sql.find_case.first(cursor, {"ref": ref}) is not None:
@@ -175,10 +195,14 @@ class Store:
                     reason="another case has this reference; choose another",
                     field="reference",
                 )
+            # The case id is not known before its row exists, and the row is the facts' projection: a
+            # placeholder id splits the event, whose stored form does not depend on it.
+            event, _ = self.personal_keys.split(pack_id, 0, decided)
+            state = project(self.rules, ref, [event])
             inserted = sql.insert_case.first(cursor, case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
             case_id = int(inserted[0])
-            sql.insert_event.run(cursor, event_row(case_id, event))
+            _insert_event(sql, self.personal_keys, cursor, pack_id, case_id, decided)
             write_clocks(self._sql, cursor, case_id, state)
             # The first case of a new database records the rules its projections follow.
             if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
@@ -243,12 +267,54 @@ class Store:
         with self._writing_events() as cursor:
             case = self._open_for_write(cursor, ref, expected_version)
             event = decide_next(case.state, case.history)
-            case.append(self.rules, self._sql, cursor, event)
+            case.append(self.rules, self._sql, self.personal_keys, cursor, event)
             case.save(self._sql, cursor, now)
             if also is not None:
                 also(cursor, event)
         self._remember(case.case_id, case.history, case.state)
         return event, case.state
+
+    def erase(
+        self,
+        ref: str,
+        reason: str,
+        actor: str,
+        now: dt.datetime,
+        today: dt.date,
+        pause: Callable[[], None] | None = None,
+        compact_after: bool = True,
+    ) -> Erased:
+        """Erase a case's personal data and free text, recording who and why; idempotent.
+
+        One transaction (`tracker.store.erasure`): the case's values held apart are deleted and the erasure
+        event appended, or nothing is (a crash at any point leaves the case untouched or fully erased).
+        Then the freed space is rewritten so no byte of a value remains. A case already erased is left as
+        it is (`Erased.new` False). `pause` is a test-only hook run before the commit; `compact_after`
+        False leaves the rewrite to the caller (`compact`, once after many erasures).
+        """
+        statements = PersonalStatements(self.engine.dialect)
+        with self._writing_events() as cursor:
+            secure_delete(cursor, self.engine.dialect.name)
+            case = self._open_for_write(cursor, ref, None)
+            done = self.erasure(case.state, case.history)
+            if done is not None:
+                return Erased(done, new=False, values=0)
+            held = statements.of_case.all(cursor, {"case_id": case.case_id})
+            pack = self.rules.pack(case.state)
+            named = {name for name, spec in pack.case_fields.items() if spec.personal}
+            check_reason(ref, reason, [(key, value) for _, key, value in held], named)
+            statements.delete_case.run(cursor, {"case_id": case.case_id})
+            event = decide_erase(self.rules, case.state, reason, actor, now, today)
+            case.append(self.rules, self._sql, self.personal_keys, cursor, event)
+            case.save(self._sql, cursor, now)
+            if pause is not None:
+                pause()
+        self._remember(case.case_id, case.history, case.state)
+        if compact_after:
+            compact(self.engine)
+        erasure = self.erasure(case.state, case.history)
+        assert erasure is not None, "the erasure event was just appended"
+        return Erased(erasure, new=True, values=len(held))
 
     def record_many(
         self,
@@ -271,7 +337,7 @@ class Store:
                 event = decide(
                     self.rules, case.state, case.history, event_type, on, fields, actor, now, today
                 )
-                case.append(self.rules, self._sql, cursor, event)
+                case.append(self.rules, self._sql, self.personal_keys, cursor, event)
                 written.append(event)
             for case in cases.values():
                 case.save(self._sql, cursor, now)
@@ -317,7 +383,13 @@ class Store:
     def _insert_batch(
         self, connection: Connection, batch: list[tuple[str, Sequence[Event]]], now: dt.datetime
     ) -> int:
-        states = [project(self.rules, ref, events) for ref, events in batch]
+        keys = self.personal_keys
+        stored: list[tuple[str, list[Event], list[dict[str, Any]]]] = []
+        for ref, events in batch:
+            pack_id = project(self.rules, ref, events[:1]).pack_id
+            parts = [keys.split(pack_id, 0, e) for e in events]
+            stored.append((ref, [e for e, _ in parts], [row for _, rows in parts for row in rows]))
+        states = [project(self.rules, ref, events) for ref, events, _ in stored]
         # One multi-row INSERT ... RETURNING for the whole batch, ids in the order of the rows.
         ids = list(
             connection.execute(
@@ -327,8 +399,19 @@ class Store:
         )
         connection.execute(
             INSERT_EVENTS,
-            [event_row(case_id, e) for case_id, (_, events) in zip(ids, batch, strict=True) for e in events],
+            [
+                event_row(case_id, e)
+                for case_id, (_, events, _) in zip(ids, stored, strict=True)
+                for e in events
+            ],
         )
+        values = [
+            {**row, "case_id": case_id}
+            for case_id, (_, _, rows) in zip(ids, stored, strict=True)
+            for row in rows
+        ]
+        if values:
+            connection.execute(schema.personal_values.insert(), values)
         clocks = [
             row for case_id, state in zip(ids, states, strict=True) for row in clock_rows(case_id, state)
         ]
@@ -431,13 +514,38 @@ class Store:
     # ------------------------------------------------------------------ reads
 
     def case(self, ref: str) -> CaseRecord:
-        """A case's state and full history; raises UnknownCase."""
+        """A case's state and full history, its personal values put back; raises UnknownCase.
+
+        A value erased (or never held) reads `tracker.domain.personal.ERASED`, and the record carries the
+        erasure. The fold of the facts alone gives the same clocks and counts: only the words differ.
+        """
         with self._reading() as connection:
             case_id = connection.execute(FIND_CASE, {"ref": ref}).scalar_one_or_none()
             if case_id is None:
                 raise UnknownCase(ref)
-            history = load_events(connection, case_id)
-        return CaseRecord(state=project(self.rules, ref, history), events=tuple(history))
+            stored = load_events(connection, case_id)
+            values = case_values(connection, case_id)
+        history = [rejoin_event(event, values.get(event.seq, {})) for event in stored]
+        state = project(self.rules, ref, history)
+        return CaseRecord(state=state, events=tuple(history), erased=self.erasure(state, history))
+
+    def erasure(self, state: CaseState, history: Sequence[Event]) -> Erasure | None:
+        """The erasure recorded in a case's history, if any (the first: a second erase writes nothing)."""
+        names = {
+            name
+            for version in self.rules.packs.versions(state.pack_id)
+            if (name := version.event_with_role("erase"))
+        }
+        found = next((event for event in history if event.type in names), None)
+        if found is None:
+            return None
+        return Erasure(
+            seq=found.seq,
+            on=found.on,
+            recorded_at=found.recorded_at,
+            by=str(found.data.get(ERASED_BY) or found.actor),
+            reason=str(found.data.get(REASON, "")),
+        )
 
     def histories_recorded_before(
         self, pack_id: str, moment: dt.datetime
@@ -573,19 +681,35 @@ class Store:
             filters.append(c.owner == owner)
         if search:
             columns = [c.ref, c.owner, *(self._case_field(name) for name in search_fields)]
-            filters.append(or_(*(self._contains(column, search) for column in columns)))
+            tests = [self._contains(column, search) for column in columns if column is not None]
+            tests += [
+                self._personal_contains(name, search)
+                for name, column in zip(search_fields, columns[2:], strict=True)
+                if column is None
+            ]
+            filters.append(or_(*tests))
         return filters
 
     def _case_field(self, name: str) -> Any:
-        """A case field as text, read from the `fields` or (for a personal field) the `personal` column."""
+        """A case field as text from the `fields` column, or None for a personal field (`_matches`)."""
         packs = self.rules.packs
         personal = any(
             spec is not None and spec.personal
             for pack_id in packs
             for spec in [packs.latest(pack_id).case_fields.get(name)]
         )
-        column = schema.cases.c.personal if personal else schema.cases.c.fields
-        return column[name].as_string()
+        return None if personal else schema.cases.c.fields[name].as_string()
+
+    def _personal_contains(self, name: str, search: str) -> Any:
+        """The case holds a value of personal field `name` containing `search` (the personal store).
+
+        SQLite stores JSON text with non-ASCII letters escaped, so its value is read back with
+        `json_extract`; PostgreSQL's JSONB text keeps them (a string's quotes do not stop a match).
+        """
+        p = schema.personal_values.c
+        sqlite = self.engine.dialect.name == "sqlite"
+        value = func.json_extract(p.value, "$") if sqlite else cast(p.value, Text)
+        return exists().where(p.case_id == schema.cases.c.id, p.key == name, self._contains(value, search))
 
     def _contains(self, column: Any, search: str) -> Any:
         """`column` contains `search`, ignoring case, as a test the database can make on an index entry.
@@ -711,14 +835,16 @@ class _CaseWrite:
         self.before = before
         self.state = state
 
-    def append(self, rules: Rules, sql: WriteStatements, cursor: Any, event: Event) -> None:
-        """Insert the event and advance the state.
+    def append(
+        self, rules: Rules, sql: WriteStatements, keys: PersonalKeys, cursor: Any, event: Event
+    ) -> None:
+        """Insert the event (its personal values apart) and advance the state on its stored facts.
 
         One fold step, or a refold of a step recorded late or a void.
         """
-        sql.insert_event.run(cursor, event_row(self.case_id, event))
-        self.state = advance(rules, self.state, self.history, event)
-        self.history.append(event)
+        stored = _insert_event(sql, keys, cursor, self.state.pack_id, self.case_id, event)
+        self.state = advance(rules, self.state, self.history, stored)
+        self.history.append(stored)
 
     def save(self, sql: WriteStatements, cursor: Any, now: dt.datetime) -> None:
         """Write the projection, guarded by the version read: a concurrent writer makes it a conflict."""
@@ -733,6 +859,19 @@ class _CaseWrite:
                 read_version=self.read_seq,
             )
         write_clocks(sql, cursor, self.case_id, self.state, before=self.before)
+
+
+def _insert_event(
+    sql: WriteStatements, keys: PersonalKeys, cursor: Any, pack_id: str, case_id: int, event: Event
+) -> Event:
+    """The one write of an event: its facts to `events`, its personal values to `personal_values`.
+
+    Returns the event as stored (what the fold and the cache of recent cases keep).
+    """
+    stored, values = keys.split(pack_id, case_id, event)
+    sql.insert_event.run(cursor, event_row(case_id, stored))
+    sql.insert_personal.run_many(cursor, values)
+    return stored
 
 
 def _escape_like(text: str) -> str:

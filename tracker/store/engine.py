@@ -18,7 +18,7 @@ cheap start-up check every other command makes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -165,13 +165,19 @@ def _roll_back(connection: Any) -> None:
         connection.invalidate()
 
 
-def upgrade(engine: Engine) -> str | None:
-    """Create or upgrade the schema to SCHEMA_HEAD (idempotent); returns the revision it started from."""
+def upgrade(engine: Engine, personal_keys: Callable[[str, str], frozenset[str]] | None = None) -> str | None:
+    """Create or upgrade the schema to SCHEMA_HEAD (idempotent); returns the revision it started from.
+
+    `personal_keys` (pack id, event type -> the payload keys held apart: `store.personal.PersonalKeys`)
+    lets migration 0010 move the personal data of existing events out of them; a database with events
+    needs it there.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "tracker.store:migrations")
+    config.attributes["personal_keys"] = personal_keys
     before = current_revision(engine)
     with engine.connect() as connection:
         config.attributes["connection"] = connection

@@ -67,7 +67,6 @@ def case_row(state: CaseState, now: dt.datetime) -> dict[str, Any]:
         "closed_on": state.closed_on,
         "owner": state.owner,
         "fields": dict(state.fields),
-        "personal": dict(state.personal),
         "last_seq": state.last_seq,
         "next_clock": next_clock.clock if next_clock else None,
         "next_due_on": next_clock.due_on if next_clock else None,
@@ -105,7 +104,6 @@ def clock_row(case_id: int, clock: ClockInstance) -> dict[str, Any]:
         "ended_by": clock.ended_by,
         "exception_reason": exception.reason if exception else None,
         "exception_until": exception.until if exception else None,
-        "exception_note": exception.note if exception else None,
         "final_status": final.value if isinstance(final, ClockStatus) else None,
         "excepted_on": exception.on if exception else None,
     }

@@ -6,6 +6,9 @@
 * `clocks`: one row per clock instance: the projection of the clocks. Its status as of a date follows from
   its own dates (started, due, stopped, ended, excepted: `tracker.domain.clocks.clock_status`); `final_status`
   is the status once no date can change it, NULL while the clock is open (the alert pass's working set).
+* `personal_values`: the per-case personal store (migration 0010): every personal value and free text of
+  an event, by case, event seq and payload key. The event's own payload holds only a marker in its place
+  (`tracker.domain.personal`), so erasing a case is a DELETE here and changes no count, clock or KPI.
 * `alert_outbox`: one row per alert, channel and recipient (`tracker.alerts.outbox`), recorded before it is
 sent;
   `UNIQUE(ref, clock, number, level, channel, recipient)` makes each go out once. A pass claims rows with a
@@ -93,7 +96,6 @@ cases = Table(
     Column("closed_on", Date),
     Column("owner", String(200)),
     Column("fields", Json, nullable=False),
-    Column("personal", Json, nullable=False),
     Column("last_seq", Integer, nullable=False),
     Column("next_clock", String(48)),
     Column("next_due_on", Date),
@@ -147,7 +149,6 @@ clocks = Table(
     Column("ended_by", String(48)),
     Column("exception_reason", String(48)),
     Column("exception_until", Date),
-    Column("exception_note", Text),
     Column("final_status", String(16)),
     Column("excepted_on", Date),
     Index("ix_clocks_due_on", "due_on"),
@@ -159,6 +160,16 @@ clocks = Table(
         postgresql_where=text("final_status IS NULL"),
     ),
 )
+
+personal_values = Table(
+    "personal_values",
+    metadata,
+    Column("case_id", _Id, ForeignKey("cases.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("key", String(48), primary_key=True),
+    Column("value", Json, nullable=False),
+)
+"""The personal values and free text of the events, apart from them (migration 0010)."""
 
 alert_outbox = Table(
     "alert_outbox",

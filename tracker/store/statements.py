@@ -85,6 +85,9 @@ class WriteStatements:
         self.insert_clock = Prepared(INSERT_CLOCKS.inline(), dialect, CLOCK_COLUMNS)
         self.update_clock = Prepared(UPDATE_CLOCK, dialect)
         self.delete_clock = Prepared(DELETE_CLOCK, dialect)
+        self.insert_personal = Prepared(
+            insert(schema.personal_values).inline(), dialect, ("case_id", "seq", "key", "value")
+        )
         self.find_stamp = Prepared(select(schema.projection_rules.c.id), dialect)
         self.stamp = Prepared(insert(schema.projection_rules), dialect, ("id", "fingerprint"))
 

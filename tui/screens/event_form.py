@@ -12,6 +12,7 @@ shows the warning as it is typed. Dismissed with the new event's sequence number
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.widgets import Input, Label, Static
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import CaseclockError
 from tracker.domain.fields import JsonValue, parse_field
+from tracker.domain.personal import ERASED
 from tracker.domain.rules import FieldSpec, FieldType, RulePack
 from tracker.domain.workflow import CaseState, fitting_choices, warnings_for
 from tracker.store import CaseRecord
@@ -71,7 +73,8 @@ class EventFormScreen(FormScreen[int]):
                     self.pack,
                     fields,
                     required=spec.required_fields,
-                    values={**self.state.fields, **self.state.personal} if editing else None,
+                    # an erased value is offered empty: saved as it reads, it would record the word "erased"
+                    values={**self.state.fields, **_held(self.state.personal)} if editing else None,
                     clocks=self.state.clocks,
                     fitting={
                         name: fitting_choices(self.ctx.rules, self.state, self.event_type, name)
@@ -153,3 +156,8 @@ class EventFormScreen(FormScreen[int]):
             self.fail(error)
             return
         self.post_message(EventWritten(self.state.ref, event.seq))
+
+
+def _held(personal: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """The personal fields still held (an erased one reads `ERASED`, which is no value to edit)."""
+    return {name: value for name, value in personal.items() if value != ERASED}

@@ -5,6 +5,18 @@ Adding a command group is adding a module here and listing it in COMMAND_MODULES
 
 from __future__ import annotations
 
-from tracker.cli.commands import admin, alerts, backup, cases, feed, letters, packs, reports, subject, tui
+from tracker.cli.commands import (
+    admin,
+    alerts,
+    backup,
+    cases,
+    feed,
+    letters,
+    packs,
+    personal,
+    reports,
+    subject,
+    tui,
+)
 
-COMMAND_MODULES = [admin, backup, cases, letters, subject, packs, alerts, tui, reports, feed]
+COMMAND_MODULES = [admin, backup, cases, personal, letters, subject, packs, alerts, tui, reports, feed]

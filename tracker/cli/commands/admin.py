@@ -47,9 +47,10 @@ def register(commands: Any) -> None:
 def run_init(context: Context, args: argparse.Namespace) -> int:
     """`caseclock init`."""
     from tracker.store.engine import safe_url, upgrade
+    from tracker.store.personal import PersonalKeys
     from tracker.store.revision import SCHEMA_HEAD
 
-    before = upgrade(context.engine)
+    before = upgrade(context.engine, PersonalKeys(context.packs))
     store = context.store
     # Projections computed before an upgrade, or with other rules, are refolded now: reports refuse them.
     rebuilt = None if store.projections_current() else store.rebuild(context.now())

@@ -14,9 +14,10 @@ set them in production.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tracker.cli.commands.output import print_json, table
@@ -323,7 +324,11 @@ def run_watch(context: Context, args: argparse.Namespace) -> int:
         hooks=delivery_test_hooks(context.environ),
         log=log,
         feed=feed,
+        retention=_retention_job(context),
     )
+    if watcher.retention is not None:
+        years = context.settings.retention.personal_data_years_after_end if context.settings.retention else 0
+        log.info("retention: personal data erased %d years after a case ends, daily", years)
     if feed is not None:
         log.info("calendar feed: %s, on each pass", feed.path)
     if not channels.notifiers and not channels.blocked:
@@ -332,6 +337,26 @@ def run_watch(context: Context, args: argparse.Namespace) -> int:
         return scheduler.run(watcher)
     finally:
         log.removeHandler(handler)
+
+
+def _retention_job(context: Context) -> Callable[[dt.date], str] | None:
+    """The daily retention job of `[retention]` (None: no policy configured, nothing is erased)."""
+    policy = context.settings.retention
+    if policy is None:
+        return None
+    from tracker.cli.commands.personal import apply_retention, retention_line
+    from tracker.store.retention import due_for_erasure
+
+    years = policy.personal_data_years_after_end
+
+    def apply(as_of: dt.date) -> str:
+        due = due_for_erasure(context.store.engine, context.packs, years, as_of)
+        refs = [d.ref for d in due]
+        return retention_line(
+            len(apply_retention(context.store, years, context.actor, context.now(), as_of, refs))
+        )
+
+    return apply
 
 
 def _feed_writer(context: Context) -> FeedWriter | None:

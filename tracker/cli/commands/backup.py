@@ -66,6 +66,7 @@ def run_restore(context: Context, args: argparse.Namespace) -> int:
     """`caseclock restore PATH`."""
     from tracker.store.backup import backup_revision, postgres_refusal, restore_sqlite, sqlite_path
     from tracker.store.engine import upgrade
+    from tracker.store.personal import PersonalKeys
     from tracker.store.revision import SCHEMA_HEAD
 
     database = sqlite_path(context.db_url)
@@ -73,7 +74,7 @@ def run_restore(context: Context, args: argparse.Namespace) -> int:
         raise postgres_refusal(context.engine, context.db_url, "restore", "pg_restore")
     was = backup_revision(args.path)
     restore_sqlite(args.path, database)
-    upgrade(context.engine)
+    upgrade(context.engine, PersonalKeys(context.packs))
     store = context.store
     rebuilt = None if store.projections_current() else store.rebuild(context.now())
     if args.json:

@@ -235,6 +235,9 @@ def run_show(context: Context, args: argparse.Namespace) -> int:
     if args.personal:
         for name, value in state.personal.items():
             print(f"  {pack.case_fields[name].label(name)}: {value}")
+    if body["erased"] is not None:
+        erased = body["erased"]
+        print(f"  personal data erased on {erased['on']} by {erased['by']}: {erased['reason']}")
     print()
     print("Clocks (as of " + context.as_of.isoformat() + ")")
     if body["clocks"]:

@@ -129,7 +129,7 @@ def run_events(context: Context, args: argparse.Namespace) -> int:
     for name, spec in pack.events.items():
         if spec.case_types is not None and case_type not in spec.case_types:
             continue
-        if spec.role == "void":
+        if spec.role in ("void", "erase"):  # recorded by `void` and `erase`, never by `record`
             continue
         fields = pack.event_fields(name)
         body.append(

@@ -9,7 +9,6 @@ quickly.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -204,10 +203,13 @@ def _check_surveys(
     if pack.satisfaction is None:
         raise InvalidValue("FILE", "", f"rule pack {pack.id} has no satisfaction survey to import")
     event = pack.satisfaction.event
+    # From the cases as read (their comments put back from the personal store), not the stored facts,
+    # so an answer with the same comment is recognised as the same survey.
     recorded = {
-        importing.survey_key(e.ref, e.on, e.data)
-        for e in store.report_events([event], pack.id, dt.date.min, dt.date.max)
-        if e.ref in cases
+        importing.survey_key(ref, e.on, e.data)
+        for ref, case in cases.items()
+        for e in case.events
+        if e.type == event and e.seq not in case.state.voided
     }
     checked = importing.check_surveys(
         context.rules, pack, header, rows, cases, recorded, context.actor, context.now(), context.as_of

@@ -20,7 +20,7 @@ STEP_KEYS = "".join(c for c in "abcdefghijklmnopqrstuvwxyz0123456789" if c not i
 
 def step_keys(pack: RulePack) -> dict[str, str]:
     """Each recordable event's key: its own, else derived once from its name; ValueError if none is left."""
-    steps = [name for name, spec in pack.events.items() if spec.role not in ("open", "void")]
+    steps = [name for name, spec in pack.events.items() if spec.role not in ("open", "void", "erase")]
     keys = {name: key for name in steps if (key := pack.events[name].key)}
     taken = set(keys.values())
     for name in steps:
@@ -45,7 +45,7 @@ def check_keys(pack: RulePack) -> None:
         if spec.key is None:
             continue
         where = f"events.{name}.key"
-        if spec.role in ("open", "void"):
+        if spec.role in ("open", "void", "erase"):
             raise ValueError(f"{where}: the {spec.role} event is not offered as a step, so it takes no key")
         if len(spec.key) != 1 or spec.key not in STEP_KEYS:
             raise ValueError(

@@ -122,7 +122,7 @@ class FieldSpec(_Strict):
         return self.title or name.replace("_", " ").capitalize()
 
 
-Role = Literal["open", "edit", "except_clock", "void"]
+Role = Literal["open", "edit", "except_clock", "void", "erase"]
 
 
 class EventSpec(_Strict):
@@ -136,7 +136,8 @@ class EventSpec(_Strict):
     free letter of the event's words, then of its name. One key per event, unique in the pack."""
     role: Role | None = None
     """Engine semantics: `open` creates the case, `edit` changes case fields, `except_clock` records a clock
-    exception, `void` voids an earlier event (a correction). Other events are plain facts."""
+    exception, `void` voids an earlier event (a correction), `erase` records that the case's personal data
+    was erased (`caseclock erase` alone records it). Other events are plain facts."""
     milestone: bool = False
     """Reaching this event makes it the case's state."""
     once: bool = False
@@ -296,6 +297,18 @@ class ReportingSpec(_Strict):
     """The choice referral field recording the need (the SEND pack's primary need): reported as `by_need`."""
 
 
+class RetentionDefault(_Strict):
+    """`[retention]` in a pack: how long its authors suggest keeping personal data.
+
+    A default, not advice: the provider's own retention policy decides, in the configuration.
+    """
+
+    personal_data_years_after_end: Annotated[int, Field(ge=1, le=100)]
+    """Years after the case ends (reaches one of `terminal_states`)."""
+    basis: str = ""
+    """Where the figure comes from, shown beside it."""
+
+
 class RulePack(_Strict):
     """One version of a rule pack, validated."""
 
@@ -322,6 +335,9 @@ class RulePack(_Strict):
     """The parent's windows (information, never a KPI): shown on the case and explained, nothing else."""
     satisfaction: SatisfactionSpec | None = None
     reporting: ReportingSpec = ReportingSpec()
+    retention: RetentionDefault | None = None
+    """The pack's suggested retention of personal data: a documented default, applied only when the
+    configuration's `[retention]` says so."""
 
     @model_validator(mode="after")
     def _references(self) -> RulePack:
@@ -387,6 +403,24 @@ class RulePack(_Strict):
         return [name for name, spec in self.events.items() if spec.milestone]
 
 
+def _check_erase(pack: RulePack) -> None:
+    """The erasure event changes nothing but the record: accepted in every state, no state, no free text."""
+    name = pack.event_with_role("erase")
+    if name is None:
+        return
+    spec = pack.events[name]
+    if spec.milestone or not spec.after_terminal:
+        raise ValueError(
+            f"events.{name}: the event with role 'erase' must have milestone = false and "
+            "after_terminal = true"
+        )
+    texts = [n for n, f in spec.fields.items() if f.type is FieldType.TEXT or f.personal]
+    if texts:
+        raise ValueError(
+            f'events.{name}.fields: {texts} would be erased with the data they record; use type = "string"'
+        )
+
+
 def _check_pack(pack: RulePack) -> None:
     """Cross-references that pydantic's field types cannot check; raises ValueError naming the key."""
     events = set(pack.events)
@@ -406,6 +440,7 @@ def _check_pack(pack: RulePack) -> None:
     open_spec = pack.events[pack.event_with_role("open") or ""]
     if not open_spec.milestone:
         raise ValueError("events: the event with role 'open' must be a milestone (it is the first state)")
+    _check_erase(pack)
     known(pack.terminal_states, set(pack.states), "terminal_states", "milestone event")
     if "case_type" in pack.case_fields:
         raise ValueError("case_fields.case_type: the name is reserved for the case's type")

@@ -19,18 +19,20 @@ from tracker.domain.workflow.decide import (
     allowed_events,
     clocks_stopped_by,
     decide,
+    decide_erase,
     decide_open,
     decide_void,
     fitting_choices,
     warnings_for,
 )
 from tracker.domain.workflow.fold import advance, apply, fold_key, fold_order, project
-from tracker.domain.workflow.state import CASE_TYPE_KEY, CaseRecord, CaseState, Fact, Rules
+from tracker.domain.workflow.state import CASE_TYPE_KEY, CaseRecord, CaseState, Erasure, Fact, Rules
 
 __all__ = [
     "CASE_TYPE_KEY",
     "CaseRecord",
     "CaseState",
+    "Erasure",
     "Fact",
     "Rules",
     "advance",
@@ -38,6 +40,7 @@ __all__ = [
     "apply",
     "clocks_stopped_by",
     "decide",
+    "decide_erase",
     "decide_open",
     "decide_void",
     "fitting_choices",

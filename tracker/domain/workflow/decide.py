@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tracker.domain.errors import EventRefused, InvalidValue
 from tracker.domain.events import REASON, VOIDS, Event
 from tracker.domain.fields import JsonValue, parse_field
+from tracker.domain.personal import ERASED_BY
 from tracker.domain.rules import EventSpec, FieldType, Guard, RulePack, did_you_mean
 from tracker.domain.workflow.fold import applies, apply, field_of_type, fold_key, fold_order, project
 from tracker.domain.workflow.state import CASE_TYPE_KEY, CaseState, Fact, Rules
@@ -86,6 +87,10 @@ def decide(
         raise EventRefused(
             f"{where}: to correct a mistake, void the event: caseclock void {state.ref} SEQ --reason TEXT"
         )
+    if spec.role == "erase":
+        raise EventRefused(
+            f"{where}: personal data is erased by its own command: caseclock erase {state.ref} --reason TEXT"
+        )
     data = _parse_fields(pack, event_type, raw_fields, today, where)
     event = Event(seq=state.last_seq + 1, type=event_type, on=on, data=data, actor=actor, recorded_at=now)
     if on >= state.latest_on or on < state.opened_on:
@@ -144,6 +149,8 @@ def decide_void(
         raise EventRefused(
             f"{where}: event {seq} is itself a correction; record the voided step again instead"
         )
+    if target.type == pack.event_with_role("erase"):
+        raise EventRefused(f"{where}: event {seq} records an erasure, which cannot be undone")
     if target.type == pack.open_event:
         raise EventRefused(
             f"{where}: the opening event cannot be voided; record withdrawn to close a case opened in error"
@@ -183,7 +190,7 @@ def _first_misfit(
 
 
 def _recordable(pack: RulePack) -> list[str]:
-    return [name for name, spec in pack.events.items() if spec.role not in ("open", "void")]
+    return [name for name, spec in pack.events.items() if spec.role not in ("open", "void", "erase")]
 
 
 def _parse_fields(
@@ -393,8 +400,29 @@ def _or(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+def decide_erase(
+    rules: Rules, state: CaseState, reason: str, actor: str, now: dt.datetime, today: dt.date
+) -> Event:
+    """The event recording that a case's personal data was erased: who and why, nothing personal.
+
+    Accepted in every state (it is no step of the case) and changes neither its state nor its clocks.
+    """
+    pack = rules.pack(state)
+    name = pack.event_with_role("erase")
+    if name is None:
+        raise EventRefused(
+            f"case {state.ref}: pack {pack.id} has no event with role 'erase'; add one to the pack "
+            "(see rules/send-mediation.toml, personal_data_erased)"
+        )
+    if not reason.strip():
+        raise InvalidValue("--reason", reason, "say why the data is erased, e.g. --reason 'retention policy'")
+    data: dict[str, JsonValue] = {REASON: reason.strip(), ERASED_BY: actor}
+    on = max(today, state.opened_on)
+    return Event(seq=state.last_seq + 1, type=name, on=on, data=data, actor=actor, recorded_at=now)
+
+
 def _after_terminal(pack: RulePack) -> list[str]:
-    return [n for n, s in pack.events.items() if s.after_terminal and s.role != "void"]
+    return [n for n, s in pack.events.items() if s.after_terminal and s.role not in ("void", "erase")]
 
 
 def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
@@ -402,7 +430,7 @@ def allowed_events(rules: Rules, state: CaseState, on: dt.date) -> list[str]:
     pack = rules.pack(state)
     allowed = []
     for name, spec in pack.events.items():
-        if spec.role in ("open", "void"):
+        if spec.role in ("open", "void", "erase"):
             continue
         if spec.role == "except_clock":
             if state.terminal or not any(c.live and c.spec.exception_reasons for c in state.clocks):

@@ -88,11 +88,28 @@ class CaseState:
 
 
 @dataclass(frozen=True, slots=True)
+class Erasure:
+    """When, by whom and why a case's personal data was erased (its erasure event)."""
+
+    seq: int
+    on: dt.date
+    recorded_at: dt.datetime
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CaseRecord:
-    """A whole case: its folded state and its full history (voided events included)."""
+    """A whole case: its folded state and its full history (voided events included).
+
+    Its events carry the personal values and free text as recorded (put back from the personal store), and
+    `state.personal` the personal fields; after erasure each reads `tracker.domain.personal.ERASED`.
+    """
 
     state: CaseState
     events: tuple[Event, ...]
+    erased: Erasure | None = None
+    """The case's erasure, if its personal data was erased."""
 
 
 class Fact(Protocol):
