@@ -36,6 +36,7 @@ from tracker.store.engine import dbapi_transaction, transaction
 from tracker.store.rows import (
     ClockChanges,
     case_row,
+    chained_rows,
     clock_rows,
     event_from_row,
     event_row,
@@ -109,10 +110,11 @@ class Store:
         self.engine = engine
         self.rules = rules
         self._statements: WriteStatements | None = None
-        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state) by case
-        # id. Events are append-only and every write bumps `last_seq`, so an entry whose seq equals the
-        # locked row's is exactly the case's history, and the next write on it needs no read and refold.
-        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
+        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state, last
+        # event's chain hash) by case id. Events are append-only and every write bumps `last_seq`, so an
+        # entry whose seq equals the locked row's is exactly the case's history, and the next write on it
+        # needs no read and refold.
+        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState, str]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._stamped = False  # whether this Store has seen the rules stamp in place (`open_case`)
 
@@ -122,19 +124,19 @@ class Store:
             self._statements = WriteStatements(self.engine.dialect)
         return self._statements
 
-    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState) -> None:
+    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState, last_hash: str) -> None:
         with self._recent_lock:
-            self._recent[case_id] = (state.last_seq, tuple(history), state)
+            self._recent[case_id] = (state.last_seq, tuple(history), state, last_hash)
             self._recent.move_to_end(case_id)
             while len(self._recent) > _RECENT_CASES:
                 self._recent.popitem(last=False)
 
-    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState] | None:
+    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState, str] | None:
         with self._recent_lock:
             entry = self._recent.get(case_id)
         if entry is None or entry[0] != last_seq:
             return None
-        return list(entry[1]), entry[2]
+        return list(entry[1]), entry[2], entry[3]
 
     # ------------------------------------------------------------------ transactions
 
@@ -178,13 +180,14 @@ class Store:
             inserted = sql.insert_case.first(cursor, case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
             case_id = int(inserted[0])
-            sql.insert_event.run(cursor, event_row(case_id, event))
+            row = event_row(case_id, ref, event, None)
+            sql.insert_event.run(cursor, row)
             write_clocks(self._sql, cursor, case_id, state)
             # The first case of a new database records the rules its projections follow.
             if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
                 sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
         self._stamped = True
-        self._remember(case_id, [event], state)
+        self._remember(case_id, [event], state, row["hash"])
         return state
 
     def record(
@@ -247,7 +250,7 @@ class Store:
             case.save(self._sql, cursor, now)
             if also is not None:
                 also(cursor, event)
-        self._remember(case.case_id, case.history, case.state)
+        self._remember(case.case_id, case.history, case.state, case.last_hash)
         return event, case.state
 
     def record_many(
@@ -276,7 +279,7 @@ class Store:
             for case in cases.values():
                 case.save(self._sql, cursor, now)
         for case in cases.values():
-            self._remember(case.case_id, case.history, case.state)
+            self._remember(case.case_id, case.history, case.state, case.last_hash)
         return written
 
     def _open_for_write(self, cursor: Any, ref: str, expected_version: int | None) -> _CaseWrite:
@@ -293,11 +296,13 @@ class Store:
             )
         recalled = self._recalled(case_id, last_seq)
         if recalled is not None:
-            history, state = recalled
+            history, state, last_hash = recalled
         else:
-            history = [stored_event(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})]
+            rows = self._sql.history.all(cursor, {"case_id": case_id})
+            history = [stored_event(*row[:-1]) for row in rows]
+            last_hash = rows[-1][-1]  # a case has at least its `opened` event
             state = project(self.rules, ref, history)
-        return _CaseWrite(case_id, last_seq, history, state, state)
+        return _CaseWrite(case_id, last_seq, history, state, state, last_hash)
 
     def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
         """Write whole, already-decided histories of new cases in one transaction (demo data, imports)."""
@@ -327,7 +332,11 @@ class Store:
         )
         connection.execute(
             INSERT_EVENTS,
-            [event_row(case_id, e) for case_id, (_, events) in zip(ids, batch, strict=True) for e in events],
+            [
+                row
+                for case_id, (ref, events) in zip(ids, batch, strict=True)
+                for row in chained_rows(case_id, ref, events, None)
+            ],
         )
         clocks = [
             row for case_id, state in zip(ids, states, strict=True) for row in clock_rows(case_id, state)
@@ -703,20 +712,30 @@ class _CaseWrite:
     """A case being written inside one transaction: its history so far and its state before and now."""
 
     def __init__(
-        self, case_id: int, read_seq: int, history: list[Event], before: CaseState, state: CaseState
+        self,
+        case_id: int,
+        read_seq: int,
+        history: list[Event],
+        before: CaseState,
+        state: CaseState,
+        last_hash: str,
     ) -> None:
         self.case_id = case_id
         self.read_seq = read_seq
         self.history = history
         self.before = before
         self.state = state
+        self.last_hash = last_hash
+        """The chain hash of the case's last event, which the next one is chained to."""
 
     def append(self, rules: Rules, sql: WriteStatements, cursor: Any, event: Event) -> None:
         """Insert the event and advance the state.
 
         One fold step, or a refold of a step recorded late or a void.
         """
-        sql.insert_event.run(cursor, event_row(self.case_id, event))
+        row = event_row(self.case_id, self.state.ref, event, self.last_hash)
+        sql.insert_event.run(cursor, row)
+        self.last_hash = row["hash"]
         self.state = advance(rules, self.state, self.history, event)
         self.history.append(event)
 
