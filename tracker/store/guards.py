@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from tracker.domain.errors import InvalidValue
+from tracker.domain.errors import InvalidValue, StoreUnavailable
+from tracker.store.engine import error_summary
 
 APPEND_ONLY = "events are append-only: void an event instead"
 CASE_KEPT = "a case with events is never deleted, replaced or renumbered: events are append-only"
@@ -175,10 +177,19 @@ def forbidden_grants(connection: Connection) -> list[tuple[str, str, str]]:
 
 def restore_guards(engine: Engine) -> list[str]:
     """Put back every guard `missing_guards` reports, in one transaction; returns what it restored."""
-    with engine.begin() as connection:
-        missing = missing_guards(connection)
-        if missing:
-            install_guards(connection, missing)
+    missing: list[str] = []
+    try:
+        with engine.begin() as connection:
+            missing = missing_guards(connection)
+            if missing:
+                install_guards(connection, missing)
+    except DBAPIError as error:
+        if not missing:
+            raise
+        raise StoreUnavailable(
+            f"the append-only guards {', '.join(missing)} are missing and this role cannot put them back "
+            f"({error_summary(error)}): run caseclock init as the owner of the tables"
+        ) from None
     return missing
 
 
