@@ -11,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
-from tests.conftest import NOW, Result
+from tests.conftest import NO_POSTGRES, NOW, POSTGRES_URL, Result, reset_postgres
 from tests.test_migrations import migrate
+from tracker.cli import main
 from tracker.store import Store, schema
 from tracker.store.chain_check import Break, ChainReport, check_chain
+from tracker.store.engine import current_revision, make_engine
 from tracker.store.guards import missing_guards
 
 D = dt.date.fromisoformat
@@ -300,3 +303,103 @@ def test_0009_chains_the_stored_events_as_the_store_does(store: Store, engine: E
     store = Store(engine, store.rules)
     store.record("M-1", "note", D("2026-03-11"), {"note": "after the upgrade"}, "tester", NOW, TODAY)
     assert check_chain(engine) == ChainReport(events=7, cases=2)
+
+
+@pytest.fixture
+def owner_url() -> str:
+    """An empty PostgreSQL database, as the owner (the test server's superuser) sees it."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    engine = make_engine(POSTGRES_URL)
+    reset_postgres(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def app_role(owner_url: str) -> Iterator[str]:
+    """A login role for the application (named after the test database: roles are the whole server's)."""
+    role = f"{make_url(owner_url).database}_app"
+    run_sql(owner_url, f"DROP OWNED BY {role}" if _role_exists(owner_url, role) else "SELECT 1")
+    run_sql(owner_url, f"DROP ROLE IF EXISTS {role}", f"CREATE ROLE {role} LOGIN")
+    yield role
+    run_sql(owner_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def _role_exists(url: str, role: str) -> bool:
+    with psycopg.connect(url) as pg:
+        return pg.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is not None
+
+
+def caseclock(url: str, *args: str) -> int:
+    return main(["--db", url, "--as-of", "2026-03-20", *args])
+
+
+@pytest.mark.postgres
+def test_the_application_role_can_add_events_but_never_change_them(
+    owner_url: str, app_role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert caseclock(owner_url, "init", "--app-role", app_role) == 0
+    assert (
+        f"role {app_role} may read and add events but never change or remove them" in capsys.readouterr().out
+    )
+    app_url = make_url(owner_url).set(username=app_role).render_as_string(hide_password=False)
+
+    # Day to day, as the application's role: every command works.
+    assert caseclock(app_url, "open", "M-1", "--type", "mediation", "--on", "2026-03-02") == 0
+    assert caseclock(app_url, "record", "M-1", "mediation_requested", "--on", "2026-03-02") == 0
+    assert caseclock(app_url, "void", "M-1", "2", "--reason", "wrong case") == 0
+    assert caseclock(app_url, "rebuild") == 0
+    assert caseclock(app_url, "init") == 0  # up to date, guards in place: nothing for it to do
+    assert caseclock(app_url, "verify") == 0, capsys.readouterr().out
+
+    # What it cannot do, whatever SQL it runs (and not being superuser, it cannot switch triggers off).
+    for statement in (
+        "UPDATE events SET type = 'note'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+        "DROP TRIGGER events_append_only ON events",
+        "ALTER TABLE events DISABLE TRIGGER events_append_only",
+        "SET session_replication_role = replica",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ):
+        with pytest.raises(psycopg.Error, match=r"permission denied|must be owner"):
+            run_sql(app_url, statement)
+
+    # A guard gone missing is for the owner to put back.
+    run_sql(owner_url, "DROP TRIGGER events_no_truncate ON events")
+    capsys.readouterr()
+    assert caseclock(app_url, "init") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "events_no_truncate are missing and this role cannot put them back" in err
+    assert "run caseclock init as the owner of the tables" in err
+    assert caseclock(owner_url, "init") == 0
+    assert caseclock(app_url, "verify") == 0
+
+
+@pytest.mark.postgres
+def test_an_app_role_that_cannot_be_used_is_refused(
+    owner_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = make_url(owner_url).username or "postgres"
+    for role, reason in (
+        ("no_such_role_here", "no such role: create it first"),
+        (owner, "that is the role running init, which owns the tables"),
+    ):
+        assert caseclock(owner_url, "init", "--app-role", role) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"caseclock: --app-role={role}: {reason}")
+        assert err.count("\n") == 1
+    engine = make_engine(owner_url)
+    assert current_revision(engine) is None  # refused before anything was written
+    engine.dispose()
+
+
+def test_an_app_role_on_sqlite_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    assert caseclock(url, "init", "--app-role", "caseclock_app") == 2
+    assert capsys.readouterr().err == (
+        "caseclock: --app-role=caseclock_app: SQLite has no roles: the file's permissions (0600) are its "
+        "access control; leave --app-role out\n"
+    )
