@@ -246,7 +246,13 @@ def test_verify_accepts_a_consistent_database(cli: Callable[..., Result]) -> Non
     result = cli("verify")
     assert result.code == 0, result.out + result.err
     lines = result.out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["integrity", "schema", "projections"]
+    assert [line.split(":")[0] for line in lines] == [
+        "integrity",
+        "schema",
+        "guards",
+        "hash chain",
+        "projections",
+    ]
     assert all("FAILED" not in line for line in lines)
 
 

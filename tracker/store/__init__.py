@@ -2,7 +2,8 @@
 
 `engine` opens the database, `schema` and `migrations` define it, `cases` appends events and folds them into
 the `cases` and `clocks` projections (`statements` and `rows` are its SQL and row shapes), and `rebuild`
-recomputes them. Everything else reads through `Store`.
+recomputes them. `guards` keeps the database's own refusal of any change to the history in place (`init`),
+and `chain_check` recomputes each case's hash chain (`verify`). Everything else reads through `Store`.
 """
 
 from tracker.store.cases import CaseRecord, CaseSummary, ReportEvent, Store, voided_events

@@ -144,12 +144,15 @@ def backup_revision(backup: Path) -> str:
 
 def restore_sqlite(backup: Path, database: Path) -> None:
     """Copy a checked backup into `database` (absent, empty, or without cases) through the backup API."""
+    from tracker.store.engine import refuse_dangling_link
+
     if database.exists() and database.stat().st_size > 0 and _holds_data(database):
         raise InvalidValue(
             "--db",
             str(database),
             "restore goes into an empty database only: name a new file with --db, or move this one away",
         )
+    refuse_dangling_link(database)
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not database.exists():
         os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -54,6 +54,7 @@ from tracker.store.personal import PersonalKeys, PersonalStatements, case_values
 from tracker.store.rows import (
     ClockChanges,
     case_row,
+    chained_rows,
     clock_rows,
     event_from_row,
     event_row,
@@ -127,10 +128,11 @@ class Store:
         self.engine = engine
         self.rules = rules
         self._statements: WriteStatements | None = None
-        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state) by case
-        # id. Events are append-only and every write bumps `last_seq`, so an entry whose seq equals the
-        # locked row's is exactly the case's history, and the next write on it needs no read and refold.
-        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState]] = OrderedDict()
+        # Cases this Store wrote lately, as they stood after the commit: (last seq, history, state, last
+        # event's chain hash) by case id. Events are append-only and every write bumps `last_seq`, so an
+        # entry whose seq equals the locked row's is exactly the case's history, and the next write on it
+        # needs no read and refold.
+        self._recent: OrderedDict[int, tuple[int, tuple[Event, ...], CaseState, str]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._stamped = False  # whether this Store has seen the rules stamp in place (`open_case`)
         self.personal_keys = PersonalKeys(rules.packs)
@@ -141,19 +143,19 @@ class Store:
             self._statements = WriteStatements(self.engine.dialect)
         return self._statements
 
-    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState) -> None:
+    def _remember(self, case_id: int, history: Sequence[Event], state: CaseState, last_hash: str) -> None:
         with self._recent_lock:
-            self._recent[case_id] = (state.last_seq, tuple(history), state)
+            self._recent[case_id] = (state.last_seq, tuple(history), state, last_hash)
             self._recent.move_to_end(case_id)
             while len(self._recent) > _RECENT_CASES:
                 self._recent.popitem(last=False)
 
-    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState] | None:
+    def _recalled(self, case_id: int, last_seq: int) -> tuple[list[Event], CaseState, str] | None:
         with self._recent_lock:
             entry = self._recent.get(case_id)
         if entry is None or entry[0] != last_seq:
             return None
-        return list(entry[1]), entry[2]
+        return list(entry[1]), entry[2], entry[3]
 
     # ------------------------------------------------------------------ transactions
 
@@ -202,13 +204,13 @@ class Store:
             inserted = sql.insert_case.first(cursor, case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
             case_id = int(inserted[0])
-            _insert_event(sql, self.personal_keys, cursor, pack_id, case_id, decided)
+            _, last_hash = _insert_event(sql, self.personal_keys, cursor, pack_id, case_id, ref, decided, None)
             write_clocks(self._sql, cursor, case_id, state)
             # The first case of a new database records the rules its projections follow.
             if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
                 sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
         self._stamped = True
-        self._remember(case_id, [event], state)
+        self._remember(case_id, [event], state, last_hash)
         return state
 
     def record(
@@ -271,7 +273,7 @@ class Store:
             case.save(self._sql, cursor, now)
             if also is not None:
                 also(cursor, event)
-        self._remember(case.case_id, case.history, case.state)
+        self._remember(case.case_id, case.history, case.state, case.last_hash)
         return event, case.state
 
     def erase(
@@ -309,7 +311,7 @@ class Store:
             case.save(self._sql, cursor, now)
             if pause is not None:
                 pause()
-        self._remember(case.case_id, case.history, case.state)
+        self._remember(case.case_id, case.history, case.state, case.last_hash)
         if compact_after:
             compact(self.engine)
         erasure = self.erasure(case.state, case.history)
@@ -342,7 +344,7 @@ class Store:
             for case in cases.values():
                 case.save(self._sql, cursor, now)
         for case in cases.values():
-            self._remember(case.case_id, case.history, case.state)
+            self._remember(case.case_id, case.history, case.state, case.last_hash)
         return written
 
     def _open_for_write(self, cursor: Any, ref: str, expected_version: int | None) -> _CaseWrite:
@@ -359,11 +361,13 @@ class Store:
             )
         recalled = self._recalled(case_id, last_seq)
         if recalled is not None:
-            history, state = recalled
+            history, state, last_hash = recalled
         else:
-            history = [stored_event(*row) for row in self._sql.history.all(cursor, {"case_id": case_id})]
+            rows = self._sql.history.all(cursor, {"case_id": case_id})
+            history = [stored_event(*row[:-1]) for row in rows]
+            last_hash = rows[-1][-1]  # a case has at least its `opened` event
             state = project(self.rules, ref, history)
-        return _CaseWrite(case_id, last_seq, history, state, state)
+        return _CaseWrite(case_id, last_seq, history, state, state, last_hash)
 
     def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
         """Write whole, already-decided histories of new cases in one transaction (demo data, imports)."""
@@ -400,9 +404,9 @@ class Store:
         connection.execute(
             INSERT_EVENTS,
             [
-                event_row(case_id, e)
-                for case_id, (_, events, _) in zip(ids, stored, strict=True)
-                for e in events
+                row
+                for case_id, (ref, events, _) in zip(ids, stored, strict=True)
+                for row in chained_rows(case_id, ref, events, None)
             ],
         )
         values = [
@@ -827,13 +831,21 @@ class _CaseWrite:
     """A case being written inside one transaction: its history so far and its state before and now."""
 
     def __init__(
-        self, case_id: int, read_seq: int, history: list[Event], before: CaseState, state: CaseState
+        self,
+        case_id: int,
+        read_seq: int,
+        history: list[Event],
+        before: CaseState,
+        state: CaseState,
+        last_hash: str,
     ) -> None:
         self.case_id = case_id
         self.read_seq = read_seq
         self.history = history
         self.before = before
         self.state = state
+        self.last_hash = last_hash
+        """The chain hash of the case's last event, which the next one is chained to."""
 
     def append(
         self, rules: Rules, sql: WriteStatements, keys: PersonalKeys, cursor: Any, event: Event
@@ -842,7 +854,9 @@ class _CaseWrite:
 
         One fold step, or a refold of a step recorded late or a void.
         """
-        stored = _insert_event(sql, keys, cursor, self.state.pack_id, self.case_id, event)
+        stored, self.last_hash = _insert_event(
+            sql, keys, cursor, self.state.pack_id, self.case_id, self.state.ref, event, self.last_hash
+        )
         self.state = advance(rules, self.state, self.history, stored)
         self.history.append(stored)
 
@@ -862,16 +876,25 @@ class _CaseWrite:
 
 
 def _insert_event(
-    sql: WriteStatements, keys: PersonalKeys, cursor: Any, pack_id: str, case_id: int, event: Event
-) -> Event:
+    sql: WriteStatements,
+    keys: PersonalKeys,
+    cursor: Any,
+    pack_id: str,
+    case_id: int,
+    ref: str,
+    event: Event,
+    previous: str | None,
+) -> tuple[Event, str]:
     """The one write of an event: its facts to `events`, its personal values to `personal_values`.
 
-    Returns the event as stored (what the fold and the cache of recent cases keep).
+    The row is chained to `previous`, the hash of the case's event before it (None for its first). Returns
+    the event as stored (what the fold and the cache of recent cases keep) and its chain hash.
     """
     stored, values = keys.split(pack_id, case_id, event)
-    sql.insert_event.run(cursor, event_row(case_id, stored))
+    row = event_row(case_id, ref, stored, previous)
+    sql.insert_event.run(cursor, row)
     sql.insert_personal.run_many(cursor, values)
-    return stored
+    return stored, row["hash"]
 
 
 def _escape_like(text: str) -> str:

@@ -62,6 +62,7 @@ _CHECKPOINT_PAGES = 8192
 
 def _sqlite_engine(database: str | None, create: bool) -> Engine:
     if database and database != ":memory:":
+        refuse_dangling_link(Path(database))
         if create:
             _create_private_file(Path(database))
         elif not Path(database).expanduser().exists():
@@ -94,6 +95,28 @@ def _sqlite_engine(database: str | None, create: bool) -> Engine:
         cursor.close()
 
     return engine
+
+
+def refuse_dangling_link(path: Path) -> None:
+    """Refuse a database path that is a symbolic link to no existing file.
+
+    A link to an existing file is followed (a deployment may keep the database on another volume). A link to
+    nothing would be followed by SQLite, which would create the file it names, somewhere `--db` does not say,
+    with the umask's permissions (0644) instead of 0600: refused, so nothing is created.
+    """
+    path = path.expanduser()
+    if not path.is_symlink():
+        return
+    target = os.readlink(path)
+    if not path.exists():
+        raise InvalidValue(
+            "--db",
+            str(path),
+            f"is a symbolic link to {target}, which does not exist: point --db at the database file itself "
+            "(caseclock init creates it there)",
+        )
+    if not path.is_file():
+        raise InvalidValue("--db", str(path), f"is a symbolic link to {target}, which is not a file")
 
 
 def _create_private_file(path: Path) -> None:

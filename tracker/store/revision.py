@@ -4,5 +4,5 @@ Kept apart from `tracker.store.schema` (the SQLAlchemy tables) so that code whic
 need not import SQLAlchemy.
 """
 
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 """The Alembic revision (`tracker/store/migrations/versions`) this release's code expects."""

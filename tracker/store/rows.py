@@ -7,13 +7,14 @@ Used by `tracker.store.cases`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.engine import Connection
 
+from tracker.domain.chain import event_hash
 from tracker.domain.clocks import ClockInstance, ClockStatus, most_urgent
 from tracker.domain.events import Event, stored_event
 from tracker.domain.workflow import CaseState
@@ -40,9 +41,13 @@ def event_from_row(row: Row[Any]) -> Event:
     )
 
 
-def event_row(case_id: int, event: Event) -> dict[str, Any]:
-    """The `events` row of an event of case `case_id`."""
-    return {
+def event_row(case_id: int, ref: str, event: Event, previous: str | None) -> dict[str, Any]:
+    """The `events` row of an event of case `case_id` (reference `ref`), sealed with its chain hash.
+
+    The one place an event's row is built, for every way events are written (a recorded step, an import, the
+    demo data): `previous` is the hash of the case's event before it, None for its first.
+    """
+    row: dict[str, Any] = {
         "case_id": case_id,
         "seq": event.seq,
         "type": event.type,
@@ -52,6 +57,31 @@ def event_row(case_id: int, event: Event) -> dict[str, Any]:
         "recorded_at": event.recorded_at,
         "schema_version": event.schema_version,
     }
+    # Hashed from the row as it will be stored, so whatever `data` holds on disk is what the chain covers.
+    row["hash"] = event_hash(
+        previous,
+        ref,
+        row["seq"],
+        row["type"],
+        row["occurred_on"],
+        row["data"],
+        row["actor"],
+        row["recorded_at"],
+        row["schema_version"],
+    )
+    return row
+
+
+def chained_rows(
+    case_id: int, ref: str, events: Sequence[Event], previous: str | None
+) -> list[dict[str, Any]]:
+    """The rows of events appended in order to one case, each chained to the one before."""
+    rows = []
+    for event in events:
+        row = event_row(case_id, ref, event, previous)
+        previous = row["hash"]
+        rows.append(row)
+    return rows
 
 
 def case_row(state: CaseState, now: dt.datetime) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The database tables, as SQLAlchemy Core metadata.
 
 * `cases`: one row per case: the projection of its events (state, fields, the next open clock).
-* `events`: the append-only history; `UNIQUE(case_id, seq)` is the concurrency guard, and database
-  triggers (created by the first migration) refuse any UPDATE or DELETE.
+* `events`: the append-only history; `UNIQUE(case_id, seq)` is the concurrency guard, database triggers
+  (`tracker.store.guards`) refuse any UPDATE, DELETE, REPLACE or TRUNCATE, and each row carries the hash
+  chaining it to the case's event before it (`tracker.domain.chain`).
 * `clocks`: one row per clock instance: the projection of the clocks. Its status as of a date follows from
   its own dates (started, due, stopped, ended, excepted: `tracker.domain.clocks.clock_status`); `final_status`
   is the status once no date can change it, NULL while the clock is open (the alert pass's working set).
@@ -128,6 +129,8 @@ events = Table(
     Column("actor", String(200), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("schema_version", Integer, nullable=False),
+    # sha256 of the case's previous event's hash and this row (`tracker.domain.chain`, migration 0011)
+    Column("hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
     # The events of a type dated in a range, with their case and number: a report's count of the cases
     # with a step in a period reads this index alone (migration 0007).

@@ -62,6 +62,7 @@ HISTORY = (
         schema.events.c.actor,
         schema.events.c.recorded_at,
         schema.events.c.schema_version,
+        schema.events.c.hash,  # last: the rest is an event (`stored_event`), the last hash chains the next
     )
     .where(schema.events.c.case_id == bindparam("case_id"))
     .order_by(schema.events.c.seq)

@@ -22,6 +22,12 @@ def register(commands: Any) -> None:
         help="create or upgrade the database (idempotent)",
         epilog="Example: caseclock --db sqlite:///cases.db init",
     )
+    init.add_argument(
+        "--app-role",
+        metavar="NAME",
+        help="PostgreSQL: the role caseclock connects as day to day gets SELECT and INSERT only on events "
+        "(run init as the owner of the tables)",
+    )
     init.add_argument("--json", action="store_true", help="machine-readable output")
     init.set_defaults(run=run_init, creates_database=True)
 
@@ -47,14 +53,29 @@ def register(commands: Any) -> None:
 def run_init(context: Context, args: argparse.Namespace) -> int:
     """`caseclock init`."""
     from tracker.store.engine import safe_url, upgrade
+    from tracker.store.guards import check_app_role, grant_app_role, restore_guards
     from tracker.store.personal import PersonalKeys
     from tracker.store.revision import SCHEMA_HEAD
 
+    if args.app_role is not None:
+        with context.engine.connect() as connection:  # refused before anything is written
+            check_app_role(connection, args.app_role)
     before = upgrade(context.engine, PersonalKeys(context.packs))
+    # A guard dropped, disabled or altered since (by hand, or by a tool that rebuilt a table) is put back.
+    restored = restore_guards(context.engine)
+    if args.app_role is not None:
+        grant_app_role(context.engine, args.app_role)
     store = context.store
     # Projections computed before an upgrade, or with other rules, are refolded now: reports refuse them.
     rebuilt = None if store.projections_current() else store.rebuild(context.now())
-    result = {"database": safe_url(context.db_url), "schema": SCHEMA_HEAD, "was": before, "rebuilt": rebuilt}
+    result = {
+        "database": safe_url(context.db_url),
+        "schema": SCHEMA_HEAD,
+        "was": before,
+        "rebuilt": rebuilt,
+        "guards_restored": restored,
+        "app_role": args.app_role,
+    }
     if args.json:
         print_json(result)
         return 0
@@ -62,6 +83,13 @@ def run_init(context: Context, args: argparse.Namespace) -> int:
         print(f"database {result['database']} is up to date (schema {SCHEMA_HEAD})")
     else:
         print(f"database {result['database']} ready (schema {SCHEMA_HEAD}; was {before or 'empty'})")
+    if restored:
+        print(f"restored the append-only guards that were missing: {', '.join(restored)}")
+    if args.app_role is not None:
+        print(
+            f"role {args.app_role} may read and add events but never change or remove them "
+            "(SELECT, INSERT on events; SELECT, INSERT, UPDATE, DELETE on the other tables)"
+        )
     if rebuilt is not None:
         print(f"recomputed {rebuilt} cases with the rules now loaded")
     return 0

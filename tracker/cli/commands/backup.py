@@ -37,7 +37,8 @@ def register(commands: Any) -> None:
 
     verify = commands.add_parser(
         "verify",
-        help="check the database: integrity, schema revision, projections against the events",
+        help="check the database: integrity, schema revision, append-only guards, the events' hash chain, "
+        "projections against the events",
         epilog="Example: caseclock --db sqlite:///restored.db verify",
     )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
@@ -121,6 +122,7 @@ def run_verify(context: Context, args: argparse.Namespace) -> int:
         }
     )
     if at_head:
+        checks += _history_checks(engine)
         differing = Store(engine, context.rules).differing_projections(context.now())
         shown = ", ".join(differing[:_SHOWN]) + (
             f" and {len(differing) - _SHOWN} more" if len(differing) > _SHOWN else ""
@@ -136,9 +138,10 @@ def run_verify(context: Context, args: argparse.Namespace) -> int:
             }
         )
     else:
-        checks.append(
-            {"check": "projections", "ok": False, "detail": "not checked: the schema is not current"}
-        )
+        checks += [
+            {"check": name, "ok": False, "detail": "not checked: the schema is not current"}
+            for name in ("guards", "hash chain", "projections")
+        ]
     passed = all(check["ok"] for check in checks)
     if args.json:
         print_json({"ok": passed, "checks": checks})
@@ -146,3 +149,43 @@ def run_verify(context: Context, args: argparse.Namespace) -> int:
         for check in checks:
             print(f"{check['check']}: {'ok' if check['ok'] else 'FAILED'} ({check['detail']})")
     return 0 if passed else 1
+
+
+def _history_checks(engine: Any) -> list[dict[str, Any]]:
+    """The checks of the append-only history: its guards in place, and every case's hash chain intact."""
+    from tracker.store.chain_check import check_chain
+    from tracker.store.guards import missing_guards
+
+    with engine.connect() as connection:
+        missing = missing_guards(connection)
+    guards = {
+        "check": "guards",
+        "ok": not missing,
+        "detail": "every append-only guard is in place"
+        if not missing
+        else f"missing: {', '.join(missing)}; run caseclock init to restore them",
+        "missing": missing,
+    }
+    report = check_chain(engine)
+    breaks = report.breaks
+    if not breaks:
+        detail = f"{report.events} events of {report.cases} cases match their hashes"
+    else:
+        first = breaks[0]
+        where = {
+            "changed": f"{first.case} event {first.seq} differs from its hash",
+            "missing": f"{first.case} has lost its events from {first.seq} on",
+            "orphaned": f"{first.case} has events but no case row",
+        }[first.why]
+        detail = (
+            f"{len(breaks)} {'case was' if len(breaks) == 1 else 'cases were'} changed outside caseclock, "
+            f"first {where}; "
+            "compare with a backup before running rebuild, which would build on the changed events"
+        )
+    chain = {
+        "check": "hash chain",
+        "ok": not breaks,
+        "detail": detail,
+        "breaks": [{"case": b.case, "seq": b.seq, "why": b.why} for b in breaks],
+    }
+    return [guards, chain]
