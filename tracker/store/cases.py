@@ -204,7 +204,9 @@ class Store:
             inserted = sql.insert_case.first(cursor, case_row(state, now))
             assert inserted is not None, "INSERT ... RETURNING returns the new row's id"
             case_id = int(inserted[0])
-            _, last_hash = _insert_event(sql, self.personal_keys, cursor, pack_id, case_id, ref, decided, None)
+            _, last_hash = _insert_event(
+                sql, self.personal_keys, cursor, pack_id, case_id, ref, decided, None
+            )
             write_clocks(self._sql, cursor, case_id, state)
             # The first case of a new database records the rules its projections follow.
             if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
