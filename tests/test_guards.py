@@ -109,7 +109,7 @@ def bypasses(dialect: str) -> list[tuple[str, ...]]:
             (
                 "PRAGMA foreign_keys=OFF",
                 "INSERT OR REPLACE INTO cases SELECT id + 1000, ref, pack, pack_version, case_type, "
-                "state, opened_on, closed_on, owner, fields, personal, last_seq, next_clock, next_due_on, "
+                "state, opened_on, closed_on, owner, fields, last_seq, next_clock, next_due_on, "
                 "updated_at FROM cases",
             ),
         ]

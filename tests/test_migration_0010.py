@@ -76,7 +76,7 @@ def test_a_database_at_0009_upgrades_to_the_same_cases_and_exports(cli, cases, d
     assert "was 0009" in upgraded.out
     assert "recomputed 3 cases" in upgraded.out
     revision, payloads, tables = stored(db_url)
-    assert revision == "0010"
+    assert revision == "0011"
     assert "personal_values" in tables
     for secret in SECRETS.values():
         assert secret not in payloads
