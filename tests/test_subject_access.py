@@ -230,3 +230,24 @@ def test_a_folder_gets_the_default_name_and_an_html_name_is_refused(cli, case, t
     assert result.code == 2
     assert "name the JSON file" in result.err
     assert not (tmp_path / "sar.html").exists()
+
+
+def test_after_erasure_the_response_says_erased_and_holds_no_personal_value(
+    cli, case, tmp_path: Path
+) -> None:
+    erased = cli(
+        "--config", str(case), "--as-of", AS_OF, "erase", REF, "--reason", "request of the data subject"
+    )
+    assert erased.code == 0, erased.err
+    out = tmp_path / "after.json"
+    result = subject_access(cli, case, "--out", str(out))
+    assert result.code == 0, result.err
+    body = json.loads(out.read_text(encoding="utf-8"))
+    assert body["personal"] == {"name": "erased", "email": "erased"}
+    assert body["erased"]["reason"] == "request of the data subject"
+    events = {event["type"]: event for event in body["events"]}
+    assert events["note"]["data"]["note"] == "erased"
+    text = out.read_text(encoding="utf-8") + (tmp_path / "after.html").read_text(encoding="utf-8")
+    for value in (NAME, EMAIL, NOTE, "away until the 20th", "meant for another case"):
+        assert value not in text
+    assert "erased" in (tmp_path / "after.html").read_text(encoding="utf-8")
