@@ -5,6 +5,6 @@ the `cases` and `clocks` projections (`statements` and `rows` are its SQL and ro
 recomputes them. Everything else reads through `Store`.
 """
 
-from tracker.store.cases import CaseRecord, CaseSummary, ReportEvent, Store, voided_events
+from tracker.store.cases import CaseRecord, CaseSummary, Folded, ReportEvent, Store, voided_events
 
-__all__ = ["CaseRecord", "CaseSummary", "ReportEvent", "Store", "voided_events"]
+__all__ = ["CaseRecord", "CaseSummary", "Folded", "ReportEvent", "Store", "voided_events"]

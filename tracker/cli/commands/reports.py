@@ -177,7 +177,10 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
         )
     written = 0
     if checked.cases:
-        written += store.import_histories(checked.cases, now)
+        from tracker.store import Folded
+
+        # Every case was decided and folded while checking, before the write lock is taken.
+        written += store.import_histories((Folded(*h) for h in checked.histories()), now)
     if checked.surveys:
         # One transaction for the whole file: a row refused at write time (a case changed meanwhile)
         # leaves nothing half-imported.
