@@ -221,3 +221,13 @@ def test_the_listing_is_capped_and_says_how_many_more(cli, db_url, tmp_path, see
     assert lines[20].endswith("and 5 more bad rows (--json lists them all)")
     assert "25 row(s) are not well-formed CSV" in lines[21]
     assert counts(db_url) == seeded
+
+
+def test_a_carriage_return_inside_an_unquoted_value_is_refused(cli, db_url, tmp_path, seeded) -> None:
+    content = HEADER + GOOD + b"M-2,mediation,2026-04-01,norwich,Sam\rPatel,2026-04-02\n"
+    result = refused(cli, tmp_path, content)
+    assert bad_lines(result) == [
+        "line 3: a line break (CR) inside a value without quotes; save the file from the spreadsheet as "
+        "CSV UTF-8"
+    ]
+    assert counts(db_url) == seeded

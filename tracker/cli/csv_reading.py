@@ -216,6 +216,10 @@ def _unclosed(start: int, end: int, error: str) -> str:
             f"a quote opened in this row is never closed: the file ends inside it (line {end}); "
             "close the quote or remove it"
         )
+    if "new-line character" in error:
+        return (
+            "a line break (CR) inside a value without quotes; save the file from the spreadsheet as CSV UTF-8"
+        )
     if end > start:
         return (
             f"a quote opened in this row is not closed where the row ends, so lines {start}-{end} ran "
