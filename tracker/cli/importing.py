@@ -125,7 +125,7 @@ class Checked:
     """The outcome of checking a file: what to write, what is already there, what is refused."""
 
     cases: list[NewCase] = field(default_factory=list)
-    """New cases, decided and folded, for `Store.import_histories` through `histories()`.
+    """New cases, decided and folded, for `Store.encode_histories` through `take_histories()`.
 
     A decided event is a pydantic model of about 1 KiB; its parts take a tenth of that, so a 50,000-row
     file is held in a tenth of the memory until it is written.
@@ -136,9 +136,15 @@ class Checked:
     """(line, reference, why) of rows already imported."""
     bad: list[BadRow] = field(default_factory=list)
 
-    def histories(self) -> Iterator[tuple[str, list[Event], CaseState]]:
-        """(reference, events, state) of each new case, its events built as they are written."""
-        for case in self.cases:
+    def take_histories(self) -> Iterator[tuple[str, list[Event], CaseState]]:
+        """(reference, events, state) of each new case in file order, each let go of once taken.
+
+        The events are built as they are taken, so a large file's cases are never all held as events.
+        """
+        cases, self.cases = self.cases, []
+        cases.reverse()
+        while cases:
+            case = cases.pop()
             yield case.ref, case.events(), case.state
 
     @property
