@@ -14,6 +14,10 @@ Columns, matched case-insensitively (spaces and hyphens count as underscores):
 * surveys: `reference`, the survey event's name or `date`, and its fields by name or title
   (`satisfied` or "I was satisfied with the service").
 
+The file's shape is checked by `tracker.cli.csv_reading` as it is read (a row with too many or too few
+cells, an unclosed quote, a NUL byte or non-UTF-8 bytes is refused by line, and such a file is refused whole,
+`--skip-bad` or not). A refusal never shows the value of a personal or free-text field: it names the column.
+
 Re-importing creates nothing twice: a case whose reference is already used is skipped; a survey identical
 (same case, date and answers, a response-id column included) to one already recorded or to an earlier row
 is skipped.
@@ -21,18 +25,20 @@ is skipped.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
+from tracker.cli.csv_reading import CsvFile, column_key
+from tracker.cli.csv_reading import open_csv as open_csv
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import EventRefused, InvalidValue, Refused
 from tracker.domain.events import Event
-from tracker.domain.fields import normalise_choice
+from tracker.domain.fields import field_anywhere, normalise_choice, withheld_as
 from tracker.domain.refs import REFERENCE_HELP, is_reference
-from tracker.domain.rules import RulePack
+from tracker.domain.rules import FieldSpec, FieldType, RulePack
 from tracker.domain.workflow import CaseRecord, CaseState, Rules, advance, decide, decide_open, project
 
 REF_COLUMNS = ("reference", "ref")
@@ -41,64 +47,114 @@ OPENED_COLUMN = "opened_on"
 DATE_COLUMNS = ("date", "on")
 
 
+_CHUNK = 1000
+"""Rows checked together: one look-up of the references already used per chunk."""
+
+
 @dataclass(frozen=True, slots=True)
 class BadRow:
-    """One refused cell: where it is, what it holds and why it cannot be taken."""
+    """One refused row: where it is, the cell at fault (what it holds, unless withheld) and why.
+
+    A row whose shape is wrong (`malformed`) has no column: the row as a whole cannot be read.
+    """
 
     line: int
     column: str
-    value: str
+    value: str | None
     why: str
+    withheld: str | None = None
+    """Why the value is not shown ("personal", "free text"): then `value` is None."""
+
+    @property
+    def malformed(self) -> bool:
+        """Whether the row could not be read as a row at all (its shape), rather than a value refused."""
+        return not self.column
 
     def __str__(self) -> str:
+        if self.malformed:
+            return f"line {self.line}: {self.why}"
+        if self.withheld is not None:
+            return f"line {self.line}, column {self.column} ({self.withheld}, value not shown): {self.why}"
         return f"line {self.line}, column {self.column}: {self.value!r}: {self.why}"
+
+    @classmethod
+    def of(cls, line: int, column: str, error: InvalidValue, why: str | None = None) -> BadRow:
+        """The bad row of a refused value, withheld as the refusal withholds it."""
+        value = None if error.withheld is not None else str(error.value)
+        return cls(line, column, value, error.fix if why is None else why, error.withheld)
+
+
+_EventParts = tuple[int, str, dt.date, dict[str, Any], str, dt.datetime, int]
+_EVENT_FIELDS = set(Event.model_fields)  # shared by the rebuilt events: frozen, so never changed
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A new case as checked: its state, and its events' parts (not the events: see `Checked.histories`)."""
+
+    ref: str
+    state: CaseState
+    parts: tuple[_EventParts, ...]
+
+    @classmethod
+    def of(cls, ref: str, events: Sequence[Event], state: CaseState) -> NewCase:
+        """The case of these decided events and the state they fold to."""
+        parts = tuple((e.seq, e.type, e.on, e.data, e.actor, e.recorded_at, e.schema_version) for e in events)
+        return cls(ref, state, parts)
+
+    def events(self) -> list[Event]:
+        """The events again, as decided: built without validating twice, sharing one set of field names."""
+        return [
+            Event.model_construct(
+                _EVENT_FIELDS,
+                seq=seq,
+                type=kind,
+                on=on,
+                data=data,
+                actor=actor,
+                recorded_at=recorded_at,
+                schema_version=version,
+            )
+            for seq, kind, on, data, actor, recorded_at, version in self.parts
+        ]
 
 
 @dataclass
 class Checked:
     """The outcome of checking a file: what to write, what is already there, what is refused."""
 
-    cases: list[tuple[str, list[Event]]] = field(default_factory=list)
-    """New cases: (reference, their events), ready for `Store.import_histories`."""
+    cases: list[NewCase] = field(default_factory=list)
+    """New cases, decided and folded, for `Store.encode_histories` through `take_histories()`.
+
+    A decided event is a pydantic model of about 1 KiB; its parts take a tenth of that, so a 50,000-row
+    file is held in a tenth of the memory until it is written.
+    """
     surveys: list[tuple[int, str, dt.date, dict[str, object]]] = field(default_factory=list)
     """New survey events: (line, reference, date, raw fields), ready for `Store.record`."""
     skipped: list[tuple[int, str, str]] = field(default_factory=list)
     """(line, reference, why) of rows already imported."""
     bad: list[BadRow] = field(default_factory=list)
 
+    def take_histories(self) -> Iterator[tuple[str, list[Event], CaseState]]:
+        """(reference, events, state) of each new case in file order, each let go of once taken.
 
-def column_key(name: str) -> str:
-    """How a column name is matched: case, spaces and hyphens do not matter."""
-    return normalise_choice(name)
+        The events are built as they are taken, so a large file's cases are never all held as events.
+        """
+        cases, self.cases = self.cases, []
+        cases.reverse()
+        while cases:
+            case = cases.pop()
+            yield case.ref, case.events(), case.state
 
+    @property
+    def malformed(self) -> bool:
+        """Whether some row could not be read as a row: the file is refused whole, even with --skip-bad."""
+        return any(bad.malformed for bad in self.bad)
 
-def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header (as given) and the rows (line number, column key -> text) of a CSV file.
-
-    Raises:
-        InvalidValue: the file cannot be read, is not UTF-8 text, or has no header.
-    """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as file:
-            reader = csv.reader(file)
-            header = next(reader, None)
-            if not header or not any(cell.strip() for cell in header):
-                raise InvalidValue("FILE", path, "the file is empty; the first line must name the columns")
-            keys = [column_key(cell) for cell in header]
-            rows = []
-            for cells in reader:
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank lines, e.g. at the end of a spreadsheet export
-                rows.append((reader.line_num, dict(zip(keys, (c.strip() for c in cells), strict=False))))
-    except OSError as error:
-        raise InvalidValue("FILE", path, f"cannot read it ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise InvalidValue(
-            "FILE", path, "not UTF-8 text; save it from the spreadsheet as CSV UTF-8"
-        ) from None
-    except csv.Error as error:
-        raise InvalidValue("FILE", path, f"not a CSV file ({error})") from None
-    return header, rows
+    def add_malformed(self, file: CsvFile) -> None:
+        """The rows the reader refused for their shape, among the others in line order."""
+        self.bad.extend(BadRow(m.line, "", None, m.why) for m in file.malformed)
+        self.bad.sort(key=lambda bad: bad.line)
 
 
 def _column_map(pack: RulePack) -> dict[str, tuple[str, str | None]]:
@@ -124,43 +180,99 @@ def _column_map(pack: RulePack) -> dict[str, tuple[str, str | None]]:
 
 def check_cases(
     rules: Rules,
-    header: Sequence[str],
-    rows: Iterable[tuple[int, Mapping[str, str]]],
-    existing: set[str],
+    file: CsvFile,
+    existing: Callable[[Collection[str]], set[str]],
     actor: str,
     now: dt.datetime,
     today: dt.date,
 ) -> Checked:
-    """Decide every row of a cases file as `open` and `record` would; nothing is written here."""
+    """Decide every row of a cases file as `open` and `record` would; nothing is written here.
+
+    Args:
+        rules: The rule packs and calendar.
+        file: The open file (`open_csv`), read here a row at a time.
+        existing: Which of some references are already used (asked once per chunk of rows).
+        actor: Who records the cases.
+        now: When they are recorded.
+        today: The as-of date.
+    """
     checked = Checked()
-    maps = {pack_id: _column_map(rules.packs.latest(pack_id)) for pack_id in rules.packs}
-    known = {key for columns in maps.values() for key in columns} | set(REF_COLUMNS) | set(TYPE_COLUMNS)
-    _check_header(header, known, checked)
-    _need(header, REF_COLUMNS, "reference", checked)
+    packs = [rules.packs.latest(pack_id) for pack_id in rules.packs]
+    maps = {pack.id: _column_map(pack) for pack in packs}
+    targets: dict[str, object] = {key: key for key in (*REF_COLUMNS, *TYPE_COLUMNS)}
+    for key in {key for columns in maps.values() for key in columns}:
+        targets[key] = tuple(columns.get(key) for columns in maps.values())
+    for key in REF_COLUMNS:
+        targets[key] = "reference"
+    for key in TYPE_COLUMNS:
+        targets[key] = "type"
+    _check_header(file.header, targets, checked)
+    _need(file.header, REF_COLUMNS, "reference", checked)
     if checked.bad:
         return checked
+    free_text = {
+        key
+        for pack in packs
+        for key, (event, name) in maps[pack.id].items()
+        if name is not None and _is_text(_spec(pack, event, name))
+    }
     seen: dict[str, int] = {}
-    for line, row in rows:
-        ref = _first(row, REF_COLUMNS)
-        problem = _ref_problem(ref, seen, line)
-        if problem:
-            checked.bad.append(BadRow(line, "reference", ref, problem))
-            continue
-        seen[ref] = line
-        if ref in existing:
-            checked.skipped.append((line, ref, "a case with this reference exists already"))
-            continue
-        try:
-            checked.cases.append((ref, _case_events(rules, maps, row, ref, actor, now, today)))
-        except _Bad as bad:
-            checked.bad.append(BadRow(line, bad.column, bad.value, bad.why))
+    rows = iter(file.rows(free_text))
+    while chunk := list(itertools.islice(rows, _CHUNK)):
+        used = existing({ref for _line, row in chunk if (ref := first_ref(row))})
+        for line, row in chunk:
+            _check_case(rules, maps, line, row, seen, used, checked, actor, now, today)
+    checked.add_malformed(file)
     return checked
 
 
+def _check_case(
+    rules: Rules,
+    maps: Mapping[str, Mapping[str, tuple[str, str | None]]],
+    line: int,
+    row: Mapping[str, str],
+    seen: dict[str, int],
+    used: set[str],
+    checked: Checked,
+    actor: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> None:
+    ref = _first(row, REF_COLUMNS)
+    problem = _ref_problem(ref, seen, line)
+    if problem:
+        checked.bad.append(BadRow(line, "reference", ref, problem))
+        return
+    seen[ref] = line
+    if ref in used:
+        checked.skipped.append((line, ref, "a case with this reference exists already"))
+        return
+    try:
+        checked.cases.append(NewCase.of(ref, *_case_events(rules, maps, row, ref, actor, now, today)))
+    except _Bad as bad:
+        checked.bad.append(bad.at(line))
+
+
+def _spec(pack: RulePack, event: str, name: str) -> FieldSpec | None:
+    return pack.case_fields.get(name) if event == "" else pack.event_fields(event).get(name)
+
+
+def _is_text(spec: FieldSpec | None) -> bool:
+    return spec is not None and spec.type is FieldType.TEXT
+
+
 class _Bad(Exception):
-    def __init__(self, column: str, value: str, why: str) -> None:
+    def __init__(self, column: str, value: str, why: str, withheld: str | None = None) -> None:
         super().__init__(why)
-        self.column, self.value, self.why = column, value, why
+        self.column, self.value, self.why, self.withheld = column, value, why, withheld
+
+    @classmethod
+    def of(cls, column: str, error: InvalidValue) -> _Bad:
+        return cls(column, str(error.value), error.fix, error.withheld)
+
+    def at(self, line: int) -> BadRow:
+        value = None if self.withheld is not None else self.value
+        return BadRow(line, self.column, value, self.why, self.withheld)
 
 
 def _case_events(
@@ -171,7 +283,8 @@ def _case_events(
     actor: str,
     now: dt.datetime,
     today: dt.date,
-) -> list[Event]:
+) -> tuple[list[Event], CaseState]:
+    """The row's events, decided in date order, and the case's state after them."""
     case_type = _first(row, TYPE_COLUMNS) or rules.packs.default_case_type
     type_key = normalise_choice(case_type)
     pack_id = rules.packs.pack_for_case_type(type_key)
@@ -188,7 +301,12 @@ def _case_events(
         if not text or key in REF_COLUMNS or key in TYPE_COLUMNS or key == opened_column:
             continue
         if key not in columns:
-            raise _Bad(key, text, f"{pack.id} has no such field or event; leave the column empty")
+            raise _Bad(
+                key,
+                text,
+                f"{pack.id} has no such field or event; leave the column empty",
+                withheld_as(field_anywhere(pack, key)),
+            )
         event, name = columns[key]
         if event == "":
             case_fields[str(name)] = text
@@ -202,7 +320,7 @@ def _case_events(
     try:
         first = decide_open(rules, ref, type_key, opened, case_fields, actor, now, today)
     except InvalidValue as error:
-        raise _Bad(error.field, str(error.value), error.fix) from None
+        raise _Bad.of(error.field, error) from None
     except Refused as error:
         raise _Bad(opened_column, opened.isoformat(), str(error)) from None
     events = [first]
@@ -214,12 +332,19 @@ def _case_events(
                 rules, state, events, event, dates[event], steps.get(event, {}), actor, now, today
             )
         except InvalidValue as error:
-            raise _Bad(_field_column(event, error.field), str(error.value), error.fix) from None
+            raise _Bad.of(_field_column(event, error.field), error) from None
         except EventRefused as error:
             raise _Bad(event, dates[event].isoformat(), str(error)) from None
         state = advance(rules, state, events, decided)
         events.append(decided)
-    return events
+    return events, state
+
+
+def survey_free_text(pack: RulePack) -> set[str]:
+    """The column keys of a surveys file that may hold line breaks: its free-text answers (a comment)."""
+    assert pack.satisfaction is not None, "the command checks that the pack has a survey"
+    fields = pack.event_fields(pack.satisfaction.event)
+    return {key for n, s in fields.items() if _is_text(s) for key in (n, column_key(s.label(n)))}
 
 
 def check_surveys(
@@ -252,7 +377,9 @@ def check_surveys(
     fields = pack.event_fields(event)
     columns = {name: name for name in fields} | {column_key(s.label(n)): n for n, s in fields.items()}
     date_columns = (event, *DATE_COLUMNS)
-    _check_header(header, set(columns) | set(REF_COLUMNS) | set(date_columns), checked)
+    targets: dict[str, object] = dict(columns)
+    targets.update({key: "reference" for key in REF_COLUMNS} | {key: "date" for key in date_columns})
+    _check_header(header, targets, checked)
     _need(header, REF_COLUMNS, "reference", checked)
     _need(header, date_columns, "date", checked)
     if checked.bad:
@@ -270,13 +397,13 @@ def check_surveys(
             decided = decide(rules, case.state, case.events, event, on, answers, actor, now, today)
         except InvalidValue as error:
             column = date_column if error.field == "on" else error.field
-            checked.bad.append(BadRow(line, column, str(error.value), error.fix))
+            checked.bad.append(BadRow.of(line, column, error))
             continue
         except EventRefused as error:
             checked.bad.append(BadRow(line, date_column, row.get(date_column, ""), str(error)))
             continue
         except _Bad as bad:
-            checked.bad.append(BadRow(line, bad.column, bad.value, bad.why))
+            checked.bad.append(bad.at(line))
             continue
         key = survey_key(ref, on, decided.data)
         if key in seen:
@@ -297,12 +424,29 @@ def survey_key(
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _check_header(header: Sequence[str], known: set[str], checked: Checked) -> None:
+def _check_header(header: Sequence[str], targets: Mapping[str, object], checked: Checked) -> None:
+    """Every column known, and no two naming the same thing (`ref` and `reference`, a field and its title).
+
+    Args:
+        header: The column names as given.
+        targets: What each known column key stands for; two keys standing for the same are one column.
+        checked: Where a refused column goes.
+    """
+    named: dict[object, str] = {}
     for name in header:
         key = column_key(name)
-        if key and key not in known:
-            hint = ", ".join(sorted(k for k in known if "." not in k))
+        if not key:
+            continue
+        if key not in targets:
+            hint = ", ".join(sorted(k for k in targets if "." not in k))
             checked.bad.append(BadRow(1, name, name, f"not a column caseclock knows; use: {hint}"))
+            continue
+        target = targets[key]
+        if target in named:
+            checked.bad.append(
+                BadRow(1, name, name, f"the same column as {named[target]!r}; delete one of the two")
+            )
+        named.setdefault(target, name)
 
 
 def _need(header: Sequence[str], options: Sequence[str], what: str, checked: Checked) -> None:

@@ -49,10 +49,15 @@ class InvalidValue(Refused):
         allowed: The values the field could take instead, where they are known (a form offers them).
         reason: What is wrong in plain words, with no command-line flag or case prefix ("needed", "there
             is no month 13; use a date such as ..."); defaults to `fix`.
+        withheld: Why the value must not be shown, when it must not ("personal", "free text", "unknown
+            field"): the message then names the field only, and `value` is `NOT_SHOWN`. Refusals are printed,
+            logged and shown on shared screens, so a personal or free-text value never appears in one.
     """
 
     MISSING = "(missing)"
     """The value of a required field that was not given."""
+    NOT_SHOWN = "(value not shown)"
+    """What stands for a withheld value."""
 
     def __init__(
         self,
@@ -62,18 +67,42 @@ class InvalidValue(Refused):
         allowed: tuple[str, ...] = (),
         *,
         reason: str | None = None,
+        withheld: str | None = None,
     ) -> None:
-        super().__init__(f"{field}={value!s}: {fix}")
+        if withheld is not None and value != self.MISSING:
+            fix, reason = _without(fix, value), None if reason is None else _without(reason, value)
+            super().__init__(f"{field} ({withheld}, value not shown): {fix}")
+            value = self.NOT_SHOWN
+        else:
+            withheld = None
+            super().__init__(f"{field}={value!s}: {fix}")
         self.field = field
         self.value = value
         self.fix = fix
         self.allowed = allowed
         self.reason = fix if reason is None else reason
+        self.withheld = withheld
+
+    def withholding(self, why: str) -> InvalidValue:
+        """This refusal with its value withheld (see `withheld`); the value is left out of its words too."""
+        if self.withheld is not None:
+            return self
+        return InvalidValue(self.field, self.value, self.fix, self.allowed, reason=self.reason, withheld=why)
 
     @property
     def missing(self) -> bool:
         """Whether the field was required and left empty."""
         return self.value == self.MISSING
+
+
+def _without(text: str, value: object) -> str:
+    """`text` with every mention of `value` replaced by a placeholder (a date refusal quotes the date)."""
+    shown = str(value).strip()
+    if not shown:
+        return text
+    text = text.replace(repr(shown), InvalidValue.NOT_SHOWN)
+    # A very short value ("a") would match inside other words; quoted, it was replaced above.
+    return text.replace(shown, InvalidValue.NOT_SHOWN) if len(shown) >= 3 else text
 
 
 class EventRefused(Refused):

@@ -25,8 +25,41 @@ def normalise_choice(text: str) -> str:
     return text.strip().lower().replace(" ", "_").replace("-", "_").replace("/", "_")
 
 
+def withheld_as(spec: FieldSpec | None) -> str | None:
+    """Why a refusal must not show a value of this field ("personal", "free text"), or None if it may.
+
+    A field the pack does not know (None) may hold anything a caseworker typed, so its value is withheld too.
+    """
+    if spec is None:
+        return "unknown field"
+    if spec.personal:
+        return "personal"
+    if spec.type is FieldType.TEXT:
+        return "free text"
+    return None
+
+
+def field_anywhere(pack: RulePack, name: str) -> FieldSpec | None:
+    """The spec of field `name` in any of the pack's events or its case fields, or None."""
+    spec = pack.case_fields.get(name) or pack.common_fields.get(name)
+    if spec is not None:
+        return spec
+    return next((e.fields[name] for e in pack.events.values() if name in e.fields), None)
+
+
 def parse_field(pack: RulePack, name: str, spec: FieldSpec, raw: object, today: dt.date) -> JsonValue:
-    """Parse one value for field `name`; raises InvalidValue naming the field, the value and the fix."""
+    """Parse one value for field `name`; raises InvalidValue naming the field, the value and the fix.
+
+    The value is named only where the field's values may be shown (`withheld_as`).
+    """
+    try:
+        return _parse(pack, name, spec, raw, today)
+    except InvalidValue as error:
+        why = withheld_as(spec)
+        raise (error if why is None else error.withholding(why)) from None
+
+
+def _parse(pack: RulePack, name: str, spec: FieldSpec, raw: object, today: dt.date) -> JsonValue:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     text = raw if isinstance(raw, str) else str(raw)
@@ -63,7 +96,7 @@ def parse_field(pack: RulePack, name: str, spec: FieldSpec, raw: object, today: 
             limit = 200 if spec.type is FieldType.STRING else MAX_TEXT
             value_text = text.strip()
             if len(value_text) > limit:
-                raise InvalidValue(name, f"{value_text[:20]}…", f"use at most {limit} characters")
+                raise InvalidValue(name, value_text, f"use at most {limit} characters")
             return value_text
     raise AssertionError(spec.type)  # pragma: no cover - every FieldType is handled above
 

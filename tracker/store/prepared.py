@@ -46,6 +46,7 @@ class Prepared:
         }
         names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
         self._binds = tuple((name, processors.get(name)) for name in names)
+        self._position = {name: index for index, name in enumerate(names)}
         self._positional = dialect.positional
         self._results: tuple[_Processor | None, ...] = ()
         if isinstance(statement, Select):
@@ -89,6 +90,43 @@ class Prepared:
             cursor.executemany(self.sql, parameters)
         except self._dbapi_error as error:
             raise DBAPIError.instance(self.sql, parameters, error, self._dbapi_error) from error
+
+    def encode(self, values: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
+        """One parameter set as the driver takes it (types processed), to run later with `run_encoded`.
+
+        A bulk write encodes its rows before it takes the write lock; `set_encoded` fills in a value known
+        only inside the transaction (a new case's id).
+        """
+        if self._positional:
+            return [
+                values[name] if process is None else process(values[name]) for name, process in self._binds
+            ]
+        return self._parameters(values)  # type: ignore[return-value]
+
+    def set_encoded(self, encoded: list[Any] | dict[str, Any], name: str, value: Any) -> None:
+        """Put `value` (of a type the driver takes as it is, e.g. an id) in an encoded set, in place."""
+        if isinstance(encoded, dict):
+            encoded[name] = value
+        else:
+            encoded[self._position[name]] = value
+
+    def first_encoded(self, cursor: Any, encoded: list[Any] | dict[str, Any]) -> tuple[Any, ...] | None:
+        """`first` with an encoded parameter set (no result processing: for an INSERT's RETURNING id)."""
+        try:
+            cursor.execute(self.sql, encoded)
+        except self._dbapi_error as error:
+            raise DBAPIError.instance(self.sql, encoded, error, self._dbapi_error) from error
+        row = cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def run_encoded(self, cursor: Any, encoded: Sequence[list[Any] | dict[str, Any]]) -> None:
+        """`run_many` with encoded parameter sets."""
+        if not encoded:
+            return
+        try:
+            cursor.executemany(self.sql, encoded)
+        except self._dbapi_error as error:
+            raise DBAPIError.instance(self.sql, encoded, error, self._dbapi_error) from error
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self._positional:

@@ -139,13 +139,24 @@ def collect_fields(pairs: list[str], extra: list[str]) -> dict[str, object]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InvalidValue("--field", pair, "write it as NAME=VALUE, e.g. --field source=school")
+            # What was typed may be a name or an address without its field: never echo it.
+            raise InvalidValue(
+                "--field",
+                pair,
+                "write it as NAME=VALUE, e.g. --field source=school",
+                withheld="no field named",
+            )
         fields[name.strip().replace("-", "_")] = value
     tokens = list(extra)
     while tokens:
         token = tokens.pop(0)
         if not token.startswith("--") or len(token) == 2:
-            raise InvalidValue("argument", token, "give fields as --name VALUE or --field NAME=VALUE")
+            raise InvalidValue(
+                "argument",
+                token,
+                "give fields as --name VALUE or --field NAME=VALUE",
+                withheld="no field named",
+            )
         name, sep, value = token[2:].partition("=")
         if not sep:
             if not tokens or tokens[0].startswith("--"):

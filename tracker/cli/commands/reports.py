@@ -20,6 +20,7 @@ from tracker.cli.context import Context
 from tracker.domain.errors import InvalidValue, OperationFailed, Refused
 
 if TYPE_CHECKING:
+    from tracker.cli.csv_reading import CsvFile
     from tracker.cli.importing import Checked
     from tracker.domain.compliance import ComplianceReport
     from tracker.domain.periods import Period
@@ -152,15 +153,21 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
     """`caseclock import`."""
     from tracker.cli import importing
 
-    header, rows = importing.read_csv(args.file)
     store = context.store
     now, today, actor = context.now(), context.as_of, context.actor
     event = ""
-    if args.what == "cases":
-        existing = store.existing_refs({importing.first_ref(row) for _line, row in rows} - {""})
-        checked = importing.check_cases(context.rules, header, rows, existing, actor, now, today)
-    else:
-        checked, event = _check_surveys(context, header, rows)
+    with importing.open_csv(args.file) as file:
+        if args.what == "cases":
+            checked = importing.check_cases(context.rules, file, store.existing_refs, actor, now, today)
+        else:
+            checked, event = _check_surveys(context, file)
+    if checked.malformed:
+        _report(args, checked, written=0)
+        malformed = sum(1 for bad in checked.bad if bad.malformed)
+        raise Refused(
+            f"{args.file}: {malformed} row(s) are not well-formed CSV ({len(checked.bad)} bad in all, listed "
+            "above); nothing was written, --skip-bad or not: correct the file and import it again"
+        )
     if checked.bad and not args.skip_bad:
         _report(args, checked, written=0)
         raise Refused(
@@ -169,7 +176,12 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
         )
     written = 0
     if checked.cases:
-        written += store.import_histories(checked.cases, now)
+        from tracker.store import Folded
+
+        # Every case was decided and folded while checking; its rows are encoded here too, so the write
+        # lock is held for the inserts alone.
+        encoded = store.encode_histories((Folded(*h) for h in checked.take_histories()), now)
+        written += store.write_encoded(encoded)
     if checked.surveys:
         # One transaction for the whole file: a row refused at write time (a case changed meanwhile)
         # leaves nothing half-imported.
@@ -179,14 +191,22 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_surveys(
-    context: Context, header: list[str], rows: list[tuple[int, dict[str, str]]]
-) -> tuple[Checked, str]:
+def _check_surveys(context: Context, file: CsvFile) -> tuple[Checked, str]:
     """Check a surveys file against the cases it names; returns the outcome and the survey event type."""
     from tracker.cli import importing
     from tracker.domain.errors import UnknownCase
 
     store = context.store
+    # Survey files are small (a form's responses): read whole, so that their cases are read once.
+    pack = context.rules.packs.latest(next(iter(context.rules.packs)))
+    free_text = set().union(
+        *(
+            importing.survey_free_text(p)
+            for p in map(context.rules.packs.latest, context.rules.packs)
+            if p.satisfaction is not None
+        )
+    )
+    rows = list(file.rows(free_text))
     refs = sorted({importing.first_ref(row) for _line, row in rows} - {""})
     cases = {}
     for ref in refs:
@@ -194,7 +214,7 @@ def _check_surveys(
             cases[ref] = store.case(ref)
         except UnknownCase:
             continue
-    pack_ids = {case.state.pack_id for case in cases.values()} or {next(iter(context.rules.packs))}
+    pack_ids = {case.state.pack_id for case in cases.values()} or {pack.id}
     if len(pack_ids) > 1:
         raise InvalidValue(
             "FILE", "", "the cases named belong to several rule packs; import one pack's at a time"
@@ -212,9 +232,14 @@ def _check_surveys(
         if e.type == event and e.seq not in case.state.voided
     }
     checked = importing.check_surveys(
-        context.rules, pack, header, rows, cases, recorded, context.actor, context.now(), context.as_of
+        context.rules, pack, file.header, rows, cases, recorded, context.actor, context.now(), context.as_of
     )
+    checked.add_malformed(file)
     return checked, event
+
+
+_LISTED = 20
+"""Bad rows printed on stderr at most; `--json` lists them all."""
 
 
 def _report(args: argparse.Namespace, checked: Checked, written: int) -> None:
@@ -224,13 +249,21 @@ def _report(args: argparse.Namespace, checked: Checked, written: int) -> None:
                 "written": written,
                 "skipped": [{"line": n, "ref": ref, "why": why} for n, ref, why in checked.skipped],
                 "bad": [
-                    {"line": b.line, "column": b.column, "value": b.value, "why": b.why} for b in checked.bad
+                    {"line": b.line, "column": b.column or None, "value": b.value, "why": b.why}
+                    | ({"withheld": b.withheld} if b.withheld else {})
+                    for b in checked.bad
                 ],
             }
         )
         return
-    for bad in checked.bad:
+    for bad in checked.bad[:_LISTED]:
         print(f"{args.file}: {bad}", file=sys.stderr)
+    if len(checked.bad) > _LISTED:
+        more = len(checked.bad) - _LISTED
+        print(
+            f"{args.file}: and {more} more bad row{'s' if more != 1 else ''} (--json lists them all)",
+            file=sys.stderr,
+        )
     for line, ref, why in checked.skipped:
         print(f"line {line}: {ref}: skipped: {why}")
     if checked.bad and not args.skip_bad:

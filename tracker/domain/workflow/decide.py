@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from tracker.domain.errors import EventRefused, InvalidValue
 from tracker.domain.events import REASON, VOIDS, Event
-from tracker.domain.fields import JsonValue, parse_field
+from tracker.domain.fields import JsonValue, field_anywhere, parse_field, withheld_as
 from tracker.domain.personal import ERASED_BY
 from tracker.domain.rules import EventSpec, FieldType, Guard, RulePack, did_you_mean
 from tracker.domain.workflow.fold import applies, apply, field_of_type, fold_key, fold_order, project
@@ -208,7 +208,12 @@ def _parse_fields(
         if field_spec is None:
             known = ", ".join(accepted) or "none"
             hint = did_you_mean(name, accepted)
-            raise InvalidValue(name, raw, f"{event_type} has no field {name}{hint}; its fields: {known}")
+            raise InvalidValue(
+                name,
+                raw,
+                f"{event_type} has no field {name}{hint}; its fields: {known}",
+                withheld=withheld_as(field_anywhere(pack, name)),
+            )
         value = parse_field(pack, name, field_spec, raw, today)
         if value is None:
             continue
@@ -259,7 +264,12 @@ def _check_fits(
         if problem.allowed:
             fix += f"; use one of {', '.join(problem.allowed)}"
         raise InvalidValue(
-            problem.field, problem.value, f"{where}: {fix}", allowed=problem.allowed, reason=problem.reason
+            problem.field,
+            problem.value,
+            f"{where}: {fix}",
+            allowed=problem.allowed,
+            reason=problem.reason,
+            withheld=_withheld(pack, event.type, problem.field),
         )
     fitting = tuple(allowed_events(rules, state, _FAR_FUTURE))
     allowed = ", ".join(fitting)
@@ -277,6 +287,13 @@ def _check_fits(
         reason=problem.reason,
         allowed=fitting,
     )
+
+
+def _withheld(pack: RulePack, event_type: str, name: str) -> str | None:
+    """Why a refusal about field `name` of the event must not show its value (None: it may)."""
+    if name == "on":  # the event's own date
+        return None
+    return withheld_as(pack.event_fields(event_type).get(name))
 
 
 def _misfit(
