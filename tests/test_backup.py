@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.alert_servers import WAIT, HttpServer, write_config
 from tests.conftest import NOW, Result, shared_rules
+from tests.test_watch import Watch, add_cases
 from tracker.cli import main
 from tracker.store import Store, schema
 from tracker.store.engine import make_engine, upgrade
@@ -287,3 +289,45 @@ def test_verify_accepts_a_restored_backup(tmp_path: Path, run: Callable[..., Res
     assert run("--db", restored, "restore", str(backup)).code == 0
     result = run("--db", restored, "verify")
     assert result.code == 0, result.out
+
+
+def test_a_backup_taken_while_watch_and_a_writer_run_restores_and_verifies(
+    tmp_path: Path, run: Callable[..., Result], source: str
+) -> None:
+    engine = make_engine(source, create=False)
+    store = Store(engine, shared_rules())
+    add_cases(store, 1)  # a breached clock: watch's first pass has an alert to send
+    web = HttpServer()
+    release = threading.Event()
+    web.hold = release  # watch's pass keeps its alert on the wire while the backup is taken
+    config = write_config(tmp_path / "c.toml", f'[[webhooks]]\nname = "ops"\nurl = "{web.url()}"\n')
+    watch = Watch(source, config, as_of=AS_OF)
+    today = dt.date.fromisoformat(AS_OF)
+    writing = threading.Event()
+
+    def record() -> None:
+        for number in range(100):
+            store.open_case(
+                f"W-{number}", "mediation", today, {"caseworker": "Jo Smith"}, "tester", NOW, today
+            )
+            writing.set()
+
+    writer = threading.Thread(target=record)
+    try:
+        web.take(1)  # watch is mid-pass, its claim committed
+        writer.start()
+        writing.wait(WAIT)
+        result = run("--db", source, "backup", str(tmp_path / "copy.db"))
+        writer.join()
+        release.set()
+        assert watch.stop() == 0
+    finally:
+        release.set()
+        watch.kill()
+        web.stop()
+        engine.dispose()
+    assert result.code == 0, result.err
+    restored = f"sqlite:///{tmp_path / 'restored.db'}"
+    assert run("--db", restored, "restore", str(tmp_path / "copy.db")).code == 0
+    verified = run("--db", restored, "verify")
+    assert verified.code == 0, verified.out
