@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
 """The `previous` hash of a case's first event."""
@@ -65,3 +65,31 @@ def event_hash(
     digest = hashlib.sha256((previous or GENESIS).encode("ascii"))
     digest.update(canonical.encode("ascii"))
     return digest.hexdigest()
+
+
+class StoredEvent(Protocol):
+    """An `events` row read back with its case's reference (a SQLAlchemy row of `verify` or a migration)."""
+
+    ref: str | None
+    seq: int
+    type: str
+    occurred_on: dt.date
+    data: Mapping[str, Any]
+    actor: str
+    recorded_at: dt.datetime
+    schema_version: int
+
+
+def stored_event_hash(previous: str | None, row: StoredEvent) -> str:
+    """`event_hash` of a row as read back (a row whose case is gone hashes with an empty reference)."""
+    return event_hash(
+        previous,
+        row.ref or "",
+        row.seq,
+        row.type,
+        row.occurred_on,
+        row.data,
+        row.actor,
+        row.recorded_at,
+        row.schema_version,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.engine import Engine
 
-from tracker.domain.chain import event_hash
+from tracker.domain.chain import stored_event_hash
 from tracker.store import schema
 
 _BATCH = 2000
@@ -88,17 +88,7 @@ def check_chain(engine: Engine) -> ChainReport:
                     if row.ref is None:
                         breaks.append(Break(f"case #{row.case_id}", row.seq, "orphaned"))
                         broken = True
-                expected = event_hash(
-                    previous,
-                    row.ref or "",
-                    row.seq,
-                    row.type,
-                    row.occurred_on,
-                    row.data,
-                    row.actor,
-                    row.recorded_at,
-                    row.schema_version,
-                )
+                expected = stored_event_hash(previous, row)
                 if expected != row.hash and not broken:
                     breaks.append(Break(row.ref, row.seq, "changed"))
                     broken = True

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from tracker.domain.chain import event_hash
+from tracker.domain.chain import stored_event_hash
 from tracker.store import guards
 from tracker.store.schema import UTCDateTime
 
@@ -102,17 +102,7 @@ def _fill_hashes(connection: Any) -> None:
         for row in connection.execute(query).all():
             if row.case_id != case_id:
                 case_id, previous = row.case_id, None
-            previous = event_hash(
-                previous,
-                row.ref or "",
-                row.seq,
-                row.type,
-                row.occurred_on,
-                row.data,
-                row.actor,
-                row.recorded_at,
-                row.schema_version,
-            )
+            previous = stored_event_hash(previous, row)
             hashes.append({"b_id": row.id, "b_hash": previous})
         connection.execute(update, hashes)
 
