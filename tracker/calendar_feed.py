@@ -14,8 +14,6 @@ bytes all day: a rerun is reproducible, and a file copied to a web folder change
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from tracker.domain.config import Settings
 from tracker.domain.errors import InvalidValue
 from tracker.domain.feed import FeedEntry, check_caseworker, feed_entries
 from tracker.store import Store
+from tracker.store.private_files import write_private
 
 PRODID = "-//caseclock//calendar feed//EN"
 CALENDAR_NAME = "caseclock deadlines"
@@ -85,21 +84,8 @@ def check_path(option: str, path: Path) -> Path:
 
 
 def write_file(path: Path, content: bytes) -> None:
-    """Write `content` to `path` atomically, readable by its owner only (mode 0600).
-
-    A temporary file in the same folder (created 0600), flushed to disk, then renamed over `path`: a reader
-    sees the old file or the new one, never half of one. Raises OSError (the temporary file is removed).
-    """
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write `content` to `path` atomically, readable by its owner only (`write_private`); raises OSError."""
+    write_private(path, content)
 
 
 class FeedWriter:

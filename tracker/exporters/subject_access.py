@@ -25,6 +25,7 @@ from typing import Any
 
 from tracker.domain.errors import InvalidValue
 from tracker.domain.rules import FieldSpec, FieldType, RulePack
+from tracker.store.private_files import private_temporary
 
 _STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; font-size: 10pt; color: #111; margin: 1.5em; }
@@ -87,30 +88,12 @@ def write_subject_access(
     written: list[tuple[Path, Path]] = []
     try:
         for path, data in contents:
-            written.append((_write_temporary(path, data), path))
+            written.append((private_temporary(path, data), path))
         for temporary, path in written:
             os.replace(temporary, path)
     finally:
         for temporary, _path in written:
             temporary.unlink(missing_ok=True)
-
-
-def _write_temporary(path: Path, data: bytes) -> Path:
-    """`data` in a new owner-only file beside `path` (whatever the umask); returns its path."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    temporary.unlink(missing_ok=True)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            descriptor = -1
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
-    return temporary
 
 
 # ---------------------------------------------------------------------------------------------- the page

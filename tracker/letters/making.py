@@ -20,8 +20,8 @@ from tracker.letters.render import (
     document_bytes,
     letter_context,
     render_text,
-    write_private,
 )
+from tracker.store.private_files import write_private
 
 
 @dataclass(frozen=True, slots=True)

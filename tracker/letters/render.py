@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,16 +261,3 @@ def to_docx(letter: Letter) -> bytes:
 def document_bytes(letter: Letter, fmt: Format, font: Path | None) -> bytes:
     """The letter in the format asked for."""
     return to_pdf(letter, font) if fmt == "pdf" else to_docx(letter)
-
-
-def write_private(path: Path, content: bytes) -> None:
-    """Write a file only its owner can read (0600), whatever the umask, replacing one that is there."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            descriptor = -1
-            file.write(content)
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
