@@ -29,7 +29,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -46,6 +46,8 @@ from tracker.domain.calendar import WorkingCalendar
 from tracker.domain.config import Settings
 from tracker.domain.errors import CaseclockError
 from tracker.domain.rules import PackRegistry
+
+T = TypeVar("T")
 
 LONDON = ZoneInfo("Europe/London")
 RETRY_SECONDS = 60
@@ -135,23 +137,42 @@ class Watcher:
         if self.stop.is_set() or not self.busy.acquire(blocking=False):
             return None
         try:
-            done = dispatch.deliver(
-                self.engine, self.channels, self.now, due_only=True, hooks=self.hooks, stop=self.stop
+            done = self._guarded(
+                "retry failed",
+                lambda: dispatch.deliver(
+                    self.engine, self.channels, self.now, due_only=True, hooks=self.hooks, stop=self.stop
+                ),
             )
-        except CaseclockError as error:
-            self.log.warning("retry failed: %s", error.message)
-            return None
-        except Exception as error:  # a bug: one line, and the scheduler keeps running
-            self.log.error(
-                "retry failed: internal error %s: %s", type(error).__name__, error, exc_info=_debug()
-            )
-            return None
         finally:
             self.busy.release()
+        if done is None:
+            return None
         if done.sent or done.retry or done.failed:
             self.log.info("retry: %d sent, %d to retry, %d failed", done.sent, done.retry, done.failed)
             self._errors(done)
         return done
+
+    def _guarded(
+        self, failure: str, job: Callable[[], T], expected: type[Exception] | None = None
+    ) -> T | None:
+        """Run one job; a refusal, an `expected` error or a bug is one line starting `failure`, and None.
+
+        The scheduler keeps running whatever a job raises: a caseclock refusal (and an `expected` error, such
+        as a feed's OSError) is a warning, anything else is a bug, logged as an internal error (with its
+        traceback only when CASECLOCK_DEBUG is set).
+        """
+        try:
+            return job()
+        except CaseclockError as error:
+            self.log.warning("%s: %s", failure, error.message)
+        except Exception as error:
+            if expected is not None and isinstance(error, expected):
+                self.log.warning("%s: %s", failure, error)
+            else:
+                self.log.error(
+                    "%s: internal error %s: %s", failure, type(error).__name__, error, exc_info=_debug()
+                )
+        return None
 
     def _pass(self, as_of: dt.date) -> dispatch.PassReport | None:
         if self.stop.is_set():
@@ -162,8 +183,9 @@ class Watcher:
         return report
 
     def _alerts(self, as_of: dt.date) -> dispatch.PassReport | None:
-        try:
-            report = dispatch.run_pass(
+        report = self._guarded(
+            f"pass as of {as_of.isoformat()} failed",
+            lambda: dispatch.run_pass(
                 self.engine,
                 self.packs,
                 self.calendar,
@@ -174,18 +196,9 @@ class Watcher:
                 digest=self.settings.alerts.digest,
                 hooks=self.hooks,
                 stop=self.stop,
-            )
-        except CaseclockError as error:
-            self.log.warning("pass as of %s failed: %s", as_of.isoformat(), error.message)
-            return None
-        except Exception as error:  # a bug: one line, and the scheduler keeps running
-            self.log.error(
-                "pass as of %s failed: internal error %s: %s",
-                as_of.isoformat(),
-                type(error).__name__,
-                error,
-                exc_info=_debug(),
-            )
+            ),
+        )
+        if report is None:
             return None
         self.log.info(report.line())
         self._errors(report.delivered)
@@ -196,39 +209,21 @@ class Watcher:
     def _write_feed(self, as_of: dt.date) -> None:
         if self.feed is None:
             return
-        try:
-            self.log.info(self.feed(as_of))
-        except CaseclockError as error:
-            self.log.warning("calendar feed as of %s not written: %s", as_of.isoformat(), error.message)
-        except OSError as error:
-            self.log.warning("calendar feed as of %s not written: %s", as_of.isoformat(), error)
-        except Exception as error:  # a bug: one line, and the scheduler keeps running
-            self.log.error(
-                "calendar feed as of %s not written: internal error %s: %s",
-                as_of.isoformat(),
-                type(error).__name__,
-                error,
-                exc_info=_debug(),
-            )
+        feed = self.feed
+        line = self._guarded(
+            f"calendar feed as of {as_of.isoformat()} not written", lambda: feed(as_of), expected=OSError
+        )
+        if line is not None:
+            self.log.info(line)
 
     def apply_retention(self) -> str | None:
         """The daily retention job: erase what the policy makes due today, and log one line."""
         if self.retention is None:
             return None
         today = self.today()
-        try:
-            line = self.retention(today)
-        except CaseclockError as error:
-            self.log.warning("retention as of %s not applied: %s", today.isoformat(), error.message)
-            return None
-        except Exception as error:  # a bug: one line, and the scheduler keeps running
-            self.log.error(
-                "retention as of %s not applied: internal error %s: %s",
-                today.isoformat(),
-                type(error).__name__,
-                error,
-                exc_info=_debug(),
-            )
+        retention = self.retention
+        line = self._guarded(f"retention as of {today.isoformat()} not applied", lambda: retention(today))
+        if line is None:
             return None
         self.log.info(line)
         return line
