@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,38 @@ def test_the_search_by_name_reads_the_personal_store_until_erasure(store: Store,
 
 def dt_now() -> dt.datetime:
     return dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+
+
+def test_values_recorded_after_an_erasure_are_erased_by_the_next_one(cli, cases, db_url) -> None:
+    run_ok(cli, "erase", "M-1", "--reason", "request of the data subject")
+    later = "Quarrendon telephoned about Wibblesby school"
+    run_ok(cli, "record", "M-1", "note", "--note", later)
+    assert later in every_text(db_url)
+    again = json.loads(run_ok(cli, "erase", "M-1", "--reason", "request of the data subject", "--json").out)
+    assert (again["erased"], again["values"]) == (True, 1)
+    assert later not in every_text(db_url)
+    if db_url.startswith("sqlite"):
+        assert later.encode() not in sqlite_bytes(db_url)
+    last = run_ok(cli, "erase", "M-1", "--reason", "request of the data subject")
+    assert "already erased" in last.out
+
+
+def test_an_erase_while_another_connection_reads_says_the_log_is_not_rewritten_yet(
+    cli, cases, db_url
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's write-ahead log")
+    reader = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM events").fetchone()  # a read snapshot holds the log
+    try:
+        erased = run_ok(cli, "erase", "M-1", "--reason", "request of the data subject")
+        assert "another caseclock program" in erased.out
+        assert NAME.encode() in sqlite_bytes(db_url)  # the old pages are still in the log
+    finally:
+        reader.close()
+    again = run_ok(cli, "erase", "M-1", "--reason", "request of the data subject")
+    assert "already erased" in again.out
+    assert "another caseclock program" not in again.out
+    for value in SECRETS.values():
+        assert value.encode() not in sqlite_bytes(db_url)

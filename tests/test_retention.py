@@ -70,7 +70,7 @@ def test_without_a_policy_nothing_is_erased_and_the_dry_run_names_the_pack_defau
 
 
 def test_the_dry_run_lists_the_cases_ended_n_years_ago_and_applying_erases_exactly_those(
-    cli, demo, db_url, tmp_path
+    cli, demo, db_url, tmp_path, monkeypatch
 ) -> None:
     config = str(policy(tmp_path, 1))
     ends = ended(db_url)
@@ -91,11 +91,21 @@ def test_the_dry_run_lists_the_cases_ended_n_years_ago_and_applying_erases_exact
     assert f"{len(due)} cases due for erasure as of 2027-03-01 (1 years after end)" in words
     assert not any(str(name) in words for name in names)  # references and dates only
 
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(docs))
+    due_letter = docs / f"{min(due)}-certificate_after_mediation.pdf"
+    kept_letter = docs / f"{min(set(ends) - due)}-certificate_after_mediation.pdf"
+    for letter in (due_letter, kept_letter):
+        letter.write_bytes(b"%PDF")
+
     before = with_values(db_url)
     applied = cli("--config", config, "retention", "--as-of", AS_OF.isoformat())
     assert applied.code == 0, applied.err
     assert applied.out.strip() == f"retention: erased {len(due)} cases"
     assert with_values(db_url) == before - due
+    assert not due_letter.exists()  # an erased case's letters go with its data
+    assert kept_letter.exists()
     erasures = query(db_url, "SELECT CAST(data AS TEXT) FROM events WHERE type = 'personal_data_erased'")
     assert len(erasures) == len(due)
     assert all("retention policy: 1 years after end" in row[0] for row in erasures)

@@ -49,7 +49,7 @@ from tracker.domain.workflow import (
 )
 from tracker.store import schema
 from tracker.store.engine import dbapi_transaction, transaction
-from tracker.store.erasure import Erased, check_reason, compact, secure_delete
+from tracker.store.erasure import Erased, check_reason, compact
 from tracker.store.personal import PersonalKeys, PersonalStatements, case_values
 from tracker.store.rows import (
     ClockChanges,
@@ -223,9 +223,8 @@ class Store:
                 sql, self.personal_keys, cursor, pack_id, case_id, ref, decided, None
             )
             write_clocks(self._sql, cursor, case_id, state)
-            # The first case of a new database records the rules its projections follow.
-            if not self._stamped and sql.find_stamp.first(cursor, {}) is None:
-                sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
+            if not self._stamped:
+                self._stamp_new_on(cursor)
         self._stamped = True
         self._remember(case_id, [event], state, last_hash)
         return state
@@ -307,33 +306,33 @@ class Store:
 
         One transaction (`tracker.store.erasure`): the case's values held apart are deleted and the erasure
         event appended, or nothing is (a crash at any point leaves the case untouched or fully erased).
-        Then the freed space is rewritten so no byte of a value remains. A case already erased is left as
-        it is (`Erased.new` False). `pause` is a test-only hook run before the commit; `compact_after`
-        False leaves the rewrite to the caller (`compact`, once after many erasures).
+        Then the freed space is rewritten so no byte of a value remains. A case already erased, with nothing
+        recorded apart since, is left as it is (`Erased.new` False); values recorded after an erasure (a
+        new contact, a note) are erased by the next one. `pause` is a test-only hook run before the commit;
+        `compact_after` False leaves the rewrite to the caller (`compact`, once after many erasures).
         """
         statements = PersonalStatements(self.engine.dialect)
         with self._writing_events() as cursor:
-            secure_delete(cursor, self.engine.dialect.name)
             case = self._open_for_write(cursor, ref, None)
-            done = self.erasure(case.state, case.history)
-            if done is not None:
-                return Erased(done, new=False, values=0)
             held = statements.of_case.all(cursor, {"case_id": case.case_id})
-            pack = self.rules.pack(case.state)
-            named = {name for name, spec in pack.case_fields.items() if spec.personal}
-            check_reason(ref, reason, [(key, value) for _, key, value in held], named)
-            statements.delete_case.run(cursor, {"case_id": case.case_id})
-            event = decide_erase(self.rules, case.state, reason, actor, now, today)
-            case.append(self.rules, self._sql, self.personal_keys, cursor, event)
-            case.save(self._sql, cursor, now)
-            if pause is not None:
-                pause()
-        self._remember(case.case_id, case.history, case.state, case.last_hash)
-        if compact_after:
-            compact(self.engine)
+            new = bool(held) or self.erasure(case.state, case.history) is None
+            if new:
+                pack = self.rules.pack(case.state)
+                named = {name for name, spec in pack.case_fields.items() if spec.personal}
+                check_reason(ref, reason, [(key, value) for _, key, value in held], named)
+                statements.delete_case.run(cursor, {"case_id": case.case_id})
+                event = decide_erase(self.rules, case.state, reason, actor, now, today)
+                case.append(self.rules, self._sql, self.personal_keys, cursor, event)
+                case.save(self._sql, cursor, now)
+                if pause is not None:
+                    pause()
+        if new:
+            self._remember(case.case_id, case.history, case.state, case.last_hash)
+        # The clean-up runs on a rerun too, so one finishes what another connection's reading kept back.
+        compacted = compact(self.engine) if compact_after else True
         erasure = self.erasure(case.state, case.history)
-        assert erasure is not None, "the erasure event was just appended"
-        return Erased(erasure, new=True, values=len(held))
+        assert erasure is not None, "an erasure event is recorded, now or before"
+        return Erased(erasure, new=new, values=len(held), compacted=compacted)
 
     def record_many(
         self,
@@ -578,16 +577,6 @@ class Store:
         connection.execute(rules.delete())
         connection.execute(rules.insert().values(id=1, fingerprint=self.rules.fingerprint()))
 
-    def _stamp_new(self, connection: Connection) -> None:
-        """Stamp the rules on a database that has never recorded any (its first cases are being written)."""
-        if connection.execute(select(schema.projection_rules.c.id)).first() is None:
-            self._stamp(connection)
-
-    def stamp_if_new(self) -> None:
-        """`_stamp_new` in a transaction of its own (`caseclock init` on a database without cases)."""
-        with self._writing() as connection:
-            self._stamp_new(connection)
-
     def projections_current(self) -> bool:
         """Whether the projections were computed with the loaded rules (none recorded: nothing written)."""
         with self._reading() as connection:
@@ -613,13 +602,13 @@ class Store:
         return CaseRecord(state=state, events=tuple(history), erased=self.erasure(state, history))
 
     def erasure(self, state: CaseState, history: Sequence[Event]) -> Erasure | None:
-        """The erasure recorded in a case's history, if any (the first: a second erase writes nothing)."""
+        """The latest erasure recorded in a case's history, if any."""
         names = {
             name
             for version in self.rules.packs.versions(state.pack_id)
             if (name := version.event_with_role("erase"))
         }
-        found = next((event for event in history if event.type in names), None)
+        found = next((event for event in reversed(history) if event.type in names), None)
         if found is None:
             return None
         return Erasure(
@@ -774,14 +763,15 @@ class Store:
         return filters
 
     def _case_field(self, name: str) -> Any:
-        """A case field as text from the `fields` column, or None for a personal field (`_matches`)."""
+        """A case field as text from the `fields` column, or None for one held apart (`_personal_contains`).
+
+        Held apart as the writes hold it: personal or free text in any version of a pack.
+        """
         packs = self.rules.packs
-        personal = any(
-            spec is not None and spec.personal
-            for pack_id in packs
-            for spec in [packs.latest(pack_id).case_fields.get(name)]
+        apart = any(
+            name in self.personal_keys(pack_id, packs.latest(pack_id).open_event) for pack_id in packs
         )
-        return None if personal else schema.cases.c.fields[name].as_string()
+        return None if apart else schema.cases.c.fields[name].as_string()
 
     def _personal_contains(self, name: str, search: str) -> Any:
         """The case holds a value of personal field `name` containing `search` (the personal store).

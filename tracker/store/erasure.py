@@ -4,18 +4,21 @@ In one transaction: the case's rows in the personal store are deleted and an era
 nothing personal) is appended, its projection saved as any append saves it. The projections hold no
 personal value (`cases` and `clocks` are folded from the facts), the alert outbox carries references only
 and `letter_sends` message ids, so nothing else in the database holds one. A second erasure finds the first
-and writes nothing.
+and writes nothing, unless values were recorded apart since (those it erases).
 
-Deleted rows leave their bytes in free pages until they are reused, so on SQLite the delete runs with
-`secure_delete` (freed content is overwritten with zeros), then `VACUUM` rewrites the file and a
-`wal_checkpoint(TRUNCATE)` empties the write-ahead log. PostgreSQL gets a `VACUUM` of the personal store;
-its WAL and base backups still hold old values until they age out. Called by `Store.erase`.
+Deleted rows leave their bytes in free pages until they are reused, so every SQLite connection runs with
+`secure_delete` (freed content is overwritten with zeros: `tracker.store.engine`), then `VACUUM` rewrites the
+file and a `wal_checkpoint(TRUNCATE)` empties the write-ahead log; while another connection reads (the TUI,
+a `watch` pass) the checkpoint cannot finish and the old pages stay in the log until a later one, which
+`compact` reports. PostgreSQL gets a `VACUUM` of the personal store, which makes the space reusable but does
+not overwrite it; its WAL and base backups still hold old values until they age out. Called by
+`Store.erase`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +40,8 @@ class Erased:
     new: bool
     values: int
     """How many values held apart were deleted."""
+    compacted: bool = True
+    """Whether the freed space was rewritten (False: another connection kept SQLite's log; see `compact`)."""
 
 
 def check_reason(ref: str, reason: str, values: Iterable[tuple[str, Any]], by_word: Collection[str]) -> None:
@@ -64,33 +69,26 @@ def check_reason(ref: str, reason: str, values: Iterable[tuple[str, Any]], by_wo
         )
 
 
-def secure_delete(cursor: Any, dialect: str) -> None:
-    """Have SQLite overwrite the content it frees in this transaction (a no-op elsewhere)."""
-    if dialect == "sqlite":
-        cursor.execute("PRAGMA secure_delete=ON")
+def compact(engine: Engine) -> bool:
+    """Rewrite the database so no freed page keeps an erased value; False when SQLite's log could not be.
 
-
-def compact(engine: Engine) -> None:
-    """Rewrite the database so no freed page keeps an erased value (SQLite: file and WAL; PostgreSQL).
-
-    SQLite is vacuumed and its WAL truncated; PostgreSQL vacuums the personal store.
+    SQLite is vacuumed and its WAL checkpointed and truncated: the checkpoint reports busy while another
+    connection reads, and the log then keeps the old pages until a later checkpoint (False). PostgreSQL
+    vacuums the personal store (True: its WAL is the server's, see the module's note).
     """
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             raw = connection.connection.dbapi_connection
             assert raw is not None
             cursor = raw.cursor()
-            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("VACUUM")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             cursor.close()
-    elif engine.dialect.name == "postgresql":
+        return not busy
+    if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM personal_values"))
-
-
-Pause = Callable[[], None]
-"""A test-only fault hook, called inside the erasure's transaction after its writes (before the commit)."""
+    return True
 
 
 def erased_on(erasure: Erasure) -> str:

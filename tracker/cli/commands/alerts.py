@@ -350,11 +350,8 @@ def _retention_job(context: Context) -> Callable[[dt.date], str] | None:
     years = policy.personal_data_years_after_end
 
     def apply(as_of: dt.date) -> str:
-        due = due_for_erasure(context.store.engine, context.packs, years, as_of)
-        refs = [d.ref for d in due]
-        return retention_line(
-            len(apply_retention(context.store, years, context.actor, context.now(), as_of, refs))
-        )
+        due = due_for_erasure(context.store.engine, years, as_of)
+        return retention_line(len(apply_retention(context, years, as_of, [d.ref for d in due])))
 
     return apply
 

@@ -10,15 +10,12 @@ import datetime as dt
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracker.cli.commands.output import print_json, table
 from tracker.cli.context import Context
 from tracker.domain.dates import parse_date
 from tracker.domain.errors import ConfigError
-
-if TYPE_CHECKING:
-    from tracker.store import Store
 
 PAUSE_ENV = "CASECLOCK_TEST_ERASE_FIFO"
 """Test-only fault hook: a FIFO that `erase` writes `ready` to inside its transaction, then waits for ever
@@ -68,7 +65,8 @@ def run_erase(context: Context, args: argparse.Namespace) -> int:
     done = context.store.erase(
         args.ref, args.reason, context.actor, context.now(), context.as_of, pause=_test_pause(context.environ)
     )
-    removed = remove_documents(context, args.ref) if done.new else []
+    # Always: a rerun removes what an interrupted erasure left on disk.
+    removed = remove_documents(context, args.ref)
     erasure = done.erasure
     if args.json:
         print_json(
@@ -81,6 +79,7 @@ def run_erase(context: Context, args: argparse.Namespace) -> int:
                 "event": erasure.seq,
                 "values": done.values,
                 "documents_removed": [str(path) for path in removed],
+                "space_rewritten": done.compacted,
             }
         )
     elif done.new:
@@ -91,7 +90,16 @@ def run_erase(context: Context, args: argparse.Namespace) -> int:
         )
     else:
         print(f"{args.ref}: already erased on {erased_on(erasure)} by {erasure.by}; nothing written")
+    if not done.compacted and not args.json:
+        print(NOT_COMPACTED.format(ref=args.ref))
     return 0
+
+
+NOT_COMPACTED = (
+    "note: another caseclock program (the TUI, watch) is reading the database, so SQLite's log still holds "
+    "the erased values' old pages until its next checkpoint; close it and run `caseclock erase {ref} "
+    "--reason ...` again to finish"
+)
 
 
 def remove_documents(context: Context, ref: str) -> list[Path]:
@@ -134,7 +142,7 @@ def run_retention(context: Context, args: argparse.Namespace) -> int:
         print(f"no retention policy configured ([retention]): nothing is due; {pack_defaults(context)}")
         return 0
     years = policy.personal_data_years_after_end
-    due = due_for_erasure(context.store.engine, context.packs, years, as_of)
+    due = due_for_erasure(context.store.engine, years, as_of)
     if args.dry_run:
         if args.json:
             print_json([_due_json(d) for d in due])
@@ -145,7 +153,7 @@ def run_retention(context: Context, args: argparse.Namespace) -> int:
         else:
             print(f"nothing due for erasure as of {as_of.isoformat()} ({years} years after end)")
         return 0
-    erased = apply_retention(context.store, years, context.actor, context.now(), as_of, [d.ref for d in due])
+    erased = apply_retention(context, years, as_of, [d.ref for d in due])
     if args.json:
         print_json({"as_of": as_of.isoformat(), "erased": erased})
     else:
@@ -153,14 +161,20 @@ def run_retention(context: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def apply_retention(
-    store: Store, years: int, actor: str, now: dt.datetime, as_of: dt.date, refs: list[str]
-) -> list[str]:
-    """Erase the cases `refs` under the policy (one transaction each), then rewrite the freed space once."""
+def apply_retention(context: Context, years: int, as_of: dt.date, refs: list[str]) -> list[str]:
+    """Erase the cases `refs` under the policy, then rewrite the freed space once.
+
+    One transaction each; each case's letter documents are removed too (`remove_documents`).
+    """
     from tracker.store.erasure import compact
 
+    store, now = context.store, context.now()
     reason = f"retention policy: {years} years after end"
-    erased = [ref for ref in refs if store.erase(ref, reason, actor, now, as_of, compact_after=False).new]
+    erased = []
+    for ref in refs:
+        if store.erase(ref, reason, context.actor, now, as_of, compact_after=False).new:
+            erased.append(ref)
+        remove_documents(context, ref)
     if erased:
         compact(store.engine)
     return erased
