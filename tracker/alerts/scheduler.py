@@ -217,12 +217,17 @@ class Watcher:
             self.log.info(line)
 
     def apply_retention(self) -> str | None:
-        """The daily retention job: erase what the policy makes due today, and log one line."""
-        if self.retention is None:
+        """The daily retention job: erase what the policy makes due today, and log one line.
+
+        It waits for a pass running at the same minute (`busy`): its clean-up rewrites the database, which
+        a pass reading it would hold back. Nothing starts once `watch` is stopping.
+        """
+        if self.retention is None or self.stop.is_set():
             return None
         today = self.today()
         retention = self.retention
-        line = self._guarded(f"retention as of {today.isoformat()} not applied", lambda: retention(today))
+        with self.busy:
+            line = self._guarded(f"retention as of {today.isoformat()} not applied", lambda: retention(today))
         if line is None:
             return None
         self.log.info(line)
