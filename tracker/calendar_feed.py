@@ -83,11 +83,6 @@ def check_path(option: str, path: Path) -> Path:
     return path
 
 
-def write_file(path: Path, content: bytes) -> None:
-    """Write `content` to `path` atomically, readable by its owner only (`write_private`); raises OSError."""
-    write_private(path, content)
-
-
 class FeedWriter:
     """Writes the feed to one file on each `watch` pass (`[calendar_feed]`).
 
@@ -105,7 +100,7 @@ class FeedWriter:
     def __call__(self, as_of: dt.date) -> str:
         """Write the feed as of `as_of`; returns the pass's log line. Raises OSError or CaseclockError."""
         feed = entries(self.store, self.caseworker)
-        write_file(self.path, render(feed, as_of))
+        write_private(self.path, render(feed, as_of))
         return f"calendar feed: {describe(feed)} written to {self.path}"
 
 

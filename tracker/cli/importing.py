@@ -199,7 +199,7 @@ def check_cases(
     checked = Checked()
     packs = [rules.packs.latest(pack_id) for pack_id in rules.packs]
     maps = {pack.id: _column_map(pack) for pack in packs}
-    targets: dict[str, object] = {key: key for key in (*REF_COLUMNS, *TYPE_COLUMNS)}
+    targets: dict[str, object] = {}
     for key in {key for columns in maps.values() for key in columns}:
         targets[key] = tuple(columns.get(key) for columns in maps.values())
     for key in REF_COLUMNS:

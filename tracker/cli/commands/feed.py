@@ -15,6 +15,7 @@ from typing import Any
 from tracker.cli.commands.output import print_json
 from tracker.cli.context import Context
 from tracker.domain.errors import OperationFailed, Refused
+from tracker.store.private_files import write_private
 
 
 def register(commands: Any) -> None:
@@ -65,7 +66,7 @@ def run_ics(context: Context, args: argparse.Namespace) -> int:
             out.flush()
         return 0
     try:
-        calendar_feed.write_file(path, content)
+        write_private(path, content)
     except OSError as error:
         raise OperationFailed(
             f"--out {path}: cannot write the calendar feed ({error.strerror}); choose another --out"
