@@ -317,9 +317,13 @@ class Store:
             held = statements.of_case.all(cursor, {"case_id": case.case_id})
             new = bool(held) or self.erasure(case.state, case.history) is None
             if new:
-                pack = self.rules.pack(case.state)
-                named = {name for name, spec in pack.case_fields.items() if spec.personal}
-                check_reason(ref, reason, [(key, value) for _, key, value in held], named)
+                named = {
+                    name
+                    for version in self.rules.packs.versions(case.state.pack_id)
+                    for name, spec in version.case_fields.items()
+                    if spec.personal
+                }
+                check_reason(reason, [(key, value) for _, key, value in held], named)
                 statements.delete_case.run(cursor, {"case_id": case.case_id})
                 event = decide_erase(self.rules, case.state, reason, actor, now, today)
                 case.append(self.rules, self._sql, self.personal_keys, cursor, event)
@@ -395,14 +399,8 @@ class Store:
         """
         count = 0
         with self._writing_events() as cursor:
-            batch: list[tuple[str, Sequence[Event]] | Folded] = []
-            for item in histories:
-                batch.append(item)
-                if len(batch) >= _REBUILD_BATCH:
-                    count += self._insert_batch(cursor, self._encode_batch(batch, now))
-                    batch = []
-            if batch:
-                count += self._insert_batch(cursor, self._encode_batch(batch, now))
+            for batch in self._encoded_batches(histories, now):
+                count += self._insert_batch(cursor, batch)
             self._stamp_new_on(cursor)
         return count
 
@@ -415,16 +413,20 @@ class Store:
         folding (a `Folded` history is folded already), building rows and encoding dates and JSON are done
         here, outside it. Encoded rows take about 5 KiB per case of eight events.
         """
-        encoded: list[EncodedBatch] = []
+        return list(self._encoded_batches(histories, now))
+
+    def _encoded_batches(
+        self, histories: Iterable[tuple[str, Sequence[Event]] | Folded], now: dt.datetime
+    ) -> Iterator[EncodedBatch]:
+        """`histories` encoded (`_encode_batch`) `_REBUILD_BATCH` cases at a time, as they are read."""
         batch: list[tuple[str, Sequence[Event]] | Folded] = []
         for item in histories:
             batch.append(item)
             if len(batch) >= _REBUILD_BATCH:
-                encoded.append(self._encode_batch(batch, now))
+                yield self._encode_batch(batch, now)
                 batch = []
         if batch:
-            encoded.append(self._encode_batch(batch, now))
-        return encoded
+            yield self._encode_batch(batch, now)
 
     def write_encoded(self, batches: Sequence[EncodedBatch]) -> int:
         """Write `encode_histories`' batches in one transaction (all or nothing); returns the case count."""

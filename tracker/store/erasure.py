@@ -44,7 +44,7 @@ class Erased:
     """Whether the freed space was rewritten (False: another connection kept SQLite's log; see `compact`)."""
 
 
-def check_reason(ref: str, reason: str, values: Iterable[tuple[str, Any]], by_word: Collection[str]) -> None:
+def check_reason(reason: str, values: Iterable[tuple[str, Any]], by_word: Collection[str]) -> None:
     """Refuse a reason that contains one of the case's personal values (naming the field, never the value).
 
     The reason stays in the record as the accountability of the erasure, so it must not carry what it
@@ -63,10 +63,6 @@ def check_reason(ref: str, reason: str, values: Iterable[tuple[str, Any]], by_wo
                 "e.g. --reason 'request of the data subject'",
                 reason=f"it contains the case's {key}",
             )
-    if not reason.strip():
-        raise InvalidValue(
-            "--reason", reason, f"say why {ref}'s data is erased, e.g. --reason 'retention policy'"
-        )
 
 
 def compact(engine: Engine) -> bool:
