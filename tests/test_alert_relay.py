@@ -1,6 +1,6 @@
 """Alert delivery never makes a caseworker wait: no transaction is open while an alert is on the wire, a dead
-endpoint costs its time-out once per pass, `Retry-After` holds the host, and a breach supersedes stale
-warnings.
+endpoint costs its time-out once per pass, `Retry-After` holds the host, a breach supersedes stale
+warnings, and an alert whose claim ran out mid-pass is sent by the one sender that took it.
 
 Against real servers on 127.0.0.1: a webhook receiver that holds each request until the test releases it, one
 that never answers, an SMTP port that accepts and never greets, and one answering 429 with `Retry-After`.
@@ -30,7 +30,8 @@ from tests.alert_servers import (
 from tests.conftest import NOW
 from tests.test_outbox import requested
 from tracker.alerts import outbox
-from tracker.alerts.dispatch import Channels, Hooks, PassReport, run_pass
+from tracker.alerts.dispatch import Channels, Hooks, PassReport, deliver, run_pass
+from tracker.alerts.relay import Delivered
 from tracker.domain.config import Settings
 from tracker.store import Store, schema
 
@@ -278,3 +279,95 @@ def test_warnings_still_queued_when_the_breach_comes_are_superseded_never_sent(c
     assert [r.json()["type"] for r in got] == ["clock.breached"]
     assert [(s["level"], s["attempts"]) for s in superseded] == [("warn-1", 1)]
     assert superseded[0]["last_error"].startswith("not sent: the clock was already breached")
+
+
+# ------------------------------------------------------------------- 12. a lease that runs out mid-pass
+
+
+def another_sender(store: Store, settings: Settings, now) -> Delivered:
+    """Another sender's pass over the same outbox, as another process's would be: its own claim token."""
+    notifier = WebhookNotifier(settings.webhooks[0], None)
+    return deliver(store.engine, Channels({notifier.channel: notifier}), now)
+
+
+def test_a_row_whose_lease_ran_out_behind_a_slow_send_is_sent_once_by_the_sender_that_took_it(store) -> None:
+    cases(store, 2)
+    web = HttpServer()
+    release = threading.Event()
+    web.script.append(Reply(hold=release))  # the first row hangs on the wire; later requests answer at once
+    settings = webhook_settings(("ops", web.url()))
+    clock = [NOW]  # both rows are claimed at NOW, on a lease until NOW + 900 s
+    first_sent_at = NOW + dt.timedelta(seconds=600)
+
+    def first_send_starts_late(_alert: object) -> None:
+        # The first row goes out 10 minutes after the claim: its renewed lease lasts until NOW + 1500 s,
+        # while the second row's still ends at NOW + 900 s.
+        clock[0] = max(clock[0], first_sent_at)
+
+    done: list[PassReport] = []
+    sender = threading.Thread(
+        target=lambda: done.append(
+            webhook_pass(
+                store,
+                settings,
+                "2026-03-04",
+                lambda: clock[0],
+                hooks=Hooks(before_send=first_send_starts_late),
+            )
+        )
+    )
+    sender.start()
+    try:
+        first = web.take(1)[0].json()["id"]
+        clock[0] = NOW + dt.timedelta(seconds=901)  # the second row's lease has run out, the first's has not
+        other = another_sender(store, settings, lambda: clock[0])
+        second = web.take(1)[0].json()["id"]
+        release.set()
+        sender.join(WAIT)
+        assert not sender.is_alive()
+        again = web.drain()
+    finally:
+        release.set()
+        web.stop()
+    rows = outbox.list_alerts(store.engine)
+    assert again == []  # the first pass did not send the second row again
+    assert sorted([first, second]) == sorted(r.id for r in rows)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
+    assert (other.sent, other.retry, other.failed) == (1, 0, 0)
+    report = done[0]
+    assert (report.delivered.sent, report.delivered.retry, report.delivered.failed, report.pending) == (
+        1,
+        0,
+        0,
+        0,
+    )
+
+
+def test_a_pass_whose_claim_ran_out_mid_send_does_not_count_the_row_as_its_own(store) -> None:
+    cases(store, 1)
+    web = HttpServer()
+    release = threading.Event()
+    web.script.append(Reply(hold=release))
+    settings = webhook_settings(("ops", web.url()))
+    clock = [NOW]
+    done: list[PassReport] = []
+    sender = threading.Thread(
+        target=lambda: done.append(webhook_pass(store, settings, "2026-03-04", lambda: clock[0]))
+    )
+    sender.start()
+    try:
+        web.take(1)
+        # The send outlasts even the renewed lease: another sender takes the row and delivers it (at least
+        # once, as after a crash); the first pass's late answer then marks nothing and counts nothing.
+        clock[0] = NOW + dt.timedelta(seconds=901)
+        other = another_sender(store, settings, lambda: clock[0])
+        web.take(1)
+        release.set()
+        sender.join(WAIT)
+        assert not sender.is_alive()
+    finally:
+        release.set()
+        web.stop()
+    assert (other.sent, done[0].delivered.sent, done[0].delivered.retry, done[0].pending) == (1, 0, 0, 0)
+    [row] = outbox.list_alerts(store.engine)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, NOW + dt.timedelta(seconds=901))

@@ -11,9 +11,11 @@ an SMTP server (on SQLite a pass used to hold the database's write lock for as l
    with this pass's `claimed_by` and a `lease_until`, and the transaction commits. On PostgreSQL the rows
    are picked `FOR UPDATE SKIP LOCKED`, so two processes never claim the same row; on SQLite the claim
    takes the write lock for a moment.
-2. **send** each claimed row with no transaction open.
+2. **send** each claimed row with no transaction open, after renewing its lease in a short transaction of
+   its own; a row whose claim ran out and was taken by another sender meanwhile is left to that sender.
 3. **mark** each row in a short transaction of its own: `sent`, `pending` again (with the error, the attempt
-   count and the next attempt's time) or `failed`; only while it is still this pass's claim.
+   count and the next attempt's time) or `failed`; only while it is still this pass's claim, and only then
+   counted in the pass's report.
 
 A sender that dies between 1 and 3 leaves its rows `sending`: they are claimed again once the lease has run
 out, or at once by a pass on the same machine that finds the claiming process gone. So delivery stays at
@@ -54,7 +56,7 @@ from tracker.store import schema
 from tracker.store.engine import transaction
 
 LEASE_SECONDS = 900.0
-"""How long a claim lasts: far longer than a batch takes to send, so a live sender never loses its rows."""
+"""How long a claim lasts, renewed just before each row is sent: far longer than one send takes."""
 CLAIM_BATCH = 20
 """Rows claimed per transaction: few enough that a stopped pass hands little back."""
 
@@ -144,7 +146,7 @@ def deliver(
         blocked: Channels that cannot work now, with the one-line reason: their rows stay pending.
         due_only: Only rows whose retry time has come (the `watch` retry job); `check` tries them all,
             except those a receiver asked to wait for (`Retry-After`).
-        before_send: Called with the row claimed, just before sending (crash-safety tests).
+        before_send: Called with the row claimed, just before its claim is renewed and it is sent (tests).
         after_send: Called after sending, before the row is marked (crash-safety tests).
         stop: Set to end the pass after the current row (shutdown); claimed rows not sent go back.
     """
@@ -255,6 +257,8 @@ class _Pass:
         alert = _alert(row)
         if self.before_send is not None:
             self.before_send(alert)
+        if not self.renew(row):
+            return  # another sender has it: sending it here as well would deliver it twice
         result = _send(notifier, alert)
         at = self.now()
         if self.after_send is not None:
@@ -263,29 +267,49 @@ class _Pass:
         if retry_at is not None:
             self.gate.learn(endpoint, result, at, retry_at)
 
+    def renew(self, row: Row[Any]) -> bool:
+        """Extend this pass's claim on one row just before sending it; False if the claim is no longer ours.
+
+        The batch was claimed on one lease: behind a slow endpoint a later row's lease can run out and
+        another sender claim it, which must then be the only one to send it.
+        """
+        lease_until = self.now() + dt.timedelta(seconds=LEASE_SECONDS)
+        with transaction(self.engine, write=True) as connection:
+            done = connection.execute(
+                update(schema.alert_outbox).where(self._ours(row.id)).values(lease_until=lease_until)
+            )
+            return bool(done.rowcount)
+
     def mark(self, row: Row[Any], result: DeliveryResult, at: dt.datetime) -> dt.datetime | None:
         """Record one attempt in its own transaction; returns the retry time of a retried row."""
         attempts = row.attempts + 1
         values: dict[str, Any] = {"attempts": attempts, "claimed_by": None, "lease_until": None}
         retry_at: dt.datetime | None = None
         if result.outcome is Outcome.DELIVERED:
-            self.report.sent += 1
             values |= {"status": AlertStatus.SENT.value, "sent_at": at, "next_attempt_at": None}
             values |= {"last_error": None, "not_before": None}
         elif result.outcome is Outcome.RETRY:
-            self.report.retry += 1
             self.report.errors[row.channel] = result.detail or "delivery failed"
             retry_at = next_attempt_at(at, attempts, result.retry_after)
             not_before = retry_at if result.retry_after is not None else None
             values |= {"status": AlertStatus.PENDING.value, "next_attempt_at": retry_at}
             values |= {"last_error": result.detail, "not_before": not_before}
         else:
-            self.report.failed += 1
             self.report.errors[row.channel] = result.detail or "delivery failed"
             values |= {"status": AlertStatus.FAILED.value, "next_attempt_at": None}
             values |= {"last_error": result.detail, "not_before": None}
         with transaction(self.engine, write=True) as connection:
-            connection.execute(update(schema.alert_outbox).where(self._ours(row.id)).values(**values))
+            done = connection.execute(update(schema.alert_outbox).where(self._ours(row.id)).values(**values))
+            ours = bool(done.rowcount)
+        # Counted only if the row was still ours: a claim that ran out mid-send went to another sender,
+        # whose outcome is the row's (the endpoint's error above is still worth reporting).
+        if ours:
+            if result.outcome is Outcome.DELIVERED:
+                self.report.sent += 1
+            elif result.outcome is Outcome.RETRY:
+                self.report.retry += 1
+            else:
+                self.report.failed += 1
         return retry_at
 
     def release(self, rows: Sequence[Row[Any]], **values: Any) -> None:
