@@ -284,6 +284,26 @@ def test_events_removed_from_the_end_of_a_case_are_found(
     assert check_chain(engine).breaks == [Break("M-2", 3, "missing")]
 
 
+def test_a_case_all_of_whose_events_were_removed_is_found(
+    opened: Callable[..., Result], engine: Engine, db_url: str
+) -> None:
+    off = (
+        "DROP TRIGGER events_no_delete"
+        if engine.dialect.name == "sqlite"
+        else ("ALTER TABLE events DISABLE TRIGGER events_append_only")
+    )
+    case_2, case_3 = (f"(SELECT id FROM cases WHERE ref = '{ref}')" for ref in ("M-2", "M-3"))
+    run_sql(
+        db_url,
+        off,
+        f"DELETE FROM events WHERE case_id = {case_2}",
+        f"DELETE FROM events WHERE case_id = {case_3} AND seq = 2",
+    )
+    report = check_chain(engine)
+    assert report.breaks == [Break("M-2", 1, "missing"), Break("M-3", 2, "missing")]  # in case order
+    assert (report.events, report.cases) == (3, 3)
+
+
 def test_0011_chains_the_stored_events_as_the_store_does(store: Store, engine: Engine) -> None:
     for ref in ("M-1", "M-2"):
         late_notification(store, ref)

@@ -3,7 +3,8 @@
 Each case's events are read in seq order and their hashes recomputed from the rows as stored; the first event
 of a case whose stored hash differs is where its history was changed outside caseclock (an edit, an insert or
 a removal in the middle all break the chain there). A case whose `last_seq` is past its last event lost its
-last events; events without a case row lost their case. Read in batches of cases, streamed.
+last events, and a case row with no event at all lost every one; events without a case row lost their case.
+Read in batches of cases, streamed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, exists, select
 from sqlalchemy.engine import Engine
 
 from tracker.domain.chain import stored_event_hash
@@ -45,7 +46,7 @@ def check_chain(engine: Engine) -> ChainReport:
     """Recompute every case's chain; a read-only pass over the events, a batch of cases at a time."""
     e, c = schema.events.c, schema.cases.c
     events = cases = 0
-    breaks: list[Break] = []
+    found: list[tuple[int, Break]] = []  # by case id, to put the breaks in case order at the end
     last_id = 0
     with engine.connect() as connection:
         while True:
@@ -82,25 +83,34 @@ def check_chain(engine: Engine) -> ChainReport:
             for row in rows:
                 events += 1
                 if row.case_id != case_id:
-                    _check_tail(last, broken, breaks)
+                    _check_tail(last, broken, found)
                     cases += 1
                     case_id, previous, broken = row.case_id, None, False
                     if row.ref is None:
-                        breaks.append(Break(f"case #{row.case_id}", row.seq, "orphaned"))
+                        found.append((row.case_id, Break(f"case #{row.case_id}", row.seq, "orphaned")))
                         broken = True
                 expected = stored_event_hash(previous, row)
                 if expected != row.hash and not broken:
-                    breaks.append(Break(row.ref, row.seq, "changed"))
+                    found.append((row.case_id, Break(row.ref, row.seq, "changed")))
                     broken = True
                 previous = row.hash  # later events chain to what is stored: one break is reported per case
                 last = row
-            _check_tail(last, broken, breaks)
-    return ChainReport(events, cases, breaks)
+            _check_tail(last, broken, found)
+        # The scan above starts from the events, so it never meets a case all of whose events were removed;
+        # every case is opened with an event, so a case row without one has lost its whole history.
+        empty = connection.execute(
+            select(c.id, c.ref).where(~exists().where(e.case_id == c.id)).order_by(c.id)
+        )
+        for row in empty:
+            cases += 1
+            found.append((row.id, Break(row.ref, 1, "missing")))
+    found.sort(key=lambda item: item[0])  # in case order, the cases without events among the others
+    return ChainReport(events, cases, [b for _, b in found])
 
 
-def _check_tail(last: Row[Any] | None, broken: bool, breaks: list[Break]) -> None:
+def _check_tail(last: Row[Any] | None, broken: bool, found: list[tuple[int, Break]]) -> None:
     """A case's last stored event must be the one its row counts to: otherwise its last events are gone."""
     if last is None or broken:
         return
     if last.last_seq is not None and last.seq < last.last_seq:
-        breaks.append(Break(last.ref, last.seq + 1, "missing"))
+        found.append((last.case_id, Break(last.ref, last.seq + 1, "missing")))
