@@ -50,7 +50,7 @@ from tracker.domain.workflow import (
 from tracker.store import schema
 from tracker.store.engine import dbapi_transaction, transaction
 from tracker.store.erasure import Erased, check_reason, compact
-from tracker.store.personal import PersonalKeys, PersonalStatements, case_values
+from tracker.store.personal import PersonalKeys, case_values
 from tracker.store.rows import (
     ClockChanges,
     case_row,
@@ -311,10 +311,10 @@ class Store:
         new contact, a note) are erased by the next one. `pause` is a test-only hook run before the commit;
         `compact_after` False leaves the rewrite to the caller (`compact`, once after many erasures).
         """
-        statements = PersonalStatements(self.engine.dialect)
+        sql = self._sql
         with self._writing_events() as cursor:
             case = self._open_for_write(cursor, ref, None)
-            held = statements.of_case.all(cursor, {"case_id": case.case_id})
+            held = sql.personal_of_case.all(cursor, {"case_id": case.case_id})
             new = bool(held) or self.erasure(case.state, case.history) is None
             if new:
                 named = {
@@ -324,10 +324,10 @@ class Store:
                     if spec.personal
                 }
                 check_reason(reason, [(key, value) for _, key, value in held], named)
-                statements.delete_case.run(cursor, {"case_id": case.case_id})
+                sql.delete_personal.run(cursor, {"case_id": case.case_id})
                 event = decide_erase(self.rules, case.state, reason, actor, now, today)
-                case.append(self.rules, self._sql, self.personal_keys, cursor, event)
-                case.save(self._sql, cursor, now)
+                case.append(self.rules, sql, self.personal_keys, cursor, event)
+                case.save(sql, cursor, now)
                 if pause is not None:
                     pause()
         if new:
@@ -605,11 +605,7 @@ class Store:
 
     def erasure(self, state: CaseState, history: Sequence[Event]) -> Erasure | None:
         """The latest erasure recorded in a case's history, if any."""
-        names = {
-            name
-            for version in self.rules.packs.versions(state.pack_id)
-            if (name := version.event_with_role("erase"))
-        }
+        names = self.rules.packs.events_with_role(state.pack_id, "erase")
         found = next((event for event in reversed(history) if event.type in names), None)
         if found is None:
             return None
@@ -876,9 +872,7 @@ def voided_events(packs: PackRegistry, pack_id: str) -> Select[Any] | None:
 
     What reports and imports leave out.
     """
-    corrections = sorted(
-        {name for version in packs.versions(pack_id) if (name := version.event_with_role("void")) is not None}
-    )
+    corrections = packs.events_with_role(pack_id, "void")
     if not corrections:
         return None
     # A case's id is unique across packs, so the corrections of other packs' cases match nothing here.

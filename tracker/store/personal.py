@@ -1,8 +1,9 @@
 """The per-case personal store: the personal values and free text of events, kept apart from them.
 
 `PersonalKeys` says which payload keys of an event type are held apart (cached per pack and type);
-`PersonalStatements` reads and deletes a case's values on a write transaction's DBAPI cursor;
-`case_values` reads them on a SQLAlchemy connection (a case read). Erasure itself is `tracker.store.erasure`.
+`CASE_VALUES` and `DELETE_CASE_VALUES` read and delete a case's values (compiled once with the other
+write statements, `tracker.store.statements`, for an erasure's transaction); `case_values` reads them on a
+SQLAlchemy connection (a case read). Erasure itself is `tracker.store.erasure`.
 Used by `tracker.store.cases`.
 """
 
@@ -12,13 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
 from tracker.domain.events import Event
 from tracker.domain.personal import pack_personal_keys, split_event
 from tracker.domain.rules import PackRegistry
 from tracker.store import schema
-from tracker.store.prepared import Prepared
 
 _P = schema.personal_values.c
 CASE_VALUES = select(_P.seq, _P.key, _P.value).where(_P.case_id == bindparam("case_id"))
@@ -51,17 +51,6 @@ class PersonalKeys:
 def value_rows(case_id: int, seq: int, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The `personal_values` rows of one event's values held apart."""
     return [{"case_id": case_id, "seq": seq, "key": key, "value": value} for key, value in values.items()]
-
-
-class PersonalStatements:
-    """The erasure's statements on the personal store, compiled for one dialect, run on a DBAPI cursor.
-
-    (An append writes its values with `WriteStatements.insert_personal`, beside the event's own insert.)
-    """
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.of_case = Prepared(CASE_VALUES, dialect)
-        self.delete_case = Prepared(DELETE_CASE_VALUES, dialect)
 
 
 def grouped(rows: Any) -> dict[int, dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Dialect
 
-from tracker.store import schema
+from tracker.store import personal, schema
 from tracker.store.prepared import Prepared
 
 # Statements built once: constructing SQLAlchemy expressions costs more than running them on SQLite,
@@ -89,6 +89,8 @@ class WriteStatements:
         self.insert_personal = Prepared(
             insert(schema.personal_values).inline(), dialect, ("case_id", "seq", "key", "value")
         )
+        self.personal_of_case = Prepared(personal.CASE_VALUES, dialect)  # an erasure's reads and deletes
+        self.delete_personal = Prepared(personal.DELETE_CASE_VALUES, dialect)
         self.find_stamp = Prepared(select(schema.projection_rules.c.id), dialect)
         self.stamp = Prepared(insert(schema.projection_rules), dialect, ("id", "fingerprint"))
 

@@ -7,7 +7,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
 from tracker.domain.errors import PackError
-from tracker.domain.rules.model import RulePack
+from tracker.domain.rules.model import Role, RulePack
 
 
 class PackRegistry:
@@ -53,6 +53,12 @@ class PackRegistry:
             return versions[0]
         index = bisect_right(self._dates[pack_id], on) - 1
         return versions[max(index, 0)]
+
+    def events_with_role(self, pack_id: str, role: Role) -> tuple[str, ...]:
+        """The event types that play `role` in any version of a pack, sorted (a renamed one is still read)."""
+        return tuple(
+            sorted({name for version in self._versions[pack_id] if (name := version.event_with_role(role))})
+        )
 
     def pack_for_case_type(self, case_type: str) -> str | None:
         """The id of the pack that serves `case_type`, or None."""
