@@ -90,17 +90,20 @@ _EVENT_FIELDS = set(Event.model_fields)  # shared by the rebuilt events: frozen,
 
 @dataclass(frozen=True, slots=True)
 class NewCase:
-    """A new case as checked: its state, and its events' parts (not the events: see `Checked.histories`)."""
+    """A new case as checked: its events' parts (not the events: see `Checked.take_histories`).
+
+    The store folds the case again from its stored facts when it writes it (`Store.encode_histories`), so
+    the state the check folded is not kept.
+    """
 
     ref: str
-    state: CaseState
     parts: tuple[_EventParts, ...]
 
     @classmethod
-    def of(cls, ref: str, events: Sequence[Event], state: CaseState) -> NewCase:
-        """The case of these decided events and the state they fold to."""
+    def of(cls, ref: str, events: Sequence[Event]) -> NewCase:
+        """The case of these decided events."""
         parts = tuple((e.seq, e.type, e.on, e.data, e.actor, e.recorded_at, e.schema_version) for e in events)
-        return cls(ref, state, parts)
+        return cls(ref, parts)
 
     def events(self) -> list[Event]:
         """The events again, as decided: built without validating twice, sharing one set of field names."""
@@ -124,7 +127,7 @@ class Checked:
     """The outcome of checking a file: what to write, what is already there, what is refused."""
 
     cases: list[NewCase] = field(default_factory=list)
-    """New cases, decided and folded, for `Store.encode_histories` through `take_histories()`.
+    """New cases, decided, for `Store.encode_histories` through `take_histories()`.
 
     A decided event is a pydantic model of about 1 KiB; its parts take a tenth of that, so a 50,000-row
     file is held in a tenth of the memory until it is written.
@@ -135,8 +138,8 @@ class Checked:
     """(line, reference, why) of rows already imported."""
     bad: list[BadRow] = field(default_factory=list)
 
-    def take_histories(self) -> Iterator[tuple[str, list[Event], CaseState]]:
-        """(reference, events, state) of each new case in file order, each let go of once taken.
+    def take_histories(self) -> Iterator[tuple[str, list[Event]]]:
+        """(reference, events) of each new case in file order, each let go of once taken.
 
         The events are built as they are taken, so a large file's cases are never all held as events.
         """
@@ -144,7 +147,7 @@ class Checked:
         cases.reverse()
         while cases:
             case = cases.pop()
-            yield case.ref, case.events(), case.state
+            yield case.ref, case.events()
 
     @property
     def malformed(self) -> bool:
@@ -248,7 +251,8 @@ def _check_case(
         checked.skipped.append((line, ref, "a case with this reference exists already"))
         return
     try:
-        checked.cases.append(NewCase.of(ref, *_case_events(rules, maps, row, ref, actor, now, today)))
+        events, _state = _case_events(rules, maps, row, ref, actor, now, today)
+        checked.cases.append(NewCase.of(ref, events))
     except _Bad as bad:
         checked.bad.append(bad.at(line))
 

@@ -6,6 +6,6 @@ recomputes them. `guards` keeps the database's own refusal of any change to the 
 and `chain_check` recomputes each case's hash chain (`verify`). Everything else reads through `Store`.
 """
 
-from tracker.store.cases import CaseRecord, CaseSummary, Folded, ReportEvent, Store, voided_events
+from tracker.store.cases import CaseRecord, CaseSummary, ReportEvent, Store, voided_events
 
-__all__ = ["CaseRecord", "CaseSummary", "Folded", "ReportEvent", "Store", "voided_events"]
+__all__ = ["CaseRecord", "CaseSummary", "ReportEvent", "Store", "voided_events"]

@@ -85,14 +85,6 @@ class _Fact(NamedTuple):
     data: dict[str, Any]
 
 
-class Folded(NamedTuple):
-    """A new case's decided history with its state already folded from it (`Store.import_histories`)."""
-
-    ref: str
-    events: Sequence[Event]
-    state: CaseState
-
-
 @dataclass(frozen=True, slots=True)
 class EncodedBatch:
     """New cases' rows encoded for the driver (`Store.encode_histories`): (number of the case, row) each."""
@@ -389,9 +381,7 @@ class Store:
             state = project(self.rules, ref, history)
         return _CaseWrite(case_id, last_seq, history, state, state, last_hash)
 
-    def import_histories(
-        self, histories: Iterable[tuple[str, Sequence[Event]] | Folded], now: dt.datetime
-    ) -> int:
+    def import_histories(self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime) -> int:
         """Write whole, already-decided histories of new cases in one transaction (demo data).
 
         The histories are read, folded and encoded a batch at a time inside the transaction. An import of a
@@ -405,21 +395,21 @@ class Store:
         return count
 
     def encode_histories(
-        self, histories: Iterable[tuple[str, Sequence[Event]] | Folded], now: dt.datetime
+        self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime
     ) -> list[EncodedBatch]:
         """The rows of new cases, built and encoded for the driver, before any transaction.
 
         `write_encoded` then writes them in one transaction that holds the write lock for the inserts alone:
-        folding (a `Folded` history is folded already), building rows and encoding dates and JSON are done
-        here, outside it. Encoded rows take about 5 KiB per case of eight events.
+        folding, building rows and encoding dates and JSON are done here, outside it. Encoded rows take about
+        5 KiB per case of eight events.
         """
         return list(self._encoded_batches(histories, now))
 
     def _encoded_batches(
-        self, histories: Iterable[tuple[str, Sequence[Event]] | Folded], now: dt.datetime
+        self, histories: Iterable[tuple[str, Sequence[Event]]], now: dt.datetime
     ) -> Iterator[EncodedBatch]:
         """`histories` encoded (`_encode_batch`) `_REBUILD_BATCH` cases at a time, as they are read."""
-        batch: list[tuple[str, Sequence[Event]] | Folded] = []
+        batch: list[tuple[str, Sequence[Event]]] = []
         for item in histories:
             batch.append(item)
             if len(batch) >= _REBUILD_BATCH:
@@ -443,27 +433,19 @@ class Store:
         if sql.find_stamp.first(cursor, {}) is None:
             sql.stamp.run(cursor, {"id": 1, "fingerprint": self.rules.fingerprint()})
 
-    def _encode_batch(
-        self, batch: Sequence[tuple[str, Sequence[Event]] | Folded], now: dt.datetime
-    ) -> EncodedBatch:
+    def _encode_batch(self, batch: Sequence[tuple[str, Sequence[Event]]], now: dt.datetime) -> EncodedBatch:
         """A batch of new cases as encoded rows of `cases`, `events`, `clocks` and `personal_values`.
 
         The one insert path of new cases. Each event's personal values and free text are split off, its
-        stored facts chained (`event_row`) and the case folded from those facts, as every other write does (a
-        `Folded` history, folded from the values as given, is folded again from its facts). The case ids are
-        not known until the cases are inserted: each other row is encoded with id 0 and the number of its case
-        in the batch, and `_insert_batch` puts the id in.
+        stored facts chained (`event_row`) and the case folded from those facts, as every other write does.
+        The case ids are not known until the cases are inserted: each other row is encoded with id 0 and the
+        number of its case in the batch, and `_insert_batch` puts the id in.
         """
         sql = self._sql
         keys = self.personal_keys
         split: list[tuple[str, list[Event], list[dict[str, Any]]]] = []
-        for item in batch:
-            ref, events = item[0], item[1]
-            pack_id = (
-                item.state.pack_id
-                if isinstance(item, Folded)
-                else project(self.rules, ref, events[:1]).pack_id
-            )
+        for ref, events in batch:
+            pack_id = project(self.rules, ref, events[:1]).pack_id
             parts = [keys.split(pack_id, 0, event) for event in events]
             split.append((ref, [stored for stored, _ in parts], [row for _, rows in parts for row in rows]))
         states = [project(self.rules, ref, stored) for ref, stored, _ in split]

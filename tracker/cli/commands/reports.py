@@ -176,11 +176,9 @@ def run_import(context: Context, args: argparse.Namespace) -> int:
         )
     written = 0
     if checked.cases:
-        from tracker.store import Folded
-
-        # Every case was decided and folded while checking; its rows are encoded here too, so the write
-        # lock is held for the inserts alone.
-        encoded = store.encode_histories((Folded(*h) for h in checked.take_histories()), now)
+        # Every case was decided while checking; its rows are encoded here too, so the write lock is held
+        # for the inserts alone.
+        encoded = store.encode_histories(checked.take_histories(), now)
         written += store.write_encoded(encoded)
     if checked.surveys:
         # One transaction for the whole file: a row refused at write time (a case changed meanwhile)
