@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tracker.domain.calendar import add_months
 from tracker.domain.events import REASON, Event
 from tracker.domain.rules import FieldType, PackRegistry, RulePack
 
@@ -93,7 +94,4 @@ def rejoin_event(event: Event, values: Mapping[str, Any]) -> Event:
 
 def years_after(day: dt.date, years: int) -> dt.date:
     """`day` plus whole calendar years; 29 February becomes 28 February in a year that has none."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    return add_months(day, 12 * years)
